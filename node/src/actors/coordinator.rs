@@ -1,0 +1,101 @@
+//! The coordinator: decides which monitors this node probes and hands them to the prober pool.
+//!
+//! On a single node that is every active monitor. It owns no durable state: on (re)start it
+//! reads the live view and sends the pool the complete set, so a coordinator crash costs no
+//! probes (the pool keeps probing meanwhile) and a restart converges at once. Cluster-wide
+//! sharding (rendezvous hashing over the live members) plugs in at [`Coordinator::owns`].
+
+use std::sync::Arc;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ringwatch_proto::{Monitor, MonitorId};
+
+use super::pool::PoolMessage;
+use crate::context::Ctx;
+
+pub enum CoordinatorMessage {
+    /// A definition was created or changed; `fresh` asks for a probe at once.
+    Upsert { monitor: Arc<Monitor>, fresh: bool },
+    /// A monitor was deleted.
+    Remove(MonitorId),
+    /// Send the pool the complete set again (after the pool restarted).
+    Resync,
+    /// Test-only fault: make the coordinator panic.
+    #[cfg(any(test, feature = "fault-injection"))]
+    Panic,
+}
+
+impl ractor::Message for CoordinatorMessage {}
+
+pub struct CoordinatorState {
+    ctx: Ctx,
+}
+
+pub struct Coordinator;
+
+impl Coordinator {
+    /// Whether this node should probe `m`.
+    fn owns(m: &Monitor) -> bool {
+        m.is_probed()
+    }
+}
+
+impl Actor for Coordinator {
+    type Msg = CoordinatorMessage;
+    type State = CoordinatorState;
+    type Arguments = Ctx;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let state = CoordinatorState { ctx };
+        state.resync();
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            CoordinatorMessage::Upsert { monitor, fresh } => state.upsert(monitor, fresh),
+            CoordinatorMessage::Remove(id) => state.to_pool(PoolMessage::Unassign(id)),
+            CoordinatorMessage::Resync => state.resync(),
+            #[cfg(any(test, feature = "fault-injection"))]
+            CoordinatorMessage::Panic => panic!("injected coordinator fault"),
+        }
+        Ok(())
+    }
+}
+
+impl CoordinatorState {
+    fn to_pool(&self, msg: PoolMessage) {
+        let pool = ractor::registry::where_is(self.ctx.actor_name("pool"));
+        if let Some(pool) = pool.map(ActorRef::<PoolMessage>::from) {
+            let _ = pool.cast(msg);
+        }
+    }
+
+    fn upsert(&self, monitor: Arc<Monitor>, fresh: bool) {
+        if Coordinator::owns(&monitor) {
+            self.to_pool(PoolMessage::Assign { monitor, fresh });
+        } else {
+            self.to_pool(PoolMessage::Unassign(monitor.id.clone()));
+        }
+    }
+
+    fn resync(&self) {
+        let owned = self
+            .ctx
+            .live
+            .probed()
+            .into_iter()
+            .filter(|m| Coordinator::owns(m))
+            .collect();
+        self.to_pool(PoolMessage::Sync(owned));
+    }
+}

@@ -1,0 +1,161 @@
+//! The recorder: the store's writer. Buffers probe results and writes them in batches, then
+//! decides status changes, updates the live view and publishes events.
+//!
+//! Batching bounds sled work to one `apply_batch` per [`FLUSH_EVERY`] (or per
+//! [`FLUSH_BATCH`] results under load). A crash loses at most the unflushed buffer; a SIGKILL
+//! at most that plus sled's own flush interval (about a second together).
+
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ringwatch_proto::ProbeResult;
+
+use crate::clock::now_ms;
+use crate::context::{Ctx, Event};
+use crate::metrics::OutcomeLabel;
+
+/// Longest a result waits in the buffer before it is written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Results that trigger a write before the timer does.
+pub const FLUSH_BATCH: usize = 2_000;
+
+pub enum RecorderMessage {
+    Record(ProbeResult),
+    Flush,
+    Prune,
+    /// Write everything buffered, then answer (used at shutdown and by tests).
+    Drain(RpcReplyPort<()>),
+}
+
+impl ractor::Message for RecorderMessage {}
+
+pub struct RecorderState {
+    ctx: Ctx,
+    buffer: Vec<ProbeResult>,
+}
+
+pub struct Recorder;
+
+impl Actor for Recorder {
+    type Msg = RecorderMessage;
+    type State = RecorderState;
+    type Arguments = Ctx;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_interval(FLUSH_EVERY, || RecorderMessage::Flush);
+        myself.send_interval(ctx.config.prune_every, || RecorderMessage::Prune);
+        Ok(RecorderState {
+            ctx,
+            buffer: Vec::with_capacity(FLUSH_BATCH),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RecorderMessage::Record(r) => state.push(r),
+            RecorderMessage::Flush => state.flush(),
+            RecorderMessage::Prune => state.prune(),
+            RecorderMessage::Drain(reply) => {
+                state.flush();
+                let _ = reply.send(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.flush();
+        Ok(())
+    }
+}
+
+impl RecorderState {
+    fn push(&mut self, r: ProbeResult) {
+        let m = &self.ctx.metrics;
+        let outcome = match r.error_kind {
+            None => "ok".to_owned(),
+            Some(kind) => serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "other".into()),
+        };
+        m.checks.get_or_create(&OutcomeLabel { outcome }).inc();
+        m.check_latency.observe(r.latency_ms as f64 / 1000.0);
+        self.buffer.push(r);
+        if self.buffer.len() >= FLUSH_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let mut batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
+        let ctx = &self.ctx;
+        let (states, changes) = ctx.live.apply_results(&mut batch);
+        if let Err(e) = ctx.store.append_results(&batch) {
+            ctx.metrics.store_errors.inc();
+            ctx.metrics.results_dropped.inc_by(batch.len() as u64);
+            tracing::error!(error = %e, results = batch.len(), "could not store results");
+        }
+        if let Err(e) = ctx.store.put_states(&states) {
+            ctx.metrics.store_errors.inc();
+            tracing::error!(error = %e, "could not store monitor states");
+        }
+        for c in changes {
+            tracing::info!(
+                monitor = %c.monitor_id,
+                from = c.transition.from.as_str(),
+                to = c.transition.to.as_str(),
+                "status changed"
+            );
+            ctx.publish(|| Event::Status {
+                monitor_id: c.monitor_id,
+                status: c.transition.to,
+                previous_status: c.transition.from,
+                since_ms: c.since_ms,
+            });
+        }
+        if ctx.events.receiver_count() > 0 {
+            for r in batch {
+                ctx.publish(|| Event::Result(r.into()));
+            }
+        }
+    }
+
+    /// Deletes results past retention, off the actor's thread.
+    fn prune(&self) {
+        let ctx = self.ctx.clone();
+        let cutoff = now_ms().saturating_sub(ctx.config.retention.as_millis() as u64);
+        tokio::task::spawn_blocking(move || {
+            let mut pruned = 0;
+            for id in ctx.live.ids() {
+                match ctx.store.prune_results(&id, cutoff) {
+                    Ok(n) => pruned += n,
+                    Err(e) => {
+                        ctx.metrics.store_errors.inc();
+                        tracing::warn!(error = %e, "retention prune failed");
+                        return;
+                    }
+                }
+            }
+            if pruned > 0 {
+                tracing::info!(pruned, "deleted results past retention");
+            }
+        });
+    }
+}

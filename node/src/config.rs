@@ -1,0 +1,238 @@
+//! Node configuration: defaults, then the config file, then `RINGWATCH_*` environment
+//! variables, then command-line flags, each overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The cookie nodes use when none is configured. A node running with it logs a warning.
+pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
+
+/// Why the configuration could not be loaded. The process exits with status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("invalid config file {path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Everything a node needs to start. Field docs double as the config file reference.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Name of this node, shown to users and stamped on every result it produces. Stable
+    /// across restarts. Default: `node-<cluster port>`.
+    pub name: String,
+    /// Address of the HTTP API and dashboard.
+    pub http: SocketAddr,
+    /// Address other nodes reach this one on.
+    pub cluster: SocketAddr,
+    /// Data directory. Default: `./data/<name>`.
+    pub data: Option<PathBuf>,
+    /// Cluster addresses of running nodes to join (any one is enough).
+    pub join: Vec<String>,
+    /// Shared secret of the cluster.
+    pub cookie: String,
+    /// Prober actors on this node. Default: the number of CPU cores.
+    pub probers: usize,
+    /// How long raw results are kept before the background prune deletes them.
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    /// How often the retention prune runs.
+    #[serde(with = "humantime_serde")]
+    pub prune_every: Duration,
+    /// Memory the store may use as page cache, in MiB.
+    pub store_cache_mb: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            name: String::new(),
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cluster: SocketAddr::from(([127, 0, 0, 1], 7800)),
+            data: None,
+            join: Vec::new(),
+            cookie: DEFAULT_COOKIE.to_owned(),
+            probers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            prune_every: Duration::from_secs(600),
+            store_cache_mb: 64,
+        }
+    }
+}
+
+/// Command-line and environment overrides; `None` leaves the file's or default value.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Overrides {
+    /// Config file (TOML); see cluster.toml for every key.
+    #[arg(long, env = "RINGWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Node name, stable across restarts [default: node-<cluster port>].
+    #[arg(long, env = "RINGWATCH_NAME")]
+    pub name: Option<String>,
+    /// HTTP API and dashboard address [default: 127.0.0.1:8080].
+    #[arg(long, env = "RINGWATCH_HTTP")]
+    pub http: Option<SocketAddr>,
+    /// Cluster address [default: 127.0.0.1:7800].
+    #[arg(long, env = "RINGWATCH_CLUSTER")]
+    pub cluster: Option<SocketAddr>,
+    /// Data directory [default: ./data/<name>].
+    #[arg(long, env = "RINGWATCH_DATA")]
+    pub data: Option<PathBuf>,
+    /// Cluster address of a running node to join; repeatable.
+    #[arg(long, env = "RINGWATCH_JOIN", value_delimiter = ',')]
+    pub join: Vec<String>,
+    /// Shared cluster secret.
+    #[arg(long, env = "RINGWATCH_COOKIE", hide_env_values = true)]
+    pub cookie: Option<String>,
+    /// Prober actors on this node [default: CPU cores].
+    #[arg(long, env = "RINGWATCH_PROBERS")]
+    pub probers: Option<usize>,
+    /// Raw result retention, e.g. 7d or 12h [default: 7d].
+    #[arg(long, env = "RINGWATCH_RETENTION", value_parser = humantime::parse_duration)]
+    pub retention: Option<Duration>,
+}
+
+impl Config {
+    /// Parses a config file's text.
+    pub fn from_toml(text: &str, path: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Defaults, then the config file (if any), then environment and flags.
+    pub fn load(o: &Overrides) -> Result<Config, ConfigError> {
+        let mut c = match &o.config {
+            Some(path) => Self::from_toml(&read(path)?, &path.display().to_string())?,
+            None => Config::default(),
+        };
+        if let Some(v) = &o.name {
+            c.name = v.clone();
+        }
+        if let Some(v) = o.http {
+            c.http = v;
+        }
+        if let Some(v) = o.cluster {
+            c.cluster = v;
+        }
+        if let Some(v) = &o.data {
+            c.data = Some(v.clone());
+        }
+        if !o.join.is_empty() {
+            c.join = o.join.clone();
+        }
+        if let Some(v) = &o.cookie {
+            c.cookie = v.clone();
+        }
+        if let Some(v) = o.probers {
+            c.probers = v;
+        }
+        if let Some(v) = o.retention {
+            c.retention = v;
+        }
+        c.finish()
+    }
+
+    /// Fills derived defaults and checks ranges.
+    pub fn finish(mut self) -> Result<Config, ConfigError> {
+        if self.name.is_empty() {
+            self.name = format!("node-{}", self.cluster.port());
+        }
+        let name_ok = self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !name_ok {
+            return Err(ConfigError::Invalid(format!(
+                "node name {:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
+                self.name
+            )));
+        }
+        if self.data.is_none() {
+            self.data = Some(Path::new("data").join(&self.name));
+        }
+        if !(1..=256).contains(&self.probers) {
+            return Err(ConfigError::Invalid("probers must be 1-256".into()));
+        }
+        if self.retention < Duration::from_secs(60) {
+            return Err(ConfigError::Invalid("retention must be at least 1m".into()));
+        }
+        if self.cookie.is_empty() {
+            return Err(ConfigError::Invalid("cookie must not be empty".into()));
+        }
+        Ok(self)
+    }
+
+    /// The data directory (set by [`Config::finish`]).
+    pub fn data_dir(&self) -> PathBuf {
+        self.data
+            .clone()
+            .unwrap_or_else(|| Path::new("data").join(&self.name))
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_cluster_toml_parses() {
+        let c = Config::from_toml(include_str!("../../cluster.toml"), "cluster.toml")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(c.name, "n1");
+        assert_eq!(c.retention, Duration::from_secs(7 * 24 * 3600));
+    }
+
+    #[test]
+    fn defaults_then_file_then_flags() {
+        let c = Config::load(&Overrides::default()).unwrap();
+        assert_eq!(c.http, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(c.name, "node-7800");
+        assert_eq!(c.data_dir(), Path::new("data/node-7800"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "name = \"a\"\nhttp = \"127.0.0.1:9000\"\n").unwrap();
+        let o = Overrides {
+            config: Some(file),
+            name: Some("b".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&o).unwrap();
+        assert_eq!((c.name.as_str(), c.http.port()), ("b", 9000));
+    }
+
+    #[test]
+    fn refuses_bad_files_and_values() {
+        assert!(Config::from_toml("nmae = \"x\"", "f").is_err());
+        assert!(Config::from_toml("http = 5", "f").is_err());
+        let bad = Config {
+            name: "a b".into(),
+            ..Config::default()
+        };
+        assert!(bad.finish().is_err());
+        let o = Overrides {
+            config: Some("/nonexistent/ringwatch.toml".into()),
+            ..Default::default()
+        };
+        assert!(matches!(Config::load(&o), Err(ConfigError::Read { .. })));
+    }
+}

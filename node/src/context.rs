@@ -1,0 +1,85 @@
+//! What the actors and HTTP handlers of one node share: identity, store, live view, clock,
+//! event bus, metrics and the probe HTTP client.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use ractor::ActorRef;
+use ringwatch_proto::{Monitor, MonitorId, ProbeResult, Status};
+use tokio::sync::broadcast;
+
+use crate::actors::coordinator::CoordinatorMessage;
+use crate::actors::recorder::RecorderMessage;
+use crate::clock::Hlc;
+use crate::config::Config;
+use crate::live::LiveView;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Events pushed to `/api/events` subscribers. Slow subscribers miss events (they lag), they
+/// never slow the node.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Result(Arc<ProbeResult>),
+    Status {
+        monitor_id: MonitorId,
+        status: Status,
+        previous_status: Status,
+        since_ms: u64,
+    },
+    Monitor(Arc<Monitor>),
+    Deleted(MonitorId),
+}
+
+/// Events buffered per subscriber before it starts missing some.
+pub const EVENT_BUFFER: usize = 4096;
+
+/// Shared state of one node. Actors find each other through the registry names below, so a
+/// restarted actor is found again without anyone holding a stale reference.
+#[derive(Debug)]
+pub struct NodeContext {
+    pub name: String,
+    pub config: Config,
+    pub store: Store,
+    pub live: LiveView,
+    pub hlc: Hlc,
+    pub events: broadcast::Sender<Event>,
+    pub metrics: Metrics,
+    pub client: reqwest::Client,
+    /// The HTTP address actually bound (the configured one may have port 0).
+    pub http_addr: OnceLock<SocketAddr>,
+}
+
+pub type Ctx = Arc<NodeContext>;
+
+impl NodeContext {
+    /// Registry name of one of this node's actors (names are process-global in ractor).
+    pub fn actor_name(&self, role: &str) -> String {
+        format!("ringwatch.{}.{role}", self.name)
+    }
+
+    pub fn recorder(&self) -> Option<ActorRef<RecorderMessage>> {
+        ractor::registry::where_is(self.actor_name("recorder")).map(ActorRef::from)
+    }
+
+    pub fn coordinator(&self) -> Option<ActorRef<CoordinatorMessage>> {
+        ractor::registry::where_is(self.actor_name("coordinator")).map(ActorRef::from)
+    }
+
+    /// Publishes an event if anyone listens (building events for no one costs at 20k/s).
+    pub fn publish(&self, event: impl FnOnce() -> Event) {
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event());
+        }
+    }
+
+    /// Hands a result to the recorder; counted as dropped if the recorder is restarting.
+    pub fn record(&self, result: ProbeResult) {
+        let sent = self
+            .recorder()
+            .is_some_and(|r| r.cast(RecorderMessage::Record(result)).is_ok());
+        if !sent {
+            self.metrics.results_dropped.inc();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Ringwatch node: a peer of a website-uptime monitoring cluster.
+//!
+//! [`node::Node`] starts the supervision tree (documented in [`node`]); [`cli`] is the
+//! command line, [`api`] the HTTP API. Deterministic cores with no I/O — [`schedule`],
+//! [`status`] — are driven by the actors in [`actors`]. Only [`store`] knows the storage
+//! engine.
+
+pub mod actors;
+pub mod api;
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod hash;
+pub mod live;
+pub mod metrics;
+pub mod node;
+pub mod probe;
+pub mod schedule;
+pub mod status;
+pub mod store;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,302 @@
+//! The live view: every monitor of the cluster with its current status and last result, in
+//! memory, so listing 100,000 monitors never touches the disk.
+//!
+//! It is rebuilt from the store at start-up and kept current by the catalog (definitions) and
+//! the recorder (results). The store stays the source of truth.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use ringwatch_proto::{Monitor, MonitorId, MonitorState, ProbeResult, Status};
+
+use crate::status::{self, Transition};
+use crate::store::{Store, StoreResult};
+
+/// One monitor as the API shows it.
+#[derive(Debug, Clone)]
+pub struct LiveEntry {
+    pub monitor: Arc<Monitor>,
+    pub state: MonitorState,
+    pub last: Option<ProbeResult>,
+}
+
+impl LiveEntry {
+    /// The status users see: `paused` for inactive monitors, else the decided status.
+    pub fn status(&self) -> Status {
+        if self.monitor.active {
+            self.state.status
+        } else {
+            Status::Paused
+        }
+    }
+}
+
+/// Counts of monitors by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub up: usize,
+    pub down: usize,
+    pub pending: usize,
+    pub paused: usize,
+}
+
+/// What listing asks for: a text filter, a status filter and a page.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub text: Option<String>,
+    pub status: Option<Status>,
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+/// A status change produced by a probe result.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub monitor_id: MonitorId,
+    pub transition: Transition,
+    pub since_ms: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct LiveView {
+    entries: RwLock<HashMap<MonitorId, LiveEntry>>,
+}
+
+impl LiveView {
+    /// Loads every live (non-deleted) monitor with its state and newest result.
+    pub fn load(store: &Store) -> StoreResult<LiveView> {
+        let mut states: HashMap<_, _> = store.states()?.into_iter().collect();
+        let mut entries = HashMap::new();
+        for m in store.monitors()?.into_iter().filter(|m| !m.deleted) {
+            let last = store.latest_results(&m.id, 1)?.pop();
+            let state = states.remove(&m.id).unwrap_or_default();
+            entries.insert(
+                m.id.clone(),
+                LiveEntry {
+                    monitor: Arc::new(m),
+                    state,
+                    last,
+                },
+            );
+        }
+        Ok(LiveView {
+            entries: RwLock::new(entries),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<MonitorId, LiveEntry>> {
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<MonitorId, LiveEntry>> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds or replaces a definition. A changed URL, or a monitor resumed from pause, starts
+    /// over as pending. Returns the state to persist when it was reset.
+    pub fn upsert(&self, m: Arc<Monitor>) -> Option<MonitorState> {
+        let mut entries = self.write();
+        match entries.get_mut(&m.id) {
+            Some(e) => {
+                let reset = e.monitor.url != m.url || (!e.monitor.active && m.active);
+                e.monitor = m;
+                reset.then(|| {
+                    e.state = MonitorState::default();
+                    e.state.clone()
+                })
+            }
+            None => {
+                entries.insert(
+                    m.id.clone(),
+                    LiveEntry {
+                        monitor: m,
+                        state: MonitorState::default(),
+                        last: None,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    pub fn remove(&self, id: &str) -> bool {
+        self.write().remove(id).is_some()
+    }
+
+    pub fn get(&self, id: &str) -> Option<LiveEntry> {
+        self.read().get(id).cloned()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.read().contains_key(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Ids of every monitor.
+    pub fn ids(&self) -> Vec<MonitorId> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// Every monitor definition that should be probed.
+    pub fn probed(&self) -> Vec<Arc<Monitor>> {
+        self.read()
+            .values()
+            .filter(|e| e.monitor.is_probed())
+            .map(|e| e.monitor.clone())
+            .collect()
+    }
+
+    /// Monitors matching `q`, ordered by creation time then id, and the count before paging.
+    pub fn list(&self, q: &Query) -> (Vec<LiveEntry>, usize) {
+        let needle = q.text.as_ref().map(|t| t.to_lowercase());
+        let entries = self.read();
+        let mut hits: Vec<&LiveEntry> = entries
+            .values()
+            .filter(|e| q.status.is_none_or(|s| e.status() == s))
+            .filter(|e| {
+                needle.as_ref().is_none_or(|n| {
+                    e.monitor.name.to_lowercase().contains(n)
+                        || e.monitor.url.to_lowercase().contains(n)
+                        || e.monitor.id.contains(n.as_str())
+                })
+            })
+            .collect();
+        let total = hits.len();
+        hits.sort_unstable_by(|a, b| {
+            (a.monitor.created_ms, &a.monitor.id).cmp(&(b.monitor.created_ms, &b.monitor.id))
+        });
+        let page = hits
+            .into_iter()
+            .skip(q.offset)
+            .take(q.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        (page, total)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for e in self.read().values() {
+            s.total += 1;
+            match e.status() {
+                Status::Up => s.up += 1,
+                Status::Down => s.down += 1,
+                Status::Pending => s.pending += 1,
+                Status::Paused => s.paused += 1,
+            }
+        }
+        s
+    }
+
+    /// Applies results to the monitors they belong to. Results of unknown (deleted) monitors
+    /// are dropped from `results`. Returns the states to persist and the status changes.
+    pub fn apply_results(
+        &self,
+        results: &mut Vec<ProbeResult>,
+    ) -> (Vec<(MonitorId, MonitorState)>, Vec<StatusChange>) {
+        let mut entries = self.write();
+        let mut changed = Vec::new();
+        let mut transitions = Vec::new();
+        results.retain(|r| entries.contains_key(&r.monitor_id));
+        for r in results.iter() {
+            let Some(e) = entries.get_mut(&r.monitor_id) else {
+                continue;
+            };
+            if e.last.as_ref().is_some_and(|l| l.at_ms > r.at_ms) {
+                continue; // an older result arriving late does not move the status
+            }
+            let (dirty, transition) = status::apply(&mut e.state, &e.monitor, r.ok, r.at_ms);
+            e.last = Some(r.clone());
+            if dirty {
+                changed.push((r.monitor_id.clone(), e.state.clone()));
+            }
+            if let Some(transition) = transition {
+                transitions.push(StatusChange {
+                    monitor_id: r.monitor_id.clone(),
+                    transition,
+                    since_ms: e.state.since_ms,
+                });
+            }
+        }
+        (changed, transitions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monitor(id: &str, created: u64) -> Arc<Monitor> {
+        let mut m = Monitor::new(id.into(), format!("http://{id}.test/"));
+        m.created_ms = created;
+        Arc::new(m)
+    }
+
+    fn result(id: &str, at_ms: u64, ok: bool) -> ProbeResult {
+        ProbeResult {
+            monitor_id: id.into(),
+            at_ms,
+            ok,
+            status_code: None,
+            latency_ms: 1,
+            error: None,
+            error_kind: None,
+            node: "n".into(),
+        }
+    }
+
+    #[test]
+    fn lists_filters_and_pages() {
+        let v = LiveView::default();
+        for i in 0..10 {
+            v.upsert(monitor(&format!("m{i}"), i));
+        }
+        let (page, total) = v.list(&Query {
+            offset: 2,
+            limit: Some(3),
+            ..Default::default()
+        });
+        assert_eq!(total, 10);
+        assert_eq!(
+            page.iter()
+                .map(|e| e.monitor.id.as_str())
+                .collect::<Vec<_>>(),
+            ["m2", "m3", "m4"]
+        );
+        let (page, total) = v.list(&Query {
+            text: Some("M7.TEST".into()),
+            ..Default::default()
+        });
+        assert_eq!((page.len(), total), (1, 1));
+    }
+
+    #[test]
+    fn results_drive_status_and_unknown_ones_are_dropped() {
+        let v = LiveView::default();
+        v.upsert(monitor("a", 0));
+        let mut rs = vec![
+            result("a", 1, false),
+            result("a", 2, false),
+            result("zz", 3, true),
+        ];
+        let (changed, transitions) = v.apply_results(&mut rs);
+        assert_eq!(rs.len(), 2);
+        assert_eq!(changed.len(), 2);
+        assert_eq!(transitions.len(), 1);
+        assert_eq!(transitions[0].transition.to, Status::Down);
+        assert_eq!(v.summary().down, 1);
+        // Changing the URL starts over.
+        let mut m = (*v.get("a").unwrap().monitor).clone();
+        m.url = "http://b.test/".into();
+        assert!(v.upsert(Arc::new(m)).is_some());
+        assert_eq!(v.get("a").unwrap().status(), Status::Pending);
+    }
+}

@@ -1,0 +1,104 @@
+//! The `ringwatch` binary: a thin shell over the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ringwatch::cli::{Cli, Command};
+use ringwatch::config::{Config, DEFAULT_COOKIE, Overrides};
+use ringwatch::node::Node;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ringwatch: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Node(overrides) => runtime.block_on(run_node(overrides)),
+        cmd => match runtime.block_on(ringwatch::cli::run_client(cmd)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ringwatch: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RINGWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run_node(overrides: Overrides) -> ExitCode {
+    let config = match Config::load(&overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ringwatch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    raise_open_files_limit();
+    if config.cookie == DEFAULT_COOKIE {
+        tracing::warn!("running with the default cluster cookie; set --cookie for a real cluster");
+    }
+    if !config.join.is_empty() {
+        tracing::warn!(
+            join = ?config.join,
+            "this build runs single-node only: --join is not supported yet and is ignored"
+        );
+    }
+    let node = match Node::start(config.clone()).await {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("ringwatch: cannot start node {}: {e}", config.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "listening http={} cluster={} name={}",
+        node.http_addr, config.cluster, config.name
+    );
+    tracing::info!(
+        name = %config.name,
+        data = %config.data_dir().display(),
+        monitors = node.ctx.live.len(),
+        "node started"
+    );
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    node.shutdown().await;
+    tracing::info!("stopped cleanly");
+    ExitCode::SUCCESS
+}
+
+/// Each check holds a socket: lift the soft limit on open files to the hard limit.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

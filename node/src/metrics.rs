@@ -1,0 +1,132 @@
+//! Prometheus metrics of a node, served as text on `GET /metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::live::Summary;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `ok`, or the error kind of a failed check.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    pub status: String,
+}
+
+/// Every metric of a node. Cheap to share: each handle is an `Arc` inside.
+pub struct Metrics {
+    registry: Registry,
+    pub checks: Family<OutcomeLabel, Counter>,
+    pub check_latency: Histogram,
+    pub schedule_lag: Histogram,
+    pub checks_skipped: Counter,
+    pub prober_restarts: Counter,
+    pub results_dropped: Counter,
+    pub store_errors: Counter,
+    monitors: Family<StatusLabel, Gauge>,
+    corrupt_records: Gauge,
+    disk_bytes: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("ringwatch");
+        let m = Metrics {
+            checks: Family::default(),
+            check_latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            schedule_lag: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
+            checks_skipped: Counter::default(),
+            prober_restarts: Counter::default(),
+            results_dropped: Counter::default(),
+            store_errors: Counter::default(),
+            monitors: Family::default(),
+            corrupt_records: Gauge::default(),
+            disk_bytes: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("checks", "Checks by outcome", m.checks.clone());
+        registry.register(
+            "check_latency_seconds",
+            "Check duration, request to capped body",
+            m.check_latency.clone(),
+        );
+        registry.register(
+            "schedule_lag_seconds",
+            "Actual check start minus planned start",
+            m.schedule_lag.clone(),
+        );
+        registry.register(
+            "checks_skipped",
+            "Checks not started because the previous one of the monitor still ran",
+            m.checks_skipped.clone(),
+        );
+        registry.register(
+            "prober_restarts",
+            "Prober actors restarted after a failure",
+            m.prober_restarts.clone(),
+        );
+        registry.register(
+            "results_dropped",
+            "Results not stored because the store failed",
+            m.results_dropped.clone(),
+        );
+        registry.register(
+            "store_errors",
+            "Failed store writes",
+            m.store_errors.clone(),
+        );
+        registry.register("monitors", "Monitors by status", m.monitors.clone());
+        registry.register(
+            "store_corrupt_records",
+            "Stored records skipped because they failed to decode",
+            m.corrupt_records.clone(),
+        );
+        registry.register(
+            "store_disk_bytes",
+            "Bytes the store uses on disk",
+            m.disk_bytes.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Renders the text exposition format, after setting the gauges read at scrape time.
+    pub fn render(&self, summary: Summary, corrupt: u64, disk_bytes: u64) -> String {
+        for (status, n) in [
+            ("up", summary.up),
+            ("down", summary.down),
+            ("pending", summary.pending),
+            ("paused", summary.paused),
+        ] {
+            self.monitors
+                .get_or_create(&StatusLabel {
+                    status: status.into(),
+                })
+                .set(n as i64);
+        }
+        self.corrupt_records.set(corrupt as i64);
+        self.disk_bytes.set(disk_bytes as i64);
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,315 @@
+//! A running node: the root of its supervision tree.
+//!
+//! ```text
+//! NodeSupervisor (root)
+//! ├── Recorder      store writer: batches results, decides up/down, publishes events
+//! ├── ProberPool    supervisor of the probers, keeps each prober's assignment
+//! │   └── Prober × N   schedule + check tasks for the monitors assigned to it
+//! ├── Coordinator   decides what this node probes, feeds the pool
+//! └── HttpServer    warp: API, SSE and dashboard
+//! ```
+//!
+//! Restart rules (all in `handle_supervisor_evt`; ractor's default would stop the root):
+//! - A **prober** that fails is restarted by the pool with the same monitors. Cost: the
+//!   checks of that prober's current tick; phases are stable so cadence continues.
+//! - The **pool** failing: its orphaned probers are stopped, a new pool starts and the
+//!   coordinator resends the full assignment. Cost: at most one interval of probes.
+//! - The **coordinator** failing: restarted; it rebuilds its view from the live view and
+//!   resyncs the pool, which kept probing meanwhile. Cost: none beyond edits in flight.
+//! - The **recorder** failing: restarted. Cost: results buffered but not yet written
+//!   (at most [`crate::actors::recorder::FLUSH_EVERY`]).
+//! - The **HTTP server** failing: restarted on the same address. Cost: open requests.
+//!
+//! Shutdown stops probing first, drains the recorder, stops HTTP and flushes the store.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use tokio::sync::broadcast;
+
+use crate::actors::STOP_TIMEOUT;
+use crate::actors::coordinator::{Coordinator, CoordinatorMessage};
+use crate::actors::http::HttpServer;
+use crate::actors::pool::ProberPool;
+use crate::actors::recorder::{Recorder, RecorderMessage};
+use crate::clock::Hlc;
+use crate::config::Config;
+use crate::context::{Ctx, EVENT_BUFFER, NodeContext};
+use crate::live::LiveView;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// Why a node could not start. The binary exits with status 1 and this text.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot create the HTTP client for probes: {0}")]
+    Client(String),
+    #[error("{0}")]
+    Spawn(String),
+}
+
+/// The children of the root, in start order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Child {
+    Recorder,
+    Pool,
+    Coordinator,
+    Http,
+}
+
+impl Child {
+    const ALL: [Child; 4] = [
+        Child::Recorder,
+        Child::Pool,
+        Child::Coordinator,
+        Child::Http,
+    ];
+
+    fn role(self) -> &'static str {
+        match self {
+            Child::Recorder => "recorder",
+            Child::Pool => "pool",
+            Child::Coordinator => "coordinator",
+            Child::Http => "http",
+        }
+    }
+}
+
+pub enum NodeMessage {
+    /// Stop probing, drain, stop HTTP, flush the store; then answer.
+    Shutdown(RpcReplyPort<()>),
+}
+
+impl ractor::Message for NodeMessage {}
+
+pub struct NodeState {
+    ctx: Ctx,
+    children: Vec<(Child, ActorCell)>,
+    stopping: bool,
+}
+
+pub struct NodeSupervisor;
+
+impl Actor for NodeSupervisor {
+    type Msg = NodeMessage;
+    type State = NodeState;
+    type Arguments = Ctx;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let mut state = NodeState {
+            ctx,
+            children: Vec::new(),
+            stopping: false,
+        };
+        for child in Child::ALL {
+            let cell = state.spawn(&myself, child).await?;
+            state.children.push((child, cell));
+        }
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            NodeMessage::Shutdown(reply) => {
+                state.shutdown().await;
+                let _ = reply.send(());
+                myself.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, why) = match evt {
+            SupervisionEvent::ActorFailed(cell, err) => (cell, err.to_string()),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, reason.unwrap_or_else(|| "stopped".into()))
+            }
+            _ => return Ok(()),
+        };
+        if state.stopping {
+            return Ok(());
+        }
+        state.restart(&myself, &cell, &why).await
+    }
+}
+
+impl NodeState {
+    async fn spawn(
+        &self,
+        myself: &ActorRef<NodeMessage>,
+        child: Child,
+    ) -> Result<ActorCell, ActorProcessingErr> {
+        let name = Some(self.ctx.actor_name(child.role()));
+        let sup = myself.get_cell();
+        let ctx = self.ctx.clone();
+        let cell = match child {
+            Child::Recorder => Actor::spawn_linked(name, Recorder, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
+            Child::Pool => Actor::spawn_linked(name, ProberPool, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
+            Child::Coordinator => Actor::spawn_linked(name, Coordinator, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
+            Child::Http => Actor::spawn_linked(name, HttpServer, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
+        };
+        Ok(cell)
+    }
+
+    async fn restart(
+        &mut self,
+        myself: &ActorRef<NodeMessage>,
+        dead: &ActorCell,
+        why: &str,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(i) = self
+            .children
+            .iter()
+            .position(|(_, c)| c.get_id() == dead.get_id())
+        else {
+            return Ok(());
+        };
+        let child = self.children[i].0;
+        tracing::error!(
+            actor = child.role(),
+            reason = why,
+            "actor failed; restarting it"
+        );
+        // A failed supervisor leaves its children running: stop them before replacing it.
+        dead.stop_children_and_wait(None, Some(STOP_TIMEOUT)).await;
+        let cell = self.spawn(myself, child).await?;
+        self.children[i].1 = cell;
+        if child == Child::Pool
+            && let Some(c) = self.ctx.coordinator()
+        {
+            let _ = c.cast(CoordinatorMessage::Resync);
+        }
+        Ok(())
+    }
+
+    fn cell(&self, child: Child) -> Option<&ActorCell> {
+        self.children
+            .iter()
+            .find(|(c, _)| *c == child)
+            .map(|(_, cell)| cell)
+    }
+
+    async fn shutdown(&mut self) {
+        self.stopping = true;
+        for child in [Child::Coordinator, Child::Pool] {
+            if let Some(cell) = self.cell(child) {
+                let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
+            }
+        }
+        if let Some(recorder) = self.ctx.recorder() {
+            let _ = recorder
+                .call(RecorderMessage::Drain, Some(STOP_TIMEOUT))
+                .await;
+        }
+        for child in [Child::Recorder, Child::Http] {
+            if let Some(cell) = self.cell(child) {
+                let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
+            }
+        }
+        if let Err(e) = self.ctx.store.flush() {
+            tracing::error!(error = %e, "could not flush the store");
+        }
+    }
+}
+
+/// A started node.
+pub struct Node {
+    pub ctx: Ctx,
+    pub http_addr: SocketAddr,
+    root: ActorRef<NodeMessage>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    /// Opens the store under the configured data directory and starts the tree.
+    pub async fn start(config: Config) -> Result<Node, StartError> {
+        let store = Store::open(&config.data_dir(), config.store_cache_mb << 20)?;
+        Self::start_with_store(config, store).await
+    }
+
+    /// Starts the tree on an already opened store (tests use the in-memory one).
+    pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
+        let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
+        let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
+        let ctx = Arc::new(NodeContext {
+            name: config.name.clone(),
+            store,
+            live,
+            hlc: Hlc::default(),
+            events: broadcast::channel(EVENT_BUFFER).0,
+            metrics: Metrics::new(),
+            client,
+            config,
+            http_addr: OnceLock::new(),
+        });
+        let root_name = Some(ctx.actor_name("root"));
+        let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())
+            .await
+            .map_err(|e| StartError::Spawn(root_cause(&e)))?;
+        let http_addr = *ctx
+            .http_addr
+            .get()
+            .ok_or_else(|| StartError::Spawn("HTTP server did not start".into()))?;
+        Ok(Node {
+            ctx,
+            http_addr,
+            root,
+            handle,
+        })
+    }
+
+    /// Stops probing, writes everything buffered, stops serving and flushes the store.
+    pub async fn shutdown(self) {
+        let _ = self
+            .root
+            .call(NodeMessage::Shutdown, Some(STOP_TIMEOUT * 3))
+            .await;
+        let _ = self.handle.await;
+    }
+
+    /// The root actor, for tests that inject faults.
+    pub fn root(&self) -> &ActorRef<NodeMessage> {
+        &self.root
+    }
+}
+
+/// The innermost message of a spawn error: "cannot listen on ...: address in use".
+fn root_cause(e: &ractor::SpawnErr) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    text
+}

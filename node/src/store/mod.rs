@@ -1,0 +1,301 @@
+//! Durable state of a node: monitor definitions (with tombstones), probe results and status.
+//!
+//! Everything above this module talks to [`Store`]; the storage engine sits behind the small
+//! ordered key-value trait [`Kv`], implemented by sled ([`sled_kv`]) and by an in-memory twin
+//! ([`memory`]) used in tests. No other module names sled.
+//!
+//! Layout (all values are `proto::encode`d: a version byte, then postcard):
+//! - `monitors`: key = id, value = [`Monitor`] (deleted ones stay as tombstones).
+//! - `results`:  key = `len(id) id at_ms(be u64) node_hash(be u32)`, value = result body.
+//!   One monitor's results are contiguous and in time order, so a window is one range scan.
+//! - `states`:   key = id, value = [`MonitorState`].
+//!
+//! A record that fails to decode is skipped and counted (`corrupt_records`), never fatal.
+
+mod keys;
+pub mod memory;
+pub mod sled_kv;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ringwatch_proto::{ErrorKind, Monitor, MonitorId, MonitorState, ProbeResult, decode, encode};
+use serde::{Deserialize, Serialize};
+
+pub use keys::{result_key, result_prefix};
+
+/// Errors of the storage engine. Decoding problems are not errors: they are skipped and counted.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage engine: {0}")]
+    Engine(String),
+    #[error("cannot open the data directory {path}: {reason}")]
+    Open { path: String, reason: String },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The named key spaces of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tree {
+    Monitors,
+    Results,
+    States,
+}
+
+/// One write of a batch: a value to put, or `None` to delete the key.
+pub type Write = (Vec<u8>, Option<Vec<u8>>);
+
+/// An ordered key-value engine with separate trees. Implementations must be safe to call from
+/// many threads; each call is short and synchronous.
+pub trait Kv: Send + Sync {
+    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    /// Applies all writes to one tree atomically.
+    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()>;
+    /// Key-value pairs with `from <= key < to`, in key order (reversed if `reverse`), at most
+    /// `limit` of them.
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// All pairs of a tree, in key order.
+    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Makes every earlier write durable.
+    fn flush(&self) -> StoreResult<()>;
+    /// Bytes the engine uses on disk (0 for memory).
+    fn disk_bytes(&self) -> u64;
+}
+
+/// A stored result without the monitor id, which the key already holds.
+#[derive(Serialize, Deserialize)]
+struct ResultBody {
+    at_ms: u64,
+    ok: bool,
+    status_code: Option<u16>,
+    latency_ms: u64,
+    error: Option<String>,
+    error_kind: Option<ErrorKind>,
+    node: String,
+}
+
+/// The node's store. Cheap to clone; all clones share one engine.
+#[derive(Clone)]
+pub struct Store {
+    kv: Arc<dyn Kv>,
+    corrupt: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the on-disk store in `dir`.
+    pub fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
+        Ok(Self::with_engine(Arc::new(sled_kv::SledKv::open(
+            dir,
+            cache_bytes,
+        )?)))
+    }
+
+    /// A store that lives in memory only, for tests.
+    pub fn in_memory() -> Self {
+        Self::with_engine(Arc::new(memory::MemoryKv::default()))
+    }
+
+    pub fn with_engine(kv: Arc<dyn Kv>) -> Self {
+        Store {
+            kv,
+            corrupt: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Records skipped because they failed to decode, since the store was opened.
+    pub fn corrupt_records(&self) -> u64 {
+        self.corrupt.load(Ordering::Relaxed)
+    }
+
+    fn decode_or_skip<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        bytes: &[u8],
+    ) -> Option<T> {
+        match decode(bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.corrupt.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(record = what, error = %e, "skipping undecodable stored record");
+                None
+            }
+        }
+    }
+
+    pub fn put_monitor(&self, m: &Monitor) -> StoreResult<()> {
+        self.put_monitors(std::slice::from_ref(m))
+    }
+
+    /// Writes several definitions in one atomic batch.
+    pub fn put_monitors(&self, ms: &[Monitor]) -> StoreResult<()> {
+        let writes = ms
+            .iter()
+            .map(|m| (m.id.as_bytes().to_vec(), Some(encode(m))))
+            .collect();
+        self.kv.apply(Tree::Monitors, writes)
+    }
+
+    /// A definition, including a tombstone.
+    pub fn get_monitor(&self, id: &str) -> StoreResult<Option<Monitor>> {
+        Ok(self
+            .kv
+            .get(Tree::Monitors, id.as_bytes())?
+            .and_then(|b| self.decode_or_skip("monitor", &b)))
+    }
+
+    /// Every definition, tombstones included.
+    pub fn monitors(&self) -> StoreResult<Vec<Monitor>> {
+        Ok(self
+            .kv
+            .scan(Tree::Monitors)?
+            .into_iter()
+            .filter_map(|(_, v)| self.decode_or_skip("monitor", &v))
+            .collect())
+    }
+
+    /// Appends results in one batch. Results of one monitor at the same millisecond from the
+    /// same node overwrite each other (a repeat delivery is idempotent).
+    pub fn append_results(&self, results: &[ProbeResult]) -> StoreResult<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let writes = results
+            .iter()
+            .map(|r| {
+                let body = ResultBody {
+                    at_ms: r.at_ms,
+                    ok: r.ok,
+                    status_code: r.status_code,
+                    latency_ms: r.latency_ms,
+                    error: r.error.clone(),
+                    error_kind: r.error_kind,
+                    node: r.node.clone(),
+                };
+                (
+                    result_key(&r.monitor_id, r.at_ms, &r.node),
+                    Some(encode(&body)),
+                )
+            })
+            .collect();
+        self.kv.apply(Tree::Results, writes)
+    }
+
+    /// Results of a monitor with `at_ms >= since_ms`, oldest first, at most `limit`.
+    pub fn results(&self, id: &str, since_ms: u64, limit: usize) -> StoreResult<Vec<ProbeResult>> {
+        let (from, _) = keys::result_range(id, since_ms);
+        let (_, to) = keys::result_range(id, 0);
+        self.decode_results(id, self.kv.range(Tree::Results, &from, &to, false, limit)?)
+    }
+
+    /// The newest `limit` results of a monitor, oldest first.
+    pub fn latest_results(&self, id: &str, limit: usize) -> StoreResult<Vec<ProbeResult>> {
+        let (from, to) = keys::result_range(id, 0);
+        let mut rows = self.kv.range(Tree::Results, &from, &to, true, limit)?;
+        rows.reverse();
+        self.decode_results(id, rows)
+    }
+
+    fn decode_results(
+        &self,
+        id: &str,
+        rows: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> StoreResult<Vec<ProbeResult>> {
+        Ok(rows
+            .into_iter()
+            .filter_map(|(_, v)| self.decode_or_skip::<ResultBody>("result", &v))
+            .map(|b| ProbeResult {
+                monitor_id: id.to_owned(),
+                at_ms: b.at_ms,
+                ok: b.ok,
+                status_code: b.status_code,
+                latency_ms: b.latency_ms,
+                error: b.error,
+                error_kind: b.error_kind,
+                node: b.node,
+            })
+            .collect())
+    }
+
+    /// Deletes results of a monitor older than `before_ms` (all of them with `u64::MAX`).
+    /// Returns how many were deleted. Works in bounded batches.
+    pub fn prune_results(&self, id: &str, before_ms: u64) -> StoreResult<usize> {
+        const BATCH: usize = 10_000;
+        let (from, _) = keys::result_range(id, 0);
+        let (to, _) = keys::result_range(id, before_ms);
+        let to = if before_ms == u64::MAX {
+            keys::result_range(id, 0).1
+        } else {
+            to
+        };
+        let mut total = 0;
+        loop {
+            let rows = self.kv.range(Tree::Results, &from, &to, false, BATCH)?;
+            let n = rows.len();
+            if n == 0 {
+                return Ok(total);
+            }
+            self.kv.apply(
+                Tree::Results,
+                rows.into_iter().map(|(k, _)| (k, None)).collect(),
+            )?;
+            total += n;
+            if n < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    pub fn put_states(&self, states: &[(MonitorId, MonitorState)]) -> StoreResult<()> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let writes = states
+            .iter()
+            .map(|(id, s)| (id.as_bytes().to_vec(), Some(encode(s))))
+            .collect();
+        self.kv.apply(Tree::States, writes)
+    }
+
+    pub fn delete_state(&self, id: &str) -> StoreResult<()> {
+        self.kv
+            .apply(Tree::States, vec![(id.as_bytes().to_vec(), None)])
+    }
+
+    pub fn states(&self) -> StoreResult<Vec<(MonitorId, MonitorState)>> {
+        Ok(self
+            .kv
+            .scan(Tree::States)?
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let id = String::from_utf8(k).ok()?;
+                Some((id, self.decode_or_skip("state", &v)?))
+            })
+            .collect())
+    }
+
+    pub fn flush(&self) -> StoreResult<()> {
+        self.kv.flush()
+    }
+
+    pub fn disk_bytes(&self) -> u64 {
+        self.kv.disk_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests;

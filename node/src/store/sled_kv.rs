@@ -1,0 +1,111 @@
+//! The sled engine. The only file of the project that uses sled.
+//!
+//! sled 0.34 keeps a page cache of `cache_capacity` bytes (default 1 GiB: we set it lower) and
+//! flushes its log every `FLUSH_EVERY`, which bounds what a SIGKILL can lose.
+
+use std::path::Path;
+
+use super::{Kv, StoreError, StoreResult, Tree, Write};
+
+/// How often sled makes writes durable in the background. A process killed with SIGKILL
+/// loses at most this much of its latest writes.
+const FLUSH_EVERY_MS: u64 = 500;
+
+pub struct SledKv {
+    db: sled::Db,
+    monitors: sled::Tree,
+    results: sled::Tree,
+    states: sled::Tree,
+}
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+impl SledKv {
+    pub fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
+        let open_err = |reason: String| StoreError::Open {
+            path: dir.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(FLUSH_EVERY_MS))
+            .open()
+            .map_err(|e| open_err(e.to_string()))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
+        Ok(SledKv {
+            monitors: tree("monitors")?,
+            results: tree("results")?,
+            states: tree("states")?,
+            db,
+        })
+    }
+
+    fn tree(&self, tree: Tree) -> &sled::Tree {
+        match tree {
+            Tree::Monitors => &self.monitors,
+            Tree::Results => &self.results,
+            Tree::States => &self.states,
+        }
+    }
+}
+
+fn pair(item: sled::Result<(sled::IVec, sled::IVec)>) -> StoreResult<(Vec<u8>, Vec<u8>)> {
+    let (k, v) = item.map_err(engine)?;
+    Ok((k.to_vec(), v.to_vec()))
+}
+
+impl Kv for SledKv {
+    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .tree(tree)
+            .get(key)
+            .map_err(engine)?
+            .map(|v| v.to_vec()))
+    }
+
+    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in writes {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.tree(tree).apply_batch(batch).map_err(engine)
+    }
+
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let r = self.tree(tree).range(from..to);
+        if reverse {
+            r.rev().take(limit).map(pair).collect()
+        } else {
+            r.take(limit).map(pair).collect()
+        }
+    }
+
+    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.tree(tree).iter().map(pair).collect()
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.db.flush().map(|_| ()).map_err(engine)
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}

@@ -1,0 +1,136 @@
+//! Store behaviour, run against both engines.
+
+use super::*;
+use ringwatch_proto::Status;
+
+fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
+    ProbeResult {
+        monitor_id: id.into(),
+        at_ms,
+        ok: at_ms.is_multiple_of(2),
+        status_code: Some(200),
+        latency_ms: 3,
+        error: None,
+        error_kind: None,
+        node: node.into(),
+    }
+}
+
+fn engines() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sled = Store::open(dir.path(), 16 << 20).unwrap();
+    vec![(Store::in_memory(), None), (sled, Some(dir))]
+}
+
+#[test]
+fn monitors_round_trip_with_tombstones() {
+    for (store, _dir) in engines() {
+        let mut m = Monitor::new("m-1".into(), "http://127.0.0.1/".into());
+        store.put_monitor(&m).unwrap();
+        m.deleted = true;
+        store.put_monitor(&m).unwrap();
+        let all = store.monitors().unwrap();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].deleted);
+        assert_eq!(store.get_monitor("m-1").unwrap(), Some(m));
+        assert_eq!(store.get_monitor("nope").unwrap(), None);
+    }
+}
+
+#[test]
+fn results_are_windowed_and_ordered() {
+    for (store, _dir) in engines() {
+        let rs: Vec<_> = (0..100).map(|t| result("a", 1_000 + t, "n1")).collect();
+        store.append_results(&rs).unwrap();
+        store.append_results(&[result("ab", 5, "n1")]).unwrap();
+        let got = store.results("a", 1_050, 10).unwrap();
+        assert_eq!(got.len(), 10);
+        assert_eq!(got[0].at_ms, 1_050);
+        assert!(got.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
+        assert_eq!(got[0], rs[50]);
+        let latest = store.latest_results("a", 3).unwrap();
+        assert_eq!(
+            latest.iter().map(|r| r.at_ms).collect::<Vec<_>>(),
+            vec![1_097, 1_098, 1_099]
+        );
+        assert_eq!(store.results("ab", 0, 100).unwrap().len(), 1);
+        // Same monitor, same millisecond, two nodes: both kept.
+        store
+            .append_results(&[result("c", 7, "n1"), result("c", 7, "n2")])
+            .unwrap();
+        assert_eq!(store.results("c", 0, 10).unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn pruning_removes_only_old_results() {
+    for (store, _dir) in engines() {
+        let rs: Vec<_> = (0..50).map(|t| result("a", t, "n1")).collect();
+        store.append_results(&rs).unwrap();
+        store.append_results(&[result("b", 1, "n1")]).unwrap();
+        assert_eq!(store.prune_results("a", 20).unwrap(), 20);
+        assert_eq!(store.results("a", 0, 100).unwrap()[0].at_ms, 20);
+        assert_eq!(store.prune_results("a", u64::MAX).unwrap(), 30);
+        assert!(store.results("a", 0, 100).unwrap().is_empty());
+        assert_eq!(store.results("b", 0, 100).unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn states_round_trip() {
+    for (store, _dir) in engines() {
+        let s = MonitorState {
+            status: Status::Down,
+            failures: 2,
+            successes: 0,
+            since_ms: 9,
+        };
+        store.put_states(&[("m".into(), s.clone())]).unwrap();
+        assert_eq!(store.states().unwrap(), vec![("m".to_string(), s)]);
+        store.delete_state("m").unwrap();
+        assert!(store.states().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn corrupt_records_are_skipped_and_counted() {
+    for (store, _dir) in engines() {
+        store
+            .kv
+            .apply(
+                Tree::Monitors,
+                vec![(b"bad".to_vec(), Some(vec![1, 0xff, 0xff]))],
+            )
+            .unwrap();
+        store
+            .kv
+            .apply(
+                Tree::Results,
+                vec![(result_key("a", 1, "n"), Some(vec![42]))],
+            )
+            .unwrap();
+        store
+            .put_monitor(&Monitor::new("ok".into(), "http://x/".into()))
+            .unwrap();
+        assert_eq!(store.monitors().unwrap().len(), 1);
+        assert!(store.results("a", 0, 10).unwrap().is_empty());
+        assert_eq!(store.corrupt_records(), 2);
+    }
+}
+
+#[test]
+fn sled_reopens_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), 16 << 20).unwrap();
+        store
+            .put_monitor(&Monitor::new("m".into(), "http://x/".into()))
+            .unwrap();
+        store.append_results(&[result("m", 1, "n")]).unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), 16 << 20).unwrap();
+    assert_eq!(store.monitors().unwrap().len(), 1);
+    assert_eq!(store.results("m", 0, 10).unwrap().len(), 1);
+    assert!(store.disk_bytes() > 0);
+}

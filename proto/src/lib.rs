@@ -1,0 +1,17 @@
+//! Wire and storage types shared by Ringwatch nodes.
+//!
+//! This crate owns the *shape* of everything a node persists or sends: monitor definitions,
+//! probe results, per-monitor status state, and the versioned binary codec around them.
+//! It depends on nothing of the node. Every decoder returns [`DecodeError`] instead of
+//! panicking, so bad bytes from a peer or a damaged disk cost one record, not a process.
+
+mod codec;
+mod monitor;
+mod result;
+
+pub use codec::{DecodeError, FORMAT_VERSION, decode, encode};
+pub use monitor::{
+    DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_RECOVERY_THRESHOLD,
+    DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
+};
+pub use result::{ErrorKind, MonitorState, ProbeResult, Status};

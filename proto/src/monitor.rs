@@ -1,0 +1,141 @@
+//! Monitor definitions and their revisions.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// Server-made identifier of a monitor, e.g. `m-5f0c2a9e13d4b7a1`.
+pub type MonitorId = String;
+
+/// Seconds between probes when a request names none.
+pub const DEFAULT_INTERVAL_SECS: u64 = 30;
+/// Per-probe timeout when a request names none: connect, TLS, request and body together.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Consecutive failed probes before a monitor is declared down.
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 2;
+/// Consecutive good probes before a down monitor is declared up again.
+pub const DEFAULT_RECOVERY_THRESHOLD: u32 = 1;
+
+/// An inclusive range of accepted HTTP status codes, e.g. 200-399.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRange {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl StatusRange {
+    pub fn contains(&self, code: u16) -> bool {
+        (self.from..=self.to).contains(&code)
+    }
+}
+
+/// Revision of a definition: a hybrid logical clock reading plus the writing node.
+///
+/// Ordered by clock, then node name, so every node that sees the same two revisions picks
+/// the same winner (last writer wins) without coordination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Rev {
+    /// Hybrid logical clock: unix milliseconds in the high 48 bits, a counter in the low 16.
+    pub hlc: u64,
+    pub node: String,
+}
+
+impl Ord for Rev {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.hlc
+            .cmp(&other.hlc)
+            .then_with(|| self.node.cmp(&other.node))
+    }
+}
+
+impl PartialOrd for Rev {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A monitor definition as stored and replicated. A deleted monitor stays as a tombstone
+/// (`deleted == true`) so that an older copy of it cannot come back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Monitor {
+    pub id: MonitorId,
+    pub url: String,
+    pub name: String,
+    pub interval_secs: u64,
+    pub timeout_ms: u64,
+    pub active: bool,
+    pub failure_threshold: u32,
+    pub recovery_threshold: u32,
+    /// Accepted status codes; empty means the default 200-399.
+    pub expect_status: Vec<StatusRange>,
+    /// Text the first 64 KiB of the body must contain, if set.
+    pub expect_body_contains: Option<String>,
+    pub created_ms: u64,
+    pub rev: Rev,
+    pub deleted: bool,
+}
+
+impl Monitor {
+    /// A monitor with every optional field at its default.
+    pub fn new(id: MonitorId, url: String) -> Self {
+        Monitor {
+            name: url.clone(),
+            id,
+            url,
+            interval_secs: DEFAULT_INTERVAL_SECS,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            active: true,
+            failure_threshold: DEFAULT_FAILURE_THRESHOLD,
+            recovery_threshold: DEFAULT_RECOVERY_THRESHOLD,
+            expect_status: Vec::new(),
+            expect_body_contains: None,
+            created_ms: 0,
+            rev: Rev::default(),
+            deleted: false,
+        }
+    }
+
+    /// Whether `code` is an accepted status for this monitor.
+    pub fn accepts_status(&self, code: u16) -> bool {
+        if self.expect_status.is_empty() {
+            (200..=399).contains(&code)
+        } else {
+            self.expect_status.iter().any(|r| r.contains(code))
+        }
+    }
+
+    /// Whether a prober should be checking this monitor.
+    pub fn is_probed(&self) -> bool {
+        self.active && !self.deleted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rev_orders_by_clock_then_node() {
+        let a = Rev {
+            hlc: 5,
+            node: "b".into(),
+        };
+        let b = Rev {
+            hlc: 6,
+            node: "a".into(),
+        };
+        let c = Rev {
+            hlc: 6,
+            node: "b".into(),
+        };
+        assert!(a < b && b < c);
+    }
+
+    #[test]
+    fn default_status_acceptance() {
+        let mut m = Monitor::new("m".into(), "http://x/".into());
+        assert!(m.accepts_status(200) && m.accepts_status(399));
+        assert!(!m.accepts_status(404) && !m.accepts_status(500));
+        m.expect_status = vec![StatusRange { from: 404, to: 404 }];
+        assert!(m.accepts_status(404) && !m.accepts_status(200));
+    }
+}

@@ -1,0 +1,79 @@
+//! Probe results and the per-monitor status state derived from them.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a probe failed, for people and for alert routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens: the connection was refused or reset during connect.
+    Refused,
+    /// No complete answer within the monitor's timeout.
+    Timeout,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// More redirects than allowed, or a redirect loop.
+    Redirects,
+    /// The status code is not one the monitor accepts.
+    BadStatus,
+    /// The response body did not hold the expected text.
+    Assertion,
+    /// The connection broke or the response was not valid HTTP.
+    Protocol,
+    /// Anything else; the error text says what.
+    Other,
+}
+
+/// One probe of one monitor by one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeResult {
+    pub monitor_id: String,
+    /// Unix milliseconds when the probe started.
+    pub at_ms: u64,
+    pub ok: bool,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    /// Name of the node that probed.
+    pub node: String,
+}
+
+/// A monitor's status as users see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not yet decided: too few probes since it was created or changed.
+    #[default]
+    Pending,
+    Up,
+    Down,
+    /// Not probed: `active` is false.
+    Paused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Up => "up",
+            Status::Down => "down",
+            Status::Paused => "paused",
+        }
+    }
+}
+
+/// The up/down decision state of one monitor, persisted so it survives restarts and
+/// (later) owner changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MonitorState {
+    pub status: Status,
+    /// Consecutive failed probes so far.
+    pub failures: u32,
+    /// Consecutive good probes so far.
+    pub successes: u32,
+    /// Unix milliseconds of the last status change.
+    pub since_ms: u64,
+}

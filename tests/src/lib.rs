@@ -1,0 +1,1 @@
+//! Multi-process integration test harness (being written).
