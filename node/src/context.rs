@@ -46,6 +46,8 @@ pub struct NodeContext {
     pub events: broadcast::Sender<Event>,
     pub metrics: Metrics,
     pub client: reqwest::Client,
+    /// The current recorder, cached for the hot path (set by the recorder when it starts).
+    pub recorder: std::sync::RwLock<Option<ActorRef<RecorderMessage>>>,
     /// The HTTP address actually bound (the configured one may have port 0).
     pub http_addr: OnceLock<SocketAddr>,
 }
@@ -59,7 +61,10 @@ impl NodeContext {
     }
 
     pub fn recorder(&self) -> Option<ActorRef<RecorderMessage>> {
-        ractor::registry::where_is(self.actor_name("recorder")).map(ActorRef::from)
+        self.recorder
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn coordinator(&self) -> Option<ActorRef<CoordinatorMessage>> {
@@ -75,8 +80,9 @@ impl NodeContext {
 
     /// Hands a result to the recorder; counted as dropped if the recorder is restarting.
     pub fn record(&self, result: ProbeResult) {
-        let sent = self
-            .recorder()
+        let guard = self.recorder.read().unwrap_or_else(|p| p.into_inner());
+        let sent = guard
+            .as_ref()
             .is_some_and(|r| r.cast(RecorderMessage::Record(result)).is_ok());
         if !sent {
             self.metrics.results_dropped.inc();

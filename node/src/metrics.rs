@@ -12,12 +12,12 @@ use crate::live::Summary;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabel {
     /// `ok`, or the error kind of a failed check.
-    pub outcome: String,
+    pub outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
-    pub status: String,
+    pub status: &'static str,
 }
 
 /// Every metric of a node. Cheap to share: each handle is an `Arc` inside.
@@ -117,9 +117,7 @@ impl Metrics {
             ("paused", summary.paused),
         ] {
             self.monitors
-                .get_or_create(&StatusLabel {
-                    status: status.into(),
-                })
+                .get_or_create(&StatusLabel { status })
                 .set(n as i64);
         }
         self.corrupt_records.set(corrupt as i64);

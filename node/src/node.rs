@@ -271,6 +271,7 @@ impl Node {
             client,
             config,
             http_addr: OnceLock::new(),
+            recorder: Default::default(),
         });
         let root_name = Some(ctx.actor_name("root"));
         let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())

@@ -74,6 +74,16 @@ mod tests {
     }
 
     #[test]
+    fn error_kind_names_match_json() {
+        use crate::ErrorKind::*;
+        for k in [
+            Dns, Refused, Timeout, Tls, Redirects, BadStatus, Assertion, Protocol, Other,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    #[test]
     fn refuses_unknown_version_and_trailing_bytes() {
         let mut bytes = encode(&sample_result());
         bytes[0] = 9;

@@ -26,6 +26,23 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// The snake_case name used in JSON and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "dns",
+            ErrorKind::Refused => "refused",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Redirects => "redirects",
+            ErrorKind::BadStatus => "bad_status",
+            ErrorKind::Assertion => "assertion",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
 /// One probe of one monitor by one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeResult {

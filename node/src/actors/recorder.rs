@@ -46,6 +46,7 @@ impl Actor for Recorder {
         myself: ActorRef<Self::Msg>,
         ctx: Ctx,
     ) -> Result<Self::State, ActorProcessingErr> {
+        *ctx.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(myself.clone());
         myself.send_interval(FLUSH_EVERY, || RecorderMessage::Flush);
         myself.send_interval(ctx.config.prune_every, || RecorderMessage::Prune);
         Ok(RecorderState {
@@ -85,13 +86,7 @@ impl Actor for Recorder {
 impl RecorderState {
     fn push(&mut self, r: ProbeResult) {
         let m = &self.ctx.metrics;
-        let outcome = match r.error_kind {
-            None => "ok".to_owned(),
-            Some(kind) => serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "other".into()),
-        };
+        let outcome = r.error_kind.map_or("ok", |k| k.as_str());
         m.checks.get_or_create(&OutcomeLabel { outcome }).inc();
         m.check_latency.observe(r.latency_ms as f64 / 1000.0);
         self.buffer.push(r);

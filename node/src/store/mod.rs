@@ -71,8 +71,9 @@ pub trait Kv: Send + Sync {
     fn disk_bytes(&self) -> u64;
 }
 
-/// A stored result without the monitor id, which the key already holds.
-#[derive(Serialize, Deserialize)]
+/// A stored result without the monitor id, which the key already holds. [`ResultBodyRef`]
+/// writes the same layout without copying strings.
+#[derive(Deserialize)]
 struct ResultBody {
     at_ms: u64,
     ok: bool,
@@ -81,6 +82,17 @@ struct ResultBody {
     error: Option<String>,
     error_kind: Option<ErrorKind>,
     node: String,
+}
+
+#[derive(Serialize)]
+struct ResultBodyRef<'a> {
+    at_ms: u64,
+    ok: bool,
+    status_code: Option<u16>,
+    latency_ms: u64,
+    error: Option<&'a str>,
+    error_kind: Option<ErrorKind>,
+    node: &'a str,
 }
 
 /// The node's store. Cheap to clone; all clones share one engine.
@@ -177,14 +189,14 @@ impl Store {
         let writes = results
             .iter()
             .map(|r| {
-                let body = ResultBody {
+                let body = ResultBodyRef {
                     at_ms: r.at_ms,
                     ok: r.ok,
                     status_code: r.status_code,
                     latency_ms: r.latency_ms,
-                    error: r.error.clone(),
+                    error: r.error.as_deref(),
                     error_kind: r.error_kind,
-                    node: r.node.clone(),
+                    node: &r.node,
                 };
                 (
                     result_key(&r.monitor_id, r.at_ms, &r.node),
