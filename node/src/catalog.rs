@@ -1,5 +1,5 @@
 //! Monitor definitions: create, change and delete, the one path every edit takes
-//! (today from the API; later also from peers).
+//! (from the API, and from peers through [`merge`]).
 //!
 //! An edit is durable in the store before it is acknowledged, then applied to the live view,
 //! handed to the coordinator (which starts, re-times or stops probing) and published as an
@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ringwatch_proto::{Monitor, Rev};
+use ringwatch_proto::{Monitor, PeerMsg, Rev};
 
 use crate::actors::coordinator::CoordinatorMessage;
 use crate::clock::hlc_millis;
@@ -36,6 +36,7 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
         m.deleted = false;
     }
     ctx.store.put_monitors(&monitors)?;
+    ctx.broadcast(PeerMsg::Definitions(monitors.clone()));
     let created: Vec<_> = monitors.into_iter().map(Arc::new).collect();
     for m in &created {
         apply(ctx, m.clone(), true);
@@ -47,6 +48,7 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
 pub fn update(ctx: &Ctx, mut m: Monitor) -> Result<Arc<Monitor>, StoreError> {
     m.rev = next_rev(ctx);
     ctx.store.put_monitor(&m)?;
+    ctx.broadcast(PeerMsg::Definitions(vec![m.clone()]));
     let m = Arc::new(m);
     apply(ctx, m.clone(), false);
     Ok(m)
@@ -78,11 +80,20 @@ pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
     tomb.active = false;
     tomb.rev = next_rev(ctx);
     ctx.store.put_monitor(&tomb)?;
+    ctx.broadcast(PeerMsg::Definitions(vec![tomb]));
+    forget(ctx, id);
+    Ok(true)
+}
+
+/// Removes a deleted monitor from this node: stop probing, drop its results and state.
+fn forget(ctx: &Ctx, id: &str) {
     ctx.live.remove(id);
     if let Some(c) = ctx.coordinator() {
         let _ = c.cast(CoordinatorMessage::Remove(id.to_owned()));
     }
-    ctx.store.delete_state(id)?;
+    if let Err(e) = ctx.store.delete_state(id) {
+        tracing::warn!(monitor = %id, error = %e, "could not delete a monitor's state");
+    }
     let store = ctx.store.clone();
     let owned = id.to_owned();
     // Old results can go in the background; they are unreachable once the monitor is gone.
@@ -92,5 +103,36 @@ pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
         }
     });
     ctx.publish(|| Event::Deleted(id.to_owned()));
-    Ok(true)
+}
+
+/// Merges definitions received from a peer: each replaces ours only if its revision is
+/// higher (last writer wins, ties broken by node name), so applying the same definitions in
+/// any order, any number of times, gives the same state. Tombstones win over older edits,
+/// and an older edit cannot bring a deleted monitor back.
+pub fn merge(ctx: &Ctx, incoming: Vec<Monitor>) {
+    let mut newer = Vec::new();
+    for m in incoming {
+        ctx.hlc.observe(m.rev.hlc);
+        match ctx.store.get_monitor(&m.id) {
+            Ok(Some(current)) if current.rev >= m.rev => {}
+            Ok(_) => newer.push(m),
+            Err(e) => tracing::error!(error = %e, "cannot read a definition to merge"),
+        }
+    }
+    if newer.is_empty() {
+        return;
+    }
+    if let Err(e) = ctx.store.put_monitors(&newer) {
+        tracing::error!(error = %e, "cannot store definitions from a peer");
+        return;
+    }
+    for m in newer {
+        if m.deleted {
+            if ctx.live.contains(&m.id) {
+                forget(ctx, &m.id);
+            }
+        } else {
+            apply(ctx, Arc::new(m), false);
+        }
+    }
 }

@@ -48,6 +48,14 @@ pub struct Config {
     pub prune_every: Duration,
     /// Memory the store may use as page cache, in MiB.
     pub store_cache_mb: u64,
+    /// Silence after which a peer is declared dead and its monitors move.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_timeout: Duration,
+    /// A peer dead this long is forgotten.
+    #[serde(with = "humantime_serde")]
+    pub forget_after: Duration,
+    /// Enables `POST /api/debug/partition` (fault injection for tests). Never in production.
+    pub allow_fault_injection: bool,
 }
 
 impl Default for Config {
@@ -63,6 +71,9 @@ impl Default for Config {
             retention: Duration::from_secs(7 * 24 * 3600),
             prune_every: Duration::from_secs(600),
             store_cache_mb: 64,
+            heartbeat_timeout: Duration::from_secs(3),
+            forget_after: Duration::from_secs(24 * 3600),
+            allow_fault_injection: false,
         }
     }
 }
@@ -97,6 +108,12 @@ pub struct Overrides {
     /// Raw result retention, e.g. 7d or 12h [default: 7d].
     #[arg(long, env = "RINGWATCH_RETENTION", value_parser = humantime::parse_duration)]
     pub retention: Option<Duration>,
+    /// Silence after which a peer counts as dead [default: 3s].
+    #[arg(long, env = "RINGWATCH_HEARTBEAT_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub heartbeat_timeout: Option<Duration>,
+    /// Enable the fault-injection endpoint (tests only).
+    #[arg(long, env = "RINGWATCH_ALLOW_FAULT_INJECTION", hide = true)]
+    pub allow_fault_injection: bool,
 }
 
 impl Config {
@@ -138,6 +155,12 @@ impl Config {
         if let Some(v) = o.retention {
             c.retention = v;
         }
+        if let Some(v) = o.heartbeat_timeout {
+            c.heartbeat_timeout = v;
+        }
+        if o.allow_fault_injection {
+            c.allow_fault_injection = true;
+        }
         c.finish()
     }
 
@@ -165,6 +188,11 @@ impl Config {
         }
         if self.retention < Duration::from_secs(60) {
             return Err(ConfigError::Invalid("retention must be at least 1m".into()));
+        }
+        if self.heartbeat_timeout < Duration::from_millis(500) {
+            return Err(ConfigError::Invalid(
+                "heartbeat_timeout must be at least 500ms".into(),
+            ));
         }
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));

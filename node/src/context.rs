@@ -31,6 +31,16 @@ pub enum Event {
     Deleted(MonitorId),
 }
 
+/// One member as `GET /api/cluster` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberView {
+    pub name: String,
+    pub http: String,
+    pub cluster: String,
+    pub alive: bool,
+    pub last_heard_ms: u64,
+}
+
 /// Events buffered per subscriber before it starts missing some.
 pub const EVENT_BUFFER: usize = 4096;
 
@@ -48,6 +58,14 @@ pub struct NodeContext {
     pub client: reqwest::Client,
     /// The current recorder, cached for the hot path (set by the recorder when it starts).
     pub recorder: std::sync::RwLock<Option<ActorRef<RecorderMessage>>>,
+    /// Unique per process start; tells a restarted node from its previous run.
+    pub incarnation: u64,
+    /// Names of the alive members (us included), sorted: the input of ownership.
+    pub alive: std::sync::RwLock<Arc<Vec<String>>>,
+    /// Every known member, for `GET /api/cluster`.
+    pub members: std::sync::RwLock<Vec<MemberView>>,
+    /// The cluster address actually bound.
+    pub cluster_addr: OnceLock<SocketAddr>,
     /// The HTTP address actually bound (the configured one may have port 0).
     pub http_addr: OnceLock<SocketAddr>,
 }
@@ -75,6 +93,35 @@ impl NodeContext {
     pub fn publish(&self, event: impl FnOnce() -> Event) {
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(event());
+        }
+    }
+
+    /// The alive members, us included.
+    pub fn alive(&self) -> Arc<Vec<String>> {
+        self.alive.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_alive(&self, alive: Vec<String>) {
+        *self.alive.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(alive);
+    }
+
+    /// The node that probes monitor `id` now, as this node sees the cluster.
+    pub fn owner_of(&self, id: &str) -> Option<String> {
+        crate::cluster::assign::owner(id, &self.alive()).map(str::to_owned)
+    }
+
+    /// Sends a message to every peer (no-op on a single node).
+    pub fn broadcast(&self, body: ringwatch_proto::PeerMsg) {
+        if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
+            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
+                .cast(crate::cluster::peers::PeersMessage::Broadcast(body));
+        }
+    }
+
+    /// Results probed by a peer: stored and applied, not re-sent.
+    pub fn record_remote(&self, results: Vec<ProbeResult>) {
+        if let Some(r) = self.recorder() {
+            let _ = r.cast(RecorderMessage::RecordRemote(results));
         }
     }
 

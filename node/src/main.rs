@@ -65,7 +65,9 @@ async fn run_node(overrides: Overrides) -> ExitCode {
     };
     println!(
         "listening http={} cluster={} name={}",
-        node.http_addr, config.cluster, config.name
+        node.http_addr,
+        node.ctx.cluster_addr.get().unwrap_or(&config.cluster),
+        config.name
     );
     tracing::info!(
         name = %config.name,

@@ -30,6 +30,7 @@ pub struct Metrics {
     pub prober_restarts: Counter,
     pub results_dropped: Counter,
     pub store_errors: Counter,
+    pub peer_frames_rejected: Counter,
     monitors: Family<StatusLabel, Gauge>,
     corrupt_records: Gauge,
     disk_bytes: Gauge,
@@ -58,6 +59,7 @@ impl Metrics {
             prober_restarts: Counter::default(),
             results_dropped: Counter::default(),
             store_errors: Counter::default(),
+            peer_frames_rejected: Counter::default(),
             monitors: Family::default(),
             corrupt_records: Gauge::default(),
             disk_bytes: Gauge::default(),
@@ -95,6 +97,11 @@ impl Metrics {
             m.store_errors.clone(),
         );
         registry.register("monitors", "Monitors by status", m.monitors.clone());
+        registry.register(
+            "peer_frames_rejected",
+            "Frames from peers dropped because they failed to decode",
+            m.peer_frames_rejected.clone(),
+        );
         registry.register(
             "store_corrupt_records",
             "Stored records skipped because they failed to decode",

@@ -6,7 +6,10 @@
 //! ├── ProberPool    supervisor of the probers, keeps each prober's assignment
 //! │   └── Prober × N   schedule + check tasks for the monitors assigned to it
 //! ├── Coordinator   decides what this node probes, feeds the pool
-//! └── HttpServer    warp: API, SSE and dashboard
+//! ├── HttpServer    warp: API, SSE and dashboard
+//! └── Peers         cluster membership and gossip (see [`crate::cluster`])
+//!     ├── NodeServer   ractor_cluster sessions with every peer
+//!     └── Endpoint     the remotable actor peers send frames to
 //! ```
 //!
 //! Restart rules (all in `handle_supervisor_evt`; ractor's default would stop the root):
@@ -19,8 +22,12 @@
 //! - The **recorder** failing: restarted. Cost: results buffered but not yet written
 //!   (at most [`crate::actors::recorder::FLUSH_EVERY`]).
 //! - The **HTTP server** failing: restarted on the same address. Cost: open requests.
+//! - **Peers** (or its node server or endpoint) failing: the whole transport is restarted on
+//!   the same cluster address. Cost: peers see our sessions close and redial; ownership
+//!   moves only if we stay unreachable past the heartbeat timeout.
 //!
-//! Shutdown stops probing first, drains the recorder, stops HTTP and flushes the store.
+//! Shutdown tells peers we leave (they take over our monitors at once), stops probing,
+//! drains the recorder, stops HTTP and the transport, and flushes the store.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -33,7 +40,8 @@ use crate::actors::coordinator::{Coordinator, CoordinatorMessage};
 use crate::actors::http::HttpServer;
 use crate::actors::pool::ProberPool;
 use crate::actors::recorder::{Recorder, RecorderMessage};
-use crate::clock::Hlc;
+use crate::clock::{Hlc, now_ms};
+use crate::cluster::peers::{Peers, PeersMessage};
 use crate::config::Config;
 use crate::context::{Ctx, EVENT_BUFFER, NodeContext};
 use crate::live::LiveView;
@@ -58,14 +66,16 @@ enum Child {
     Pool,
     Coordinator,
     Http,
+    Peers,
 }
 
 impl Child {
-    const ALL: [Child; 4] = [
+    const ALL: [Child; 5] = [
         Child::Recorder,
         Child::Pool,
         Child::Coordinator,
         Child::Http,
+        Child::Peers,
     ];
 
     fn role(self) -> &'static str {
@@ -74,6 +84,7 @@ impl Child {
             Child::Pool => "pool",
             Child::Coordinator => "coordinator",
             Child::Http => "http",
+            Child::Peers => "peers",
         }
     }
 }
@@ -177,6 +188,10 @@ impl NodeState {
                 .await?
                 .0
                 .get_cell(),
+            Child::Peers => Actor::spawn_linked(name, Peers, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
         };
         Ok(cell)
     }
@@ -221,6 +236,11 @@ impl NodeState {
 
     async fn shutdown(&mut self) {
         self.stopping = true;
+        if let Some(peers) = ractor::registry::where_is(self.ctx.actor_name("peers")) {
+            let _ = ActorRef::<PeersMessage>::from(peers)
+                .call(PeersMessage::Leave, Some(STOP_TIMEOUT))
+                .await;
+        }
         for child in [Child::Coordinator, Child::Pool] {
             if let Some(cell) = self.cell(child) {
                 let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
@@ -231,7 +251,7 @@ impl NodeState {
                 .call(RecorderMessage::Drain, Some(STOP_TIMEOUT))
                 .await;
         }
-        for child in [Child::Recorder, Child::Http] {
+        for child in [Child::Recorder, Child::Http, Child::Peers] {
             if let Some(cell) = self.cell(child) {
                 let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
             }
@@ -261,8 +281,9 @@ impl Node {
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
         let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
         let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
+        let name = config.name.clone();
         let ctx = Arc::new(NodeContext {
-            name: config.name.clone(),
+            name: name.clone(),
             store,
             live,
             hlc: Hlc::default(),
@@ -272,6 +293,10 @@ impl Node {
             config,
             http_addr: OnceLock::new(),
             recorder: Default::default(),
+            incarnation: now_ms(),
+            alive: std::sync::RwLock::new(Arc::new(vec![name.clone()])),
+            members: Default::default(),
+            cluster_addr: OnceLock::new(),
         });
         let root_name = Some(ctx.actor_name("root"));
         let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())

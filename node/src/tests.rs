@@ -33,6 +33,7 @@ async fn node(name: &str) -> Node {
     let config = Config {
         name: name.into(),
         http: "127.0.0.1:0".parse().unwrap(),
+        cluster: "127.0.0.1:0".parse().unwrap(),
         probers: 2,
         ..Config::default()
     }

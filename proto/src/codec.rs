@@ -105,7 +105,20 @@ mod tests {
     fn garbage_never_panics() {
         use rand::{Rng, SeedableRng, rngs::StdRng};
         let mut rng = StdRng::seed_from_u64(7);
+        let from = crate::MemberInfo {
+            name: "n1".into(),
+            incarnation: 1,
+            cluster: "127.0.0.1:1".into(),
+            http: "127.0.0.1:2".into(),
+        };
+        let envelope = crate::Envelope {
+            body: crate::PeerMsg::Heartbeat {
+                members: vec![from.clone()],
+            },
+            from,
+        };
         let valid = [
+            encode(&envelope),
             encode(&sample_result()),
             encode(&Monitor::new("m".into(), "https://a.example/".into())),
         ];
@@ -125,6 +138,7 @@ mod tests {
             let _ = decode::<ProbeResult>(&bytes);
             let _ = decode::<Monitor>(&bytes);
             let _ = decode::<crate::MonitorState>(&bytes);
+            let _ = decode::<crate::Envelope>(&bytes);
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod codec;
 mod monitor;
+mod peer;
 mod result;
 
 pub use codec::{DecodeError, FORMAT_VERSION, decode, encode};
@@ -14,4 +15,5 @@ pub use monitor::{
     DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_RECOVERY_THRESHOLD,
     DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
 };
+pub use peer::{Envelope, MemberInfo, PeerMsg};
 pub use result::{ErrorKind, MonitorState, ProbeResult, Status};

@@ -1,9 +1,10 @@
 //! The coordinator: decides which monitors this node probes and hands them to the prober pool.
 //!
-//! On a single node that is every active monitor. It owns no durable state: on (re)start it
-//! reads the live view and sends the pool the complete set, so a coordinator crash costs no
-//! probes (the pool keeps probing meanwhile) and a restart converges at once. Cluster-wide
-//! sharding (rendezvous hashing over the live members) plugs in at [`Coordinator::owns`].
+//! This node probes the active monitors whose rendezvous owner among the alive members is this
+//! node (see [`crate::cluster`]: every node computes the same assignment from its own view).
+//! It owns no durable state: on (re)start, and on every membership change, it reads the live
+//! view and sends the pool the complete set, so a coordinator crash costs no probes (the pool
+//! keeps probing meanwhile) and a restart converges at once.
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub enum CoordinatorMessage {
     Upsert { monitor: Arc<Monitor>, fresh: bool },
     /// A monitor was deleted.
     Remove(MonitorId),
-    /// Send the pool the complete set again (after the pool restarted).
+    /// Send the pool the complete set again (after the pool restarted, or the members changed).
     Resync,
     /// Test-only fault: make the coordinator panic.
     #[cfg(any(test, feature = "fault-injection"))]
@@ -32,13 +33,6 @@ pub struct CoordinatorState {
 }
 
 pub struct Coordinator;
-
-impl Coordinator {
-    /// Whether this node should probe `m`.
-    fn owns(m: &Monitor) -> bool {
-        m.is_probed()
-    }
-}
 
 impl Actor for Coordinator {
     type Msg = CoordinatorMessage;
@@ -73,6 +67,12 @@ impl Actor for Coordinator {
 }
 
 impl CoordinatorState {
+    /// Whether this node should probe `m`, given the alive members.
+    fn owns(&self, m: &Monitor, alive: &[String]) -> bool {
+        m.is_probed()
+            && crate::cluster::assign::owner(&m.id, alive).is_none_or(|o| o == self.ctx.name)
+    }
+
     fn to_pool(&self, msg: PoolMessage) {
         let pool = ractor::registry::where_is(self.ctx.actor_name("pool"));
         if let Some(pool) = pool.map(ActorRef::<PoolMessage>::from) {
@@ -81,7 +81,7 @@ impl CoordinatorState {
     }
 
     fn upsert(&self, monitor: Arc<Monitor>, fresh: bool) {
-        if Coordinator::owns(&monitor) {
+        if self.owns(&monitor, &self.ctx.alive()) {
             self.to_pool(PoolMessage::Assign { monitor, fresh });
         } else {
             self.to_pool(PoolMessage::Unassign(monitor.id.clone()));
@@ -89,13 +89,15 @@ impl CoordinatorState {
     }
 
     fn resync(&self) {
-        let owned = self
+        let alive = self.ctx.alive();
+        let owned: Vec<_> = self
             .ctx
             .live
             .probed()
             .into_iter()
-            .filter(|m| Coordinator::owns(m))
+            .filter(|m| self.owns(m, &alive))
             .collect();
+        tracing::debug!(owned = owned.len(), members = alive.len(), "assignment");
         self.to_pool(PoolMessage::Sync(owned));
     }
 }

@@ -21,6 +21,8 @@ pub const FLUSH_BATCH: usize = 2_000;
 
 pub enum RecorderMessage {
     Record(ProbeResult),
+    /// Results probed by peers: stored and applied, not sent on.
+    RecordRemote(Vec<ProbeResult>),
     Flush,
     Prune,
     /// Write everything buffered, then answer (used at shutdown and by tests).
@@ -32,6 +34,7 @@ impl ractor::Message for RecorderMessage {}
 pub struct RecorderState {
     ctx: Ctx,
     buffer: Vec<ProbeResult>,
+    remote: Vec<ProbeResult>,
 }
 
 pub struct Recorder;
@@ -52,6 +55,7 @@ impl Actor for Recorder {
         Ok(RecorderState {
             ctx,
             buffer: Vec::with_capacity(FLUSH_BATCH),
+            remote: Vec::new(),
         })
     }
 
@@ -63,6 +67,7 @@ impl Actor for Recorder {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RecorderMessage::Record(r) => state.push(r),
+            RecorderMessage::RecordRemote(rs) => state.push_remote(rs),
             RecorderMessage::Flush => state.flush(),
             RecorderMessage::Prune => state.prune(),
             RecorderMessage::Drain(reply) => {
@@ -95,11 +100,31 @@ impl RecorderState {
         }
     }
 
-    fn flush(&mut self) {
-        if self.buffer.is_empty() {
-            return;
+    fn push_remote(&mut self, results: Vec<ProbeResult>) {
+        self.remote.extend(results);
+        if self.remote.len() >= FLUSH_BATCH {
+            self.flush();
         }
-        let mut batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
+    }
+
+    fn flush(&mut self) {
+        if !self.buffer.is_empty() {
+            let local = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
+            let stored = self.write(local);
+            if !stored.is_empty() {
+                self.ctx
+                    .broadcast(ringwatch_proto::PeerMsg::Results(stored));
+            }
+        }
+        if !self.remote.is_empty() {
+            let remote = std::mem::take(&mut self.remote);
+            self.write(remote);
+        }
+    }
+
+    /// Stores a batch, applies it to the live view and publishes events. Returns the results
+    /// that belonged to known monitors.
+    fn write(&mut self, mut batch: Vec<ProbeResult>) -> Vec<ProbeResult> {
         let ctx = &self.ctx;
         let (states, changes) = ctx.live.apply_results(&mut batch);
         if let Err(e) = ctx.store.append_results(&batch) {
@@ -126,10 +151,11 @@ impl RecorderState {
             });
         }
         if ctx.events.receiver_count() > 0 {
-            for r in batch {
-                ctx.publish(|| Event::Result(r.into()));
+            for r in &batch {
+                ctx.publish(|| Event::Result(r.clone().into()));
             }
         }
+        batch
     }
 
     /// Deletes results past retention, off the actor's thread.

@@ -44,11 +44,20 @@ impl ApiError {
 
 impl Reply for ApiError {
     fn into_response(self) -> Response {
-        warp::reply::with_status(
+        let mut response = warp::reply::with_status(
             warp::reply::json(&serde_json::json!({ "error": self.message })),
             self.status,
         )
-        .into_response()
+        .into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The unread rest of the body makes the connection unusable: the server closes
+            // it, and says so, so keep-alive clients do not send into a dead connection.
+            response.headers_mut().insert(
+                warp::http::header::CONNECTION,
+                warp::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 

@@ -144,6 +144,11 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
             );
             warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4")
         });
+    let debug_partition = warp::path!("api" / "debug" / "partition")
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|c, b| async { partition(c, b).await.map_err(warp::reject::custom) });
     let dashboard =
         warp::get()
             .and(warp::path::tail())
@@ -168,23 +173,74 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(cluster)
         .or(events)
         .or(metrics)
+        .or(debug_partition)
         .or(dashboard)
         .recover(error::recover)
         .with(warp::reply::with::header("cache-control", "no-store"))
 }
 
 fn cluster_view(c: &Ctx) -> serde_json::Value {
-    let owned = c.live.probed().len();
-    serde_json::json!({
-        "node": c.name,
-        "nodes": [{
-            "name": c.name,
-            "http": c.http_addr.get().unwrap_or(&c.config.http).to_string(),
-            "cluster": c.config.cluster.to_string(),
-            "alive": true,
-            "self": true,
-            "last_heard_ms": now_ms(),
-            "monitors_owned": owned,
-        }],
-    })
+    let alive = c.alive();
+    let mut owned: HashMap<&str, usize> = HashMap::new();
+    let probed = c.live.probed();
+    for m in &probed {
+        if let Some(o) = crate::cluster::assign::owner(&m.id, &alive) {
+            *owned.entry(o).or_default() += 1;
+        }
+    }
+    let mut members = c.members.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if members.is_empty() {
+        members.push(crate::context::MemberView {
+            name: c.name.clone(),
+            http: c.http_addr.get().unwrap_or(&c.config.http).to_string(),
+            cluster: c
+                .cluster_addr
+                .get()
+                .unwrap_or(&c.config.cluster)
+                .to_string(),
+            alive: true,
+            last_heard_ms: now_ms(),
+        });
+    }
+    let nodes: Vec<_> = members
+        .iter()
+        .map(|m| {
+            let owns = if m.alive {
+                owned.get(m.name.as_str()).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            serde_json::json!({
+                "name": m.name,
+                "http": m.http,
+                "cluster": m.cluster,
+                "alive": m.alive,
+                "self": m.name == c.name,
+                "last_heard_ms": m.last_heard_ms,
+                "monitors_owned": owns,
+            })
+        })
+        .collect();
+    serde_json::json!({ "node": c.name, "alive": *alive, "nodes": nodes })
+}
+
+/// `POST /api/debug/partition {"block": ["n2"]}`: drop all traffic with the named peers (an
+/// empty list heals). Only with `allow_fault_injection`; 404 otherwise.
+async fn partition(c: Ctx, body: Bytes) -> Result<warp::reply::Response, ApiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Block {
+        block: Vec<String>,
+    }
+    if !c.config.allow_fault_injection {
+        return Err(ApiError::not_found("fault injection (disabled)"));
+    }
+    let b: Block = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    let peers = ractor::registry::where_is(c.actor_name("peers"))
+        .ok_or_else(|| ApiError::internal("the cluster transport is restarting"))?;
+    ractor::ActorRef::<crate::cluster::peers::PeersMessage>::from(peers)
+        .cast(crate::cluster::peers::PeersMessage::Block(b.block))
+        .map_err(ApiError::internal)?;
+    Ok(warp::reply::json(&serde_json::json!({ "ok": true })).into_response())
 }

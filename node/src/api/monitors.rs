@@ -22,8 +22,8 @@ pub const MAX_RESULTS_LIMIT: usize = 10_000;
 
 type ApiResult = Result<Response, ApiError>;
 
-fn view<'a>(ctx: &'a Ctx, e: &'a LiveEntry) -> MonitorView<'a> {
-    MonitorView::new(e, Some(&ctx.name))
+fn view<'a>(alive: &'a [String], e: &'a LiveEntry) -> MonitorView<'a> {
+    MonitorView::new(e, crate::cluster::assign::owner(&e.monitor.id, alive))
 }
 
 fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
@@ -49,7 +49,8 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
         .collect::<Result<Vec<_>, _>>()?;
     let created = catalog::create(&ctx, monitors)?;
     let entries: Vec<LiveEntry> = created.iter().filter_map(|m| ctx.live.get(&m.id)).collect();
-    let views: Vec<_> = entries.iter().map(|e| view(&ctx, e)).collect();
+    let alive = ctx.alive();
+    let views: Vec<_> = entries.iter().map(|e| view(&alive, e)).collect();
     let body = if bulk {
         json(&views)
     } else {
@@ -91,13 +92,14 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
         limit: param(&q, "limit", "a non-negative integer")?,
     };
     let (entries, total) = ctx.live.list(&query);
-    let views: Vec<_> = entries.iter().map(|e| view(&ctx, e)).collect();
+    let alive = ctx.alive();
+    let views: Vec<_> = entries.iter().map(|e| view(&alive, e)).collect();
     Ok(with_header(json(&views), "x-total-count", total.to_string()).into_response())
 }
 
 pub async fn get(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx, &e)).into_response())
+    Ok(json(&view(&ctx.alive(), &e)).into_response())
 }
 
 pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
@@ -105,7 +107,7 @@ pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
     let changed = parse_patch(&body)?.apply((*e.monitor).clone())?;
     catalog::update(&ctx, changed)?;
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx, &e)).into_response())
+    Ok(json(&view(&ctx.alive(), &e)).into_response())
 }
 
 pub async fn delete(id: String, ctx: Ctx) -> ApiResult {

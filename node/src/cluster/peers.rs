@@ -1,0 +1,510 @@
+//! The peer transport: a ractor_cluster `NodeServer`, our own cluster listener, heartbeats,
+//! dialling, and the frames that carry definitions and results between nodes.
+//!
+//! Two actors: [`Endpoint`] is the only remotable one (a member of the process group
+//! [`GROUP`] on every node) and accepts exactly one message, an opaque frame, which cannot
+//! fail to deserialize at the transport level; it forwards frames to [`Peers`], a local actor
+//! that decodes them fallibly (a bad frame is counted and logged) and drives the membership
+//! core. ractor_cluster provides sessions and process groups only; the full mesh, redials,
+//! failure detection for hung peers and restarts under the same name are ours (see
+//! [`super::membership`]).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor_cluster::node::NodeConnectionMode;
+use ractor_cluster::{
+    NetworkStream, NodeEventSubscription, NodeServer, NodeServerMessage, RactorClusterMessage,
+};
+use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, decode, encode};
+use tokio::sync::oneshot;
+
+use super::membership::{Action, Membership, Timing};
+use crate::catalog;
+use crate::clock::now_ms;
+use crate::context::Ctx;
+
+/// The process group every node's endpoint joins.
+pub const GROUP: &str = "ringwatch.peers";
+/// How often membership is ticked (failure detection, redials).
+pub const TICK_EVERY: Duration = Duration::from_millis(250);
+/// How often a node announces itself to every peer.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
+/// Definitions per frame in a full sync; keeps frames far below the 16 MiB transport limit.
+pub const DEFINITIONS_PER_FRAME: usize = 2_000;
+
+/// The one remotable message: an encoded [`Envelope`].
+#[derive(RactorClusterMessage)]
+pub enum EndpointMessage {
+    Frame(Vec<u8>),
+}
+
+pub struct Endpoint;
+
+impl Actor for Endpoint {
+    type Msg = EndpointMessage;
+    type State = ActorRef<PeersMessage>;
+    type Arguments = ActorRef<PeersMessage>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        peers: ActorRef<PeersMessage>,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        ractor::pg::join(GROUP.to_owned(), vec![myself.get_cell()]);
+        Ok(peers)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        peers: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let EndpointMessage::Frame(bytes) = msg;
+        let _ = peers.cast(PeersMessage::Frame(bytes));
+        Ok(())
+    }
+}
+
+pub enum PeersMessage {
+    /// A frame from a peer.
+    Frame(Vec<u8>),
+    /// Send to every peer.
+    Broadcast(PeerMsg),
+    Tick,
+    SessionReady {
+        node_id: u64,
+        name: String,
+    },
+    SessionClosed {
+        node_id: u64,
+        name: String,
+    },
+    DialFailed {
+        name: String,
+    },
+    /// Fault layer: drop all traffic with these node names (empty heals).
+    Block(Vec<String>),
+    /// Tell every peer we are leaving, then answer.
+    Leave(ractor::RpcReplyPort<()>),
+}
+
+impl ractor::Message for PeersMessage {}
+
+/// The ractor_cluster node name of one process start: `name~incarnation`.
+fn session_name(name: &str, incarnation: u64) -> String {
+    format!("{name}~{incarnation}")
+}
+
+/// The user-facing node name inside a ractor_cluster session name.
+fn user_name(session: &str) -> &str {
+    session.split('~').next().unwrap_or(session)
+}
+
+struct Forwarder(ActorRef<PeersMessage>);
+
+impl Forwarder {
+    fn forward(&self, ses: &ractor_cluster::node::NodeServerSessionInformation, ready: bool) {
+        let Some(name) = ses
+            .peer_name
+            .as_ref()
+            .map(|n| user_name(&n.name).to_owned())
+        else {
+            return;
+        };
+        let node_id = ses.node_id;
+        let msg = if ready {
+            PeersMessage::SessionReady { node_id, name }
+        } else {
+            PeersMessage::SessionClosed { node_id, name }
+        };
+        let _ = self.0.cast(msg);
+    }
+}
+
+impl NodeEventSubscription for Forwarder {
+    fn node_session_opened(&self, _: ractor_cluster::node::NodeServerSessionInformation) {}
+    fn node_session_disconnected(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
+        self.forward(&ses, false);
+    }
+    fn node_session_authenticated(&self, _: ractor_cluster::node::NodeServerSessionInformation) {}
+    fn node_session_ready(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
+        self.forward(&ses, true);
+    }
+}
+
+pub struct PeersState {
+    ctx: Ctx,
+    server: ActorRef<NodeServerMessage>,
+    membership: Membership,
+    /// Sessions by ractor_cluster node id, with the peer's user-facing name.
+    sessions: HashMap<u64, String>,
+    blocked: HashSet<String>,
+    ticks: u64,
+    /// Dropping it stops the accept loop (also when this actor panics).
+    _stop_listener: oneshot::Sender<()>,
+}
+
+pub struct Peers;
+
+impl Actor for Peers {
+    type Msg = PeersMessage;
+    type State = PeersState;
+    type Arguments = Ctx;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let listener = tokio::net::TcpListener::bind(ctx.config.cluster)
+            .await
+            .map_err(|e| format!("cannot listen for peers on {}: {e}", ctx.config.cluster))?;
+        let local = listener.local_addr()?;
+        let me = MemberInfo {
+            name: ctx.name.clone(),
+            incarnation: ctx.incarnation,
+            cluster: local.to_string(),
+            http: ctx
+                .http_addr
+                .get()
+                .copied()
+                .unwrap_or(ctx.config.http)
+                .to_string(),
+        };
+        let _ = ctx.cluster_addr.set(local);
+        let node = NodeServer::new(
+            0,
+            ctx.config.cookie.clone(),
+            session_name(&ctx.name, ctx.incarnation),
+            local.ip().to_string(),
+            None,
+            Some(NodeConnectionMode::Isolated),
+        )
+        .with_listen_addr(local.ip());
+        let (server, _) = Actor::spawn_linked(None, node, (), myself.get_cell()).await?;
+        server.cast(NodeServerMessage::SubscribeToEvents {
+            id: "ringwatch.peers".into(),
+            subscription: Box::new(Forwarder(myself.clone())),
+        })?;
+        Actor::spawn_linked(None, Endpoint, myself.clone(), myself.get_cell()).await?;
+        let (stop_tx, stop_rx) = oneshot::channel();
+        tokio::spawn(accept_loop(listener, server.clone(), stop_rx));
+        myself.send_interval(TICK_EVERY, || PeersMessage::Tick);
+        let membership = Membership::new(me, ctx.config.join.clone(), timing(&ctx));
+        tracing::info!(%local, join = ?ctx.config.join, "cluster listener up");
+        Ok(PeersState {
+            ctx,
+            server,
+            membership,
+            sessions: HashMap::new(),
+            blocked: HashSet::new(),
+            ticks: 0,
+            _stop_listener: stop_tx,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            PeersMessage::Frame(bytes) => state.on_frame(&myself, &bytes),
+            PeersMessage::Broadcast(body) => state.send(None, body),
+            PeersMessage::Tick => state.on_tick(&myself),
+            PeersMessage::SessionReady { node_id, name } => {
+                state.on_session_ready(&myself, node_id, name)
+            }
+            PeersMessage::SessionClosed { node_id, name } => {
+                state.on_session_closed(&myself, node_id, &name)
+            }
+            PeersMessage::DialFailed { name } => {
+                let actions = state.membership.dial_failed(&name, now_ms());
+                state.act(&myself, actions);
+            }
+            PeersMessage::Block(names) => state.block(&myself, names),
+            PeersMessage::Leave(reply) => {
+                state.send(None, PeerMsg::Leaving);
+                let _ = reply.send(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself
+            .stop_children_and_wait(None, Some(crate::actors::STOP_TIMEOUT))
+            .await;
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match evt {
+            // Without its node server or endpoint this actor is useless: fail, and let the
+            // root restart the whole transport.
+            SupervisionEvent::ActorFailed(_, err) => Err(err),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                Err(format!("cluster child {:?} stopped: {reason:?}", cell.get_name()).into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn timing(ctx: &Ctx) -> Timing {
+    Timing {
+        heartbeat_timeout_ms: ctx.config.heartbeat_timeout.as_millis() as u64,
+        forget_after_ms: ctx.config.forget_after.as_millis() as u64,
+        ..Timing::default()
+    }
+}
+
+/// Accepts peer connections on our own listener (so `--cluster` with port 0 works and we know
+/// the port) and hands them to the node server.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    server: ActorRef<NodeServerMessage>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        let (stream, peer_addr) = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cluster accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(local_addr) = stream.local_addr() else {
+            continue;
+        };
+        let opened = NodeServerMessage::ConnectionOpened {
+            stream: Box::new(NetworkStream::Raw {
+                peer_addr,
+                local_addr,
+                stream,
+            }),
+            is_server: true,
+        };
+        if server.cast(opened).is_err() {
+            return;
+        }
+    }
+}
+
+impl PeersState {
+    fn on_frame(&mut self, myself: &ActorRef<PeersMessage>, bytes: &[u8]) {
+        let envelope: Envelope = match decode(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                self.ctx.metrics.peer_frames_rejected.inc();
+                tracing::warn!(error = %e, len = bytes.len(), "dropping an undecodable peer frame");
+                return;
+            }
+        };
+        let from = envelope.from;
+        if self.blocked.contains(&from.name) || from.name == self.ctx.name {
+            return;
+        }
+        let known = match &envelope.body {
+            PeerMsg::Heartbeat { members } => members.as_slice(),
+            _ => &[],
+        };
+        let actions = self.membership.heard(&from, known, now_ms());
+        self.act(myself, actions);
+        match envelope.body {
+            PeerMsg::Heartbeat { .. } => {}
+            PeerMsg::Definitions(defs) => catalog::merge(&self.ctx, defs),
+            PeerMsg::Results(results) => self.ctx.record_remote(results),
+            PeerMsg::Leaving => {
+                let actions = self.membership.left(&from.name, now_ms());
+                self.act(myself, actions);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, myself: &ActorRef<PeersMessage>) {
+        self.ticks += 1;
+        let actions = self.membership.tick(now_ms());
+        self.act(myself, actions);
+        let every = (HEARTBEAT_EVERY.as_millis() / TICK_EVERY.as_millis()).max(1) as u64;
+        if self.ticks.is_multiple_of(every) {
+            let members = self.membership.alive_infos();
+            self.send(None, PeerMsg::Heartbeat { members });
+        }
+        self.publish_view();
+    }
+
+    fn on_session_ready(&mut self, myself: &ActorRef<PeersMessage>, node_id: u64, name: String) {
+        if self.blocked.contains(&name) {
+            self.drop_sessions(&name);
+            return;
+        }
+        tracing::info!(peer = %name, "peer session ready");
+        self.sessions.insert(node_id, name);
+        // Introduce ourselves at once, then hand over every definition we hold.
+        let members = self.membership.alive_infos();
+        self.send(Some(node_id), PeerMsg::Heartbeat { members });
+        self.send_all_definitions(node_id);
+        let _ = myself;
+    }
+
+    fn on_session_closed(&mut self, myself: &ActorRef<PeersMessage>, node_id: u64, name: &str) {
+        self.sessions.remove(&node_id);
+        if self.sessions.values().any(|n| n == name) {
+            return; // another session with the same peer is still up
+        }
+        tracing::info!(peer = %name, "peer session closed");
+        let actions = self.membership.session_closed(name, now_ms());
+        self.act(myself, actions);
+    }
+
+    fn send_all_definitions(&self, node_id: u64) {
+        let store = self.ctx.store.clone();
+        match store.monitors() {
+            Ok(all) => {
+                for chunk in all.chunks(DEFINITIONS_PER_FRAME) {
+                    self.send(Some(node_id), PeerMsg::Definitions(chunk.to_vec()));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read definitions for a peer"),
+        }
+    }
+
+    /// Sends to one session (`Some(node_id)`) or to every peer.
+    fn send(&self, to: Option<u64>, body: PeerMsg) {
+        let frame = encode(&Envelope {
+            from: self.membership.me().clone(),
+            body,
+        });
+        for cell in ractor::pg::get_members(&GROUP.to_owned()) {
+            let id = cell.get_id();
+            if id.is_local() || to.is_some_and(|n| n != id.node()) {
+                continue;
+            }
+            if self
+                .sessions
+                .get(&id.node())
+                .is_some_and(|n| self.blocked.contains(n))
+            {
+                continue;
+            }
+            let _ =
+                ActorRef::<EndpointMessage>::from(cell).cast(EndpointMessage::Frame(frame.clone()));
+        }
+    }
+
+    fn act(&mut self, myself: &ActorRef<PeersMessage>, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Dial { addr, name } => self.dial(myself, addr, name),
+                Action::Drop { name } => self.drop_sessions(&name),
+                Action::Changed => self.membership_changed(),
+            }
+        }
+    }
+
+    fn dial(&self, myself: &ActorRef<PeersMessage>, addr: String, name: Option<String>) {
+        if name.as_ref().is_some_and(|n| self.blocked.contains(n)) {
+            return;
+        }
+        let server = self.server.clone();
+        let peers = myself.clone();
+        tokio::spawn(async move {
+            let connect = ractor_cluster::client_connect(&server, addr.as_str());
+            let failed = match tokio::time::timeout(Duration::from_secs(2), connect).await {
+                Ok(Ok(())) => false,
+                Ok(Err(e)) => {
+                    tracing::debug!(%addr, error = %e, "dial failed");
+                    true
+                }
+                Err(_) => true,
+            };
+            if failed && let Some(name) = name {
+                let _ = peers.cast(PeersMessage::DialFailed { name });
+            }
+        });
+    }
+
+    /// Stops our session actors with `name`, which closes the connection both ways.
+    fn drop_sessions(&self, name: &str) {
+        let server = self.server.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let Ok(ractor::rpc::CallResult::Success(sessions)) = server
+                .call(NodeServerMessage::GetSessions, Some(Duration::from_secs(2)))
+                .await
+            else {
+                return;
+            };
+            for info in sessions.values() {
+                if info
+                    .peer_name
+                    .as_ref()
+                    .is_some_and(|n| user_name(&n.name) == name)
+                {
+                    info.actor.stop(Some("dropped by membership".into()));
+                }
+            }
+        });
+    }
+
+    fn block(&mut self, myself: &ActorRef<PeersMessage>, names: Vec<String>) {
+        tracing::warn!(?names, "fault layer: blocking traffic with peers");
+        for name in &names {
+            self.drop_sessions(name);
+        }
+        self.blocked = names.into_iter().collect();
+        let _ = myself;
+    }
+
+    fn membership_changed(&self) {
+        let alive = self.membership.alive();
+        tracing::info!(?alive, "membership changed");
+        self.ctx.set_alive(alive);
+        self.publish_view();
+        if let Some(c) = self.ctx.coordinator() {
+            let _ = c.cast(crate::actors::coordinator::CoordinatorMessage::Resync);
+        }
+    }
+
+    fn publish_view(&self) {
+        let me = self.membership.me();
+        let mut view = vec![crate::context::MemberView {
+            name: me.name.clone(),
+            http: me.http.clone(),
+            cluster: me.cluster.clone(),
+            alive: true,
+            last_heard_ms: now_ms(),
+        }];
+        view.extend(
+            self.membership
+                .members()
+                .map(|m| crate::context::MemberView {
+                    name: m.info.name.clone(),
+                    http: m.info.http.clone(),
+                    cluster: m.info.cluster.clone(),
+                    alive: m.is_alive(),
+                    last_heard_ms: m.last_heard_ms,
+                }),
+        );
+        *self.ctx.members.write().unwrap_or_else(|p| p.into_inner()) = view;
+    }
+}

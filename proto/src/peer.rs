@@ -1,0 +1,39 @@
+//! Messages between nodes. Each travels as one opaque frame (`encode`d: version byte, then
+//! postcard) inside the cluster transport, so a frame that fails to decode costs that frame.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Monitor, ProbeResult};
+
+/// How a node is reached and which process start it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// The user-facing node name, stable across restarts.
+    pub name: String,
+    /// Unique per process start (start time in ms); a higher one replaces a lower one.
+    pub incarnation: u64,
+    /// `host:port` of the node's cluster listener.
+    pub cluster: String,
+    /// `host:port` of the node's HTTP API.
+    pub http: String,
+}
+
+/// One frame between two nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub from: MemberInfo,
+    pub body: PeerMsg,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PeerMsg {
+    /// "I am alive"; carries every member the sender currently sees alive, so the mesh fills
+    /// itself in.
+    Heartbeat { members: Vec<MemberInfo> },
+    /// Monitor definitions (tombstones included), merged last-writer-wins by revision.
+    Definitions(Vec<Monitor>),
+    /// Probe results made by the sender.
+    Results(Vec<ProbeResult>),
+    /// The sender is leaving the cluster on purpose (clean shutdown).
+    Leaving,
+}

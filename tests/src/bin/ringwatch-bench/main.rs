@@ -1,0 +1,457 @@
+//! `ringwatch-bench`: how many checks per second one Ringwatch node delivers, counted at the
+//! target, against the machine's own ceiling for new-connection requests.
+//!
+//! One command, no network: starts a local target (nginx when installed, else a built-in hyper
+//! server), then for each `--monitors K` a fresh `ringwatch node` (release build), adds K
+//! monitors of distinct URLs on that target in bulk, waits a warm-up, and measures over a
+//! window: requests the target answered (nginx `stub_status` or an atomic counter, never the
+//! node's own count), schedule lag p50/p99 from the node's `/metrics` histogram (bucket counts
+//! of the window only), node CPU and RSS from `/proc`, store bytes per result and failed checks.
+//! After the node has stopped, wrk measures the new-connection ceiling of the same target.
+//! It prints a markdown table, one row per K. Progress goes to stderr, the report to stdout.
+//!
+//! Every child (nginx, node, wrk) is stopped when this tool ends: on errors and panics (in
+//! `Drop`), on Ctrl-C/SIGTERM (the work is dropped), and nginx and the node also when this tool
+//! is killed (parent-death signal; wrk ends by itself after 5 s). Nothing is installed; missing
+//! tools are named.
+//!
+//! Usage: `scripts/bench [--monitors 1000,10000,20000] [--interval 1] [--duration 15]
+//! [--warmup 5] [--target auto|nginx|builtin] [--bin PATH] [--no-wrk] [--smoke]`.
+
+mod ceiling;
+mod node;
+mod proc;
+mod prom;
+mod report;
+mod target;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Parser;
+
+use node::Node;
+use proc::Machine;
+use prom::{Scrape, bucket_delta, quantile};
+use report::{Outcome, Row, WrkCell};
+use target::{Target, TargetKind};
+
+const LAG_HISTOGRAM: &str = "ringwatch_schedule_lag_seconds";
+const CHECKS_TOTAL: &str = "ringwatch_checks_total";
+const DISK_BYTES: &str = "ringwatch_store_disk_bytes";
+const SKIPPED_TOTAL: &str = "ringwatch_checks_skipped_total";
+const DROPPED_TOTAL: &str = "ringwatch_results_dropped_total";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ringwatch-bench",
+    about = "Checks/s one ringwatch node delivers to a local target, vs the machine's ceiling"
+)]
+struct Args {
+    /// Monitors per run; repeat or separate with commas for several runs, each on a fresh
+    /// node [default: 1000,10000,20000].
+    #[arg(long, value_delimiter = ',')]
+    monitors: Vec<u64>,
+    /// Seconds between checks of each monitor [default: 1].
+    #[arg(long)]
+    interval: Option<u64>,
+    /// Length of the measurement window in seconds [default: 15].
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Seconds to run before measuring, on top of one interval [default: 5].
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// A run of seconds: 50 monitors, 1 s interval, 1 s warm-up, 2 s window, no wrk.
+    #[arg(long)]
+    smoke: bool,
+    /// Nodes in the cluster under test (only 1 exists so far).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+    /// The HTTP target the monitors check.
+    #[arg(long, value_enum, default_value_t = TargetKind::Auto)]
+    target: TargetKind,
+    /// The ringwatch binary [default: <target dir>/release/ringwatch].
+    #[arg(long = "bin", env = "RINGWATCH_BIN")]
+    bin: Option<PathBuf>,
+    /// Skip the wrk ceiling.
+    #[arg(long)]
+    no_wrk: bool,
+}
+
+/// The settings of every run, after defaults and `--smoke`.
+struct Plan {
+    monitors: Vec<u64>,
+    interval_secs: u64,
+    warmup: Duration,
+    window: Duration,
+    wrk: bool,
+}
+
+impl Args {
+    fn plan(&self) -> Result<Plan> {
+        let smoke = self.smoke;
+        let pick =
+            |v: Option<u64>, normal: u64, tiny: u64| v.unwrap_or(if smoke { tiny } else { normal });
+        let monitors = match (self.monitors.is_empty(), smoke) {
+            (false, _) => self.monitors.clone(),
+            (true, true) => vec![50],
+            (true, false) => vec![1_000, 10_000, 20_000],
+        };
+        let plan = Plan {
+            monitors,
+            interval_secs: self.interval.unwrap_or(1),
+            warmup: Duration::from_secs(pick(self.warmup, 5, 1)),
+            window: Duration::from_secs(pick(self.duration, 15, 2)),
+            wrk: !smoke && !self.no_wrk,
+        };
+        anyhow::ensure!(
+            plan.interval_secs >= 1,
+            "--interval must be at least 1 second"
+        );
+        anyhow::ensure!(
+            !plan.window.is_zero(),
+            "--duration must be at least 1 second"
+        );
+        anyhow::ensure!(
+            plan.monitors.iter().all(|&k| k > 0),
+            "--monitors must be positive"
+        );
+        Ok(plan)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.nodes != 1 {
+        eprintln!(
+            "ringwatch-bench: --nodes {}: {}-node mode needs the cluster (not yet available); \
+             run with one node",
+            args.nodes, args.nodes
+        );
+        return ExitCode::from(2);
+    }
+    tokio::select! {
+        result = run(args) => match result {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("ringwatch-bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        signal = interrupted() => {
+            // Leaving the select drops `run`, and with it every child process.
+            eprintln!("ringwatch-bench: {signal}: stopping the node and the target");
+            ExitCode::from(130)
+        }
+    }
+}
+
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "interrupted",
+        _ = term.recv() => "terminated",
+    }
+}
+
+/// Runs every K; true when all runs completed.
+async fn run(args: Args) -> Result<bool> {
+    let plan = args.plan()?;
+    let bin = node::find_bin(args.bin.clone())?;
+    proc::raise_nofile_limit();
+    let machine = Machine::read();
+    let target = Target::start(args.target).await?;
+    let wrk_state = match (plan.wrk, ceiling::wrk_installed()) {
+        (false, _) => "not run (--smoke or --no-wrk)".to_string(),
+        (true, false) => "wrk not installed (apt-get install wrk)".to_string(),
+        (true, true) => format!(
+            "`{}`, after each run's node has stopped",
+            ceiling::wrk_command(&target.url())
+        ),
+    };
+    let header = preamble(&plan, &machine, &bin, &target, &wrk_state);
+    eprintln!(
+        "ringwatch-bench: node {}; target {}; K = {:?}",
+        bin.display(),
+        target.url(),
+        plan.monitors
+    );
+    let mut outcomes = Vec::new();
+    for &k in &plan.monitors {
+        let outcome = match run_one(&plan, k, &bin, &target, &machine).await {
+            Ok(row) => Outcome::Done(row),
+            Err(e) => {
+                eprintln!("ringwatch-bench: K={k} failed: {e:#}");
+                Outcome::Failed {
+                    k,
+                    interval_secs: plan.interval_secs,
+                    error: format!("{e:#}"),
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    println!("{header}\n{}", report::render(&outcomes));
+    Ok(outcomes.iter().all(|o| matches!(o, Outcome::Done(_))))
+}
+
+fn preamble(plan: &Plan, m: &Machine, bin: &Path, target: &Target, wrk: &str) -> String {
+    let mut lines = vec![
+        "# Ringwatch benchmark".to_string(),
+        String::new(),
+        format!("- command: `{}`", command_line()),
+        format!("- machine: {} cores ({}), {}", m.cores, m.model, m.kernel),
+        format!(
+            "- load average at start: {} (other work on the machine competes with the node)",
+            proc::load_average()
+        ),
+        format!("- node: `{}`", bin.display()),
+        format!("- target: {} at {}", target.describe(), target.url()),
+        format!(
+            "- each run: fresh node, K monitors of distinct URLs, interval {} s, timeout 5000 ms; \
+             warm-up {} s + one interval; window {} s",
+            plan.interval_secs,
+            plan.warmup.as_secs(),
+            plan.window.as_secs()
+        ),
+        "- achieved/s: requests counted at the target over the window; lag: node's schedule-lag \
+         histogram over the window; CPU: node utime+stime over the window; RSS: at the end \
+         (per monitor: growth since before the monitors were added); check errors: failed checks \
+         over the whole run"
+            .to_string(),
+        format!("- ceiling: {wrk}"),
+    ];
+    if bin.components().any(|c| c.as_os_str() == "debug") {
+        lines.push(
+            "- WARNING: a debug build of the node; its numbers are not representative".into(),
+        );
+    }
+    lines.push(String::new());
+    lines.join("\n")
+}
+
+/// This tool's command line, shell-quoted; as `scripts/bench ...` when that script ran it.
+fn command_line() -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(via) = std::env::var_os("RINGWATCH_BENCH_VIA") {
+        args[0] = via.to_string_lossy().into_owned();
+    }
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./,:".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What is read at each end of the measurement window.
+struct Snapshot {
+    at: Instant,
+    target_requests: u64,
+    metrics: Scrape,
+    cpu: CpuTicks,
+}
+
+/// CPU time used so far, in clock ticks.
+struct CpuTicks {
+    node: u64,
+    /// nginx's processes (0 for the built-in target, which is part of `bench`).
+    target: u64,
+    bench: u64,
+    machine: u64,
+}
+
+impl Snapshot {
+    async fn take(node: &Node, target: &Target) -> Result<Snapshot> {
+        let target_requests = target.requests().await?;
+        let at = Instant::now();
+        Ok(Snapshot {
+            at,
+            target_requests,
+            metrics: node.metrics().await?,
+            cpu: CpuTicks {
+                node: proc::cpu_ticks(node.pid())?,
+                target: target.process_group().map_or(0, proc::group_cpu_ticks),
+                bench: proc::cpu_ticks(std::process::id())?,
+                machine: proc::machine_busy_ticks(),
+            },
+        })
+    }
+}
+
+async fn run_one(
+    plan: &Plan,
+    k: u64,
+    bin: &Path,
+    target: &Target,
+    machine: &Machine,
+) -> Result<Row> {
+    let mut node = Node::start(bin)?;
+    let rss_before_kib = proc::rss_kib(node.pid())?;
+    eprintln!(
+        "K={k}: node up (pid {}, RSS {} KiB); adding monitors",
+        node.pid(),
+        rss_before_kib
+    );
+    let took = node
+        .add_monitors(&target.url(), k, plan.interval_secs)
+        .await?;
+    let warmup = plan.warmup + Duration::from_secs(plan.interval_secs);
+    eprintln!(
+        "K={k}: added in {:.1} s; warm-up {} s",
+        took.as_secs_f64(),
+        warmup.as_secs()
+    );
+    tokio::time::sleep(warmup).await;
+    node.check_alive()?;
+    eprintln!("K={k}: measuring {} s", plan.window.as_secs());
+    let start = Snapshot::take(&node, target).await?;
+    tokio::time::sleep_until((start.at + plan.window).into()).await;
+    let end = Snapshot::take(&node, target).await?;
+    node.check_alive()?;
+    let rss_end_kib = proc::rss_kib(node.pid())?;
+    let stopped = node.stop()?;
+    drop(node);
+
+    let mut row = measure(k, plan.interval_secs, &start, &end, machine.cores);
+    row.rss_before_kib = rss_before_kib;
+    row.rss_end_kib = rss_end_kib;
+    row.notes.insert(
+        0,
+        format!(
+            "created {k} monitors in {:.2} s ({:.0}/s)",
+            took.as_secs_f64(),
+            k as f64 / took.as_secs_f64()
+        ),
+    );
+    row.notes.push(format!("node {stopped}"));
+    if plan.wrk {
+        row.wrk = wrk_cell(target, &mut row.notes).await;
+    }
+    eprintln!(
+        "K={k}: achieved {:.0}/s of {:.0}/s offered",
+        row.achieved_per_sec,
+        row.offered_per_sec()
+    );
+    Ok(row)
+}
+
+/// The row of a run from the window's two snapshots (RSS is filled in by the caller).
+fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: usize) -> Row {
+    let secs = end.at.duration_since(start.at).as_secs_f64();
+    let delivered = end.target_requests.saturating_sub(start.target_requests);
+    let (m0, m1) = (&start.metrics, &end.metrics);
+    let lag = bucket_delta(&m0.buckets(LAG_HISTOGRAM), &m1.buckets(LAG_HISTOGRAM));
+    let results = m1.sum(CHECKS_TOTAL);
+    let failed = |s: &Scrape| s.sum_where(CHECKS_TOTAL, |x| x.label("outcome") != Some("ok"));
+    let used = |f: fn(&CpuTicks) -> u64| {
+        f(&end.cpu).saturating_sub(f(&start.cpu)) as f64 / proc::clock_ticks_per_sec() / secs
+    };
+    let (node, target, bench, machine) = (
+        used(|c| c.node),
+        used(|c| c.target),
+        used(|c| c.bench),
+        used(|c| c.machine),
+    );
+    let mut notes = vec![
+        format!(
+            "node counted {:.0} checks/s in the window",
+            (results - m0.sum(CHECKS_TOTAL)) / secs
+        ),
+        format!(
+            "CPU cores in the window: node {node:.2}, target {target:.2}, this tool {bench:.2}, \
+             rest (other processes, kernel network work) {:.2}; machine busy {machine:.2} of {cores}",
+            (machine - node - target - bench).max(0.0)
+        ),
+    ];
+    notes.extend(problems(m0, m1, failed(m1) - failed(m0)));
+    Row {
+        k,
+        interval_secs,
+        achieved_per_sec: delivered as f64 / secs,
+        lag_p50: quantile(&lag, 0.50),
+        lag_p99: quantile(&lag, 0.99),
+        cpu_cores: node,
+        rss_end_kib: 0,
+        rss_before_kib: 0,
+        disk_per_result: (m1.has(DISK_BYTES) && results > 0.0)
+            .then(|| m1.sum(DISK_BYTES) / results),
+        check_errors: failed(m1) as u64,
+        wrk: WrkCell::Missing,
+        notes,
+    }
+}
+
+/// Notes on anything that keeps the node from its job: failed checks by kind, skipped checks,
+/// dropped results, metrics it does not expose.
+fn problems(m0: &Scrape, m1: &Scrape, failed_in_window: f64) -> Vec<String> {
+    let mut notes = Vec::new();
+    let by_kind: Vec<String> = m1
+        .samples(CHECKS_TOTAL)
+        .filter(|s| s.label("outcome") != Some("ok") && s.value > 0.0)
+        .map(|s| format!("{}={}", s.label("outcome").unwrap_or("?"), s.value))
+        .collect();
+    if !by_kind.is_empty() {
+        notes.push(format!(
+            "failed checks over the run: {} ({failed_in_window} in the window)",
+            by_kind.join(", ")
+        ));
+    }
+    for (name, what) in [
+        (SKIPPED_TOTAL, "checks skipped (previous one still running)"),
+        (DROPPED_TOTAL, "results dropped"),
+    ] {
+        let n = m1.sum(name) - m0.sum(name);
+        if n > 0.0 {
+            notes.push(format!("{what} in the window: {n}"));
+        }
+    }
+    for name in [LAG_HISTOGRAM, CHECKS_TOTAL, DISK_BYTES] {
+        let present = if name == LAG_HISTOGRAM {
+            !m1.buckets(name).is_empty()
+        } else {
+            m1.has(name)
+        };
+        if !present {
+            notes.push(format!("the node's /metrics has no {name}"));
+        }
+    }
+    notes
+}
+
+async fn wrk_cell(target: &Target, notes: &mut Vec<String>) -> WrkCell {
+    if !ceiling::wrk_installed() {
+        notes.push("wrk not installed (apt-get install wrk): no ceiling".into());
+        return WrkCell::Missing;
+    }
+    eprintln!("wrk: measuring the new-connection ceiling (5 s)");
+    match ceiling::measure(&target.url()).await {
+        Ok(c) => {
+            if !c.errors.is_empty() {
+                notes.push(format!("wrk: {}", c.errors.join("; ")));
+            }
+            WrkCell::Measured(c.requests_per_sec)
+        }
+        Err(e) => {
+            notes.push(format!("wrk failed: {e:#}"));
+            WrkCell::Missing
+        }
+    }
+}
