@@ -129,7 +129,18 @@ fn sled_reopens_with_data() {
         store.append_results(&[result("m", 1, "n")]).unwrap();
         store.flush().unwrap();
     }
-    let store = Store::open(dir.path(), 16 << 20).unwrap();
+    // sled releases its file lock from a background thread after the drop: poll the reopen.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let store = loop {
+        match Store::open(dir.path(), 16 << 20) {
+            Ok(s) => break s,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("reopen not yet possible: {e}");
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("cannot reopen the store: {e}"),
+        }
+    };
     assert_eq!(store.monitors().unwrap().len(), 1);
     assert_eq!(store.results("m", 0, 10).unwrap().len(), 1);
     assert!(store.disk_bytes() > 0);
