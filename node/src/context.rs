@@ -64,6 +64,8 @@ pub struct NodeContext {
     pub alive: std::sync::RwLock<Arc<Vec<String>>>,
     /// Every known member, for `GET /api/cluster`.
     pub members: std::sync::RwLock<Vec<MemberView>>,
+    /// Newest result time held per origin node (anti-entropy watermarks).
+    pub watermarks: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     /// The cluster address actually bound.
     pub cluster_addr: OnceLock<SocketAddr>,
     /// The HTTP address actually bound (the configured one may have port 0).
@@ -108,6 +110,11 @@ impl NodeContext {
     /// The node that probes monitor `id` now, as this node sees the cluster.
     pub fn owner_of(&self, id: &str) -> Option<String> {
         crate::cluster::assign::owner(id, &self.alive()).map(str::to_owned)
+    }
+
+    pub fn watermarks(&self) -> Vec<(String, u64)> {
+        let wm = self.watermarks.lock().unwrap_or_else(|p| p.into_inner());
+        wm.iter().map(|(n, t)| (n.clone(), *t)).collect()
     }
 
     /// Sends a message to every peer (no-op on a single node).

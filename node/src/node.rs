@@ -280,6 +280,7 @@ impl Node {
     /// Starts the tree on an already opened store (tests use the in-memory one).
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
         let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
+        let watermarks = store.watermarks()?.into_iter().collect();
         let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
         let ctx = Arc::new(NodeContext {
@@ -297,6 +298,7 @@ impl Node {
             alive: std::sync::RwLock::new(Arc::new(vec![name.clone()])),
             members: Default::default(),
             cluster_addr: OnceLock::new(),
+            watermarks: std::sync::Mutex::new(watermarks),
         });
         let root_name = Some(ctx.actor_name("root"));
         let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())

@@ -36,4 +36,16 @@ pub enum PeerMsg {
     Results(Vec<ProbeResult>),
     /// The sender is leaving the cluster on purpose (clean shutdown).
     Leaving,
+    /// Anti-entropy request: "send me the results you hold that are newer than these
+    /// per-origin times (unix ms; origins not listed: everything), starting at the cursor
+    /// `(monitor id, at_ms)` in (id, time) order". Answered with one [`PeerMsg::CatchUpPage`].
+    CatchUp {
+        watermarks: Vec<(String, u64)>,
+        cursor: Option<(String, u64)>,
+    },
+    /// One page of a catch-up; `next` is the cursor of the following request, if any.
+    CatchUpPage {
+        results: Vec<ProbeResult>,
+        next: Option<(String, u64)>,
+    },
 }

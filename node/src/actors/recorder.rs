@@ -132,6 +132,7 @@ impl RecorderState {
             ctx.metrics.results_dropped.inc_by(batch.len() as u64);
             tracing::error!(error = %e, results = batch.len(), "could not store results");
         }
+        self.advance_watermarks(&batch);
         if let Err(e) = ctx.store.put_states(&states) {
             ctx.metrics.store_errors.inc();
             tracing::error!(error = %e, "could not store monitor states");
@@ -156,6 +157,33 @@ impl RecorderState {
             }
         }
         batch
+    }
+
+    /// Raises the per-origin watermarks to the newest stored results and persists the ones
+    /// that moved.
+    fn advance_watermarks(&self, batch: &[ProbeResult]) {
+        let mut moved: Vec<(String, u64)> = Vec::new();
+        {
+            let mut wm = self
+                .ctx
+                .watermarks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for r in batch {
+                let t = wm.entry(r.node.clone()).or_default();
+                if r.at_ms > *t {
+                    *t = r.at_ms;
+                    match moved.iter_mut().find(|(n, _)| *n == r.node) {
+                        Some(m) => m.1 = r.at_ms,
+                        None => moved.push((r.node.clone(), r.at_ms)),
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.ctx.store.put_watermarks(&moved) {
+            self.ctx.metrics.store_errors.inc();
+            tracing::error!(error = %e, "could not store watermarks");
+        }
     }
 
     /// Deletes results past retention, off the actor's thread.

@@ -9,5 +9,6 @@
 //! [`peers::HEARTBEAT_EVERY`]), so does the assignment.
 
 pub mod assign;
+pub mod catchup;
 pub mod membership;
 pub mod peers;

@@ -87,6 +87,11 @@ pub enum PeersMessage {
     },
     /// Fault layer: drop all traffic with these node names (empty heals).
     Block(Vec<String>),
+    /// Send to one peer (by session).
+    SendTo {
+        node_id: u64,
+        body: PeerMsg,
+    },
     /// Tell every peer we are leaving, then answer.
     Leave(ractor::RpcReplyPort<()>),
 }
@@ -142,6 +147,8 @@ pub struct PeersState {
     /// Sessions by ractor_cluster node id, with the peer's user-facing name.
     sessions: HashMap<u64, String>,
     blocked: HashSet<String>,
+    /// Watermarks of the catch-up under way with each peer (kept for its follow-up pages).
+    catch_ups: HashMap<String, Vec<(String, u64)>>,
     ticks: u64,
     /// Dropping it stops the accept loop (also when this actor panics).
     _stop_listener: oneshot::Sender<()>,
@@ -201,6 +208,7 @@ impl Actor for Peers {
             membership,
             sessions: HashMap::new(),
             blocked: HashSet::new(),
+            catch_ups: HashMap::new(),
             ticks: 0,
             _stop_listener: stop_tx,
         })
@@ -215,6 +223,7 @@ impl Actor for Peers {
         match msg {
             PeersMessage::Frame(bytes) => state.on_frame(&myself, &bytes),
             PeersMessage::Broadcast(body) => state.send(None, body),
+            PeersMessage::SendTo { node_id, body } => state.send(Some(node_id), body),
             PeersMessage::Tick => state.on_tick(&myself),
             PeersMessage::SessionReady { node_id, name } => {
                 state.on_session_ready(&myself, node_id, name)
@@ -337,6 +346,24 @@ impl PeersState {
                 let actions = self.membership.left(&from.name, now_ms());
                 self.act(myself, actions);
             }
+            PeerMsg::CatchUp { watermarks, cursor } => {
+                self.serve_catch_up(myself, &from.name, watermarks, cursor)
+            }
+            PeerMsg::CatchUpPage { results, next } => {
+                if !results.is_empty() {
+                    self.ctx.record_remote(results);
+                }
+                if let (Some(cursor), Some(node_id)) = (next, self.session_of(&from.name)) {
+                    let watermarks = self.catch_ups.get(&from.name).cloned().unwrap_or_default();
+                    let body = PeerMsg::CatchUp {
+                        watermarks,
+                        cursor: Some(cursor),
+                    };
+                    self.send(Some(node_id), body);
+                } else {
+                    self.catch_ups.remove(&from.name);
+                }
+            }
         }
     }
 
@@ -359,10 +386,20 @@ impl PeersState {
         }
         tracing::info!(peer = %name, "peer session ready");
         self.sessions.insert(node_id, name);
-        // Introduce ourselves at once, then hand over every definition we hold.
+        // Introduce ourselves at once, hand over every definition we hold, and ask for the
+        // results we missed.
         let members = self.membership.alive_infos();
         self.send(Some(node_id), PeerMsg::Heartbeat { members });
         self.send_all_definitions(node_id);
+        let watermarks = super::catchup::request_watermarks(&self.ctx);
+        if let Some(name) = self.sessions.get(&node_id).cloned() {
+            self.catch_ups.insert(name, watermarks.clone());
+        }
+        let body = PeerMsg::CatchUp {
+            watermarks,
+            cursor: None,
+        };
+        self.send(Some(node_id), body);
         let _ = myself;
     }
 
@@ -374,6 +411,36 @@ impl PeersState {
         tracing::info!(peer = %name, "peer session closed");
         let actions = self.membership.session_closed(name, now_ms());
         self.act(myself, actions);
+    }
+
+    fn session_of(&self, name: &str) -> Option<u64> {
+        self.sessions
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(id, _)| *id)
+    }
+
+    /// Answers a catch-up request with one page, built off the actor's thread.
+    fn serve_catch_up(
+        &self,
+        myself: &ActorRef<PeersMessage>,
+        from: &str,
+        watermarks: Vec<(String, u64)>,
+        cursor: Option<(String, u64)>,
+    ) {
+        let Some(node_id) = self.session_of(from) else {
+            return;
+        };
+        let (ctx, peers) = (self.ctx.clone(), myself.clone());
+        tokio::task::spawn_blocking(move || {
+            match super::catchup::page(&ctx, &watermarks, cursor) {
+                Ok((results, next)) => {
+                    let body = PeerMsg::CatchUpPage { results, next };
+                    let _ = peers.cast(PeersMessage::SendTo { node_id, body });
+                }
+                Err(e) => tracing::error!(error = %e, "cannot build a catch-up page"),
+            }
+        });
     }
 
     fn send_all_definitions(&self, node_id: u64) {

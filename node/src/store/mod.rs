@@ -9,6 +9,8 @@
 //! - `results`:  key = `len(id) id at_ms(be u64) node_hash(be u32)`, value = result body.
 //!   One monitor's results are contiguous and in time order, so a window is one range scan.
 //! - `states`:   key = id, value = [`MonitorState`].
+//! - `meta`:     key = `wm/<node>`, value = newest result time (unix ms, be u64) held from
+//!   that probing node: the watermarks anti-entropy starts from.
 //!
 //! A record that fails to decode is skipped and counted (`corrupt_records`), never fatal.
 
@@ -42,6 +44,7 @@ pub enum Tree {
     Monitors,
     Results,
     States,
+    Meta,
 }
 
 /// One write of a batch: a value to put, or `None` to delete the key.
@@ -296,6 +299,31 @@ impl Store {
             .filter_map(|(k, v)| {
                 let id = String::from_utf8(k).ok()?;
                 Some((id, self.decode_or_skip("state", &v)?))
+            })
+            .collect())
+    }
+
+    /// Stores per-origin watermarks (newest result time held from each probing node).
+    pub fn put_watermarks(&self, wms: &[(String, u64)]) -> StoreResult<()> {
+        let writes = wms
+            .iter()
+            .map(|(node, ms)| {
+                let key = format!("wm/{node}").into_bytes();
+                (key, Some(ms.to_be_bytes().to_vec()))
+            })
+            .collect();
+        self.kv.apply(Tree::Meta, writes)
+    }
+
+    pub fn watermarks(&self) -> StoreResult<Vec<(String, u64)>> {
+        Ok(self
+            .kv
+            .range(Tree::Meta, b"wm/", b"wm0", false, usize::MAX)?
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let node = std::str::from_utf8(k.get(3..)?).ok()?.to_owned();
+                let ms = u64::from_be_bytes(v.as_slice().try_into().ok()?);
+                Some((node, ms))
             })
             .collect())
     }

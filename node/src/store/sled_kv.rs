@@ -16,6 +16,7 @@ pub struct SledKv {
     monitors: sled::Tree,
     results: sled::Tree,
     states: sled::Tree,
+    meta: sled::Tree,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -40,6 +41,7 @@ impl SledKv {
             monitors: tree("monitors")?,
             results: tree("results")?,
             states: tree("states")?,
+            meta: tree("meta")?,
             db,
         })
     }
@@ -49,6 +51,7 @@ impl SledKv {
             Tree::Monitors => &self.monitors,
             Tree::Results => &self.results,
             Tree::States => &self.states,
+            Tree::Meta => &self.meta,
         }
     }
 }

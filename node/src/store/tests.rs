@@ -93,6 +93,20 @@ fn states_round_trip() {
 }
 
 #[test]
+fn watermarks_round_trip() {
+    for (store, _dir) in engines() {
+        store
+            .put_watermarks(&[("n1".into(), 5), ("n2".into(), 7)])
+            .unwrap();
+        store.put_watermarks(&[("n1".into(), 9)]).unwrap();
+        assert_eq!(
+            store.watermarks().unwrap(),
+            vec![("n1".to_string(), 9), ("n2".to_string(), 7)]
+        );
+    }
+}
+
+#[test]
 fn corrupt_records_are_skipped_and_counted() {
     for (store, _dir) in engines() {
         store
