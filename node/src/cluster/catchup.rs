@@ -26,6 +26,9 @@ pub const PAGE_RESULTS: usize = 5_000;
 /// How far below its watermarks a node asks, to cover results recorded out of order.
 pub const MARGIN_MS: u64 = 15_000;
 
+/// Where a catch-up continues: `(monitor id, at_ms)`, inclusive.
+pub type Cursor = (String, u64);
+
 /// The watermarks to send in a catch-up request.
 pub fn request_watermarks(ctx: &Ctx) -> Vec<(String, u64)> {
     ctx.watermarks()
@@ -38,8 +41,8 @@ pub fn request_watermarks(ctx: &Ctx) -> Vec<(String, u64)> {
 pub fn page(
     ctx: &Ctx,
     watermarks: &[(String, u64)],
-    cursor: Option<(String, u64)>,
-) -> StoreResult<(Vec<ProbeResult>, Option<(String, u64)>)> {
+    cursor: Option<Cursor>,
+) -> StoreResult<(Vec<ProbeResult>, Option<Cursor>)> {
     let wm: HashMap<&str, u64> = watermarks.iter().map(|(n, t)| (n.as_str(), *t)).collect();
     // Scan from the lowest watermark of the origins we hold results from (an origin the
     // requester does not list counts as 0: it wants all of it).
