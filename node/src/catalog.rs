@@ -21,6 +21,13 @@ fn next_rev(ctx: &Ctx) -> Rev {
     }
 }
 
+/// The merge rule: whether `incoming` replaces `current`. Highest revision wins (clock, then
+/// node name); equal revisions are the same write. A total order, so merging any set of
+/// writes in any order, any number of times, ends in the same state.
+pub fn supersedes(incoming: &Monitor, current: Option<&Monitor>) -> bool {
+    current.is_none_or(|c| incoming.rev > c.rev)
+}
+
 /// Makes a fresh monitor id: `m-` and 16 hex digits.
 pub fn new_id() -> String {
     format!("m-{:016x}", rand::random::<u64>())
@@ -85,6 +92,11 @@ pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// Tombstones are kept for good: they are one small record per deleted monitor, and keeping
+/// them is what stops a node returning from any absence from resurrecting the monitor. (A
+/// collection rule, e.g. dropping tombstones older than the member forget time, would have to
+/// refuse definitions from members that were away longer than that.)
+///
 /// Removes a deleted monitor from this node: stop probing, drop its results and state.
 fn forget(ctx: &Ctx, id: &str) {
     ctx.live.remove(id);
@@ -114,8 +126,8 @@ pub fn merge(ctx: &Ctx, incoming: Vec<Monitor>) {
     for m in incoming {
         ctx.hlc.observe(m.rev.hlc);
         match ctx.store.get_monitor(&m.id) {
-            Ok(Some(current)) if current.rev >= m.rev => {}
-            Ok(_) => newer.push(m),
+            Ok(current) if supersedes(&m, current.as_ref()) => newer.push(m),
+            Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "cannot read a definition to merge"),
         }
     }
@@ -134,5 +146,85 @@ pub fn merge(ctx: &Ctx, incoming: Vec<Monitor>) {
         } else {
             apply(ctx, Arc::new(m), false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use std::collections::BTreeMap;
+
+    /// Applies writes with the merge rule to a map, as every node does.
+    fn replay(writes: &[Monitor]) -> BTreeMap<String, Monitor> {
+        let mut state: BTreeMap<String, Monitor> = BTreeMap::new();
+        for w in writes {
+            if supersedes(w, state.get(&w.id)) {
+                state.insert(w.id.clone(), w.clone());
+            }
+        }
+        state
+    }
+
+    fn write(id: &str, hlc: u64, node: &str, interval: u64, deleted: bool) -> Monitor {
+        let mut m = Monitor::new(id.into(), "http://x/".into());
+        m.interval_secs = interval;
+        m.deleted = deleted;
+        m.rev = Rev {
+            hlc,
+            node: node.into(),
+        };
+        m
+    }
+
+    #[test]
+    fn merge_is_commutative_and_idempotent() {
+        let mut rng = StdRng::seed_from_u64(42);
+        for _ in 0..200 {
+            let writes: Vec<Monitor> = (0..30)
+                .map(|_| {
+                    write(
+                        ["a", "b", "c"][rng.random_range(0..3)],
+                        rng.random_range(0..10),
+                        ["n1", "n2", "n3"][rng.random_range(0..3)],
+                        rng.random_range(1..100),
+                        rng.random_bool(0.2),
+                    )
+                })
+                .collect();
+            // Same revision means the same write everywhere: keep one body per revision.
+            let mut canonical: BTreeMap<(String, Rev), Monitor> = BTreeMap::new();
+            for w in &writes {
+                canonical
+                    .entry((w.id.clone(), w.rev.clone()))
+                    .or_insert_with(|| w.clone());
+            }
+            let writes: Vec<Monitor> = canonical.into_values().collect();
+            let expected = replay(&writes);
+            for _ in 0..5 {
+                let mut shuffled = writes.clone();
+                shuffled.extend(
+                    writes
+                        .iter()
+                        .take(rng.random_range(0..writes.len()))
+                        .cloned(),
+                );
+                shuffled.shuffle(&mut rng);
+                assert_eq!(replay(&shuffled), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_edit_and_delete_resolve_the_same_everywhere() {
+        // n1 edits and n2 deletes at the same clock reading: the node name breaks the tie.
+        let edit = write("a", 7, "n1", 5, false);
+        let delete = write("a", 7, "n2", 30, true);
+        assert!(replay(&[edit.clone(), delete.clone()])["a"].deleted);
+        assert!(replay(&[delete.clone(), edit.clone()])["a"].deleted);
+        // An older edit arriving after a delete cannot resurrect the monitor.
+        let old_edit = write("a", 3, "n3", 9, false);
+        assert!(replay(&[delete, old_edit])["a"].deleted);
     }
 }

@@ -125,10 +125,19 @@ impl NodeContext {
         }
     }
 
-    /// Results probed by a peer: stored and applied, not re-sent.
-    pub fn record_remote(&self, results: Vec<ProbeResult>) {
+    /// Sends this node's newly stored results to every peer that keeps up.
+    pub fn broadcast_results(&self, results: Vec<ProbeResult>) {
+        if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
+            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
+                .cast(crate::cluster::peers::PeersMessage::SendResults(results));
+        }
+    }
+
+    /// Results probed by a peer: stored and applied, not re-sent. `live` for gossip, false
+    /// for catch-up.
+    pub fn record_remote(&self, results: Vec<ProbeResult>, live: bool) {
         if let Some(r) = self.recorder() {
-            let _ = r.cast(RecorderMessage::RecordRemote(results));
+            let _ = r.cast(RecorderMessage::RecordRemote { results, live });
         }
     }
 

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub results_dropped: Counter,
     pub store_errors: Counter,
     pub peer_frames_rejected: Counter,
+    pub replication_lag: Histogram,
+    pub peer_batches_dropped: Counter,
     monitors: Family<StatusLabel, Gauge>,
     corrupt_records: Gauge,
     disk_bytes: Gauge,
@@ -60,6 +62,8 @@ impl Metrics {
             results_dropped: Counter::default(),
             store_errors: Counter::default(),
             peer_frames_rejected: Counter::default(),
+            replication_lag: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            peer_batches_dropped: Counter::default(),
             monitors: Family::default(),
             corrupt_records: Gauge::default(),
             disk_bytes: Gauge::default(),
@@ -97,6 +101,16 @@ impl Metrics {
             m.store_errors.clone(),
         );
         registry.register("monitors", "Monitors by status", m.monitors.clone());
+        registry.register(
+            "replication_lag_seconds",
+            "Time from the end of a probe on a peer to its result stored here",
+            m.replication_lag.clone(),
+        );
+        registry.register(
+            "peer_batches_dropped",
+            "Result batches not sent to a peer that fell behind (repaired by catch-up)",
+            m.peer_batches_dropped.clone(),
+        );
         registry.register(
             "peer_frames_rejected",
             "Frames from peers dropped because they failed to decode",

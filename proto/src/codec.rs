@@ -114,6 +114,7 @@ mod tests {
         let envelope = crate::Envelope {
             body: crate::PeerMsg::Heartbeat {
                 members: vec![from.clone()],
+                acks: vec![("n2".into(), 7)],
             },
             from,
         };

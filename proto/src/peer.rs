@@ -28,12 +28,17 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PeerMsg {
     /// "I am alive"; carries every member the sender currently sees alive, so the mesh fills
-    /// itself in.
-    Heartbeat { members: Vec<MemberInfo> },
+    /// itself in, and per peer name the last [`PeerMsg::Results`] sequence number received
+    /// from that peer (flow control).
+    Heartbeat {
+        members: Vec<MemberInfo>,
+        acks: Vec<(String, u64)>,
+    },
     /// Monitor definitions (tombstones included), merged last-writer-wins by revision.
     Definitions(Vec<Monitor>),
-    /// Probe results made by the sender.
-    Results(Vec<ProbeResult>),
+    /// Probe results made by the sender, numbered 1, 2, 3... per process start. A receiver
+    /// that sees a number skipped asks for a catch-up.
+    Results { seq: u64, results: Vec<ProbeResult> },
     /// The sender is leaving the cluster on purpose (clean shutdown).
     Leaving,
     /// Anti-entropy request: "send me the results you hold that are newer than these

@@ -22,7 +22,10 @@ pub const FLUSH_BATCH: usize = 2_000;
 pub enum RecorderMessage {
     Record(ProbeResult),
     /// Results probed by peers: stored and applied, not sent on.
-    RecordRemote(Vec<ProbeResult>),
+    RecordRemote {
+        results: Vec<ProbeResult>,
+        live: bool,
+    },
     Flush,
     Prune,
     /// Write everything buffered, then answer (used at shutdown and by tests).
@@ -67,7 +70,7 @@ impl Actor for Recorder {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RecorderMessage::Record(r) => state.push(r),
-            RecorderMessage::RecordRemote(rs) => state.push_remote(rs),
+            RecorderMessage::RecordRemote { results, live } => state.push_remote(results, live),
             RecorderMessage::Flush => state.flush(),
             RecorderMessage::Prune => state.prune(),
             RecorderMessage::Drain(reply) => {
@@ -100,7 +103,14 @@ impl RecorderState {
         }
     }
 
-    fn push_remote(&mut self, results: Vec<ProbeResult>) {
+    /// `live` results were just gossiped (their lag is measured); others come from catch-up.
+    fn push_remote(&mut self, results: Vec<ProbeResult>, live: bool) {
+        let now = now_ms();
+        for r in results.iter().filter(|_| live) {
+            let ended = r.at_ms + r.latency_ms;
+            let lag = now.saturating_sub(ended) as f64 / 1000.0;
+            self.ctx.metrics.replication_lag.observe(lag);
+        }
         self.remote.extend(results);
         if self.remote.len() >= FLUSH_BATCH {
             self.flush();
@@ -112,8 +122,7 @@ impl RecorderState {
             let local = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
             let stored = self.write(local);
             if !stored.is_empty() {
-                self.ctx
-                    .broadcast(ringwatch_proto::PeerMsg::Results(stored));
+                self.ctx.broadcast_results(stored);
             }
         }
         if !self.remote.is_empty() {

@@ -17,7 +17,7 @@ use ractor_cluster::node::NodeConnectionMode;
 use ractor_cluster::{
     NetworkStream, NodeEventSubscription, NodeServer, NodeServerMessage, RactorClusterMessage,
 };
-use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, decode, encode};
+use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, ProbeResult, decode, encode};
 use tokio::sync::oneshot;
 
 use super::membership::{Action, Membership, Timing};
@@ -33,6 +33,10 @@ pub const TICK_EVERY: Duration = Duration::from_millis(250);
 pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
 /// Definitions per frame in a full sync; keeps frames far below the 16 MiB transport limit.
 pub const DEFINITIONS_PER_FRAME: usize = 2_000;
+/// Result frames a peer may leave unacknowledged (about 4 s of gossip) before we stop
+/// sending it results; what it misses is repaired by catch-up. Bounds what a slow peer can
+/// make us buffer.
+pub const RESULTS_WINDOW: u64 = 40;
 
 /// The one remotable message: an encoded [`Envelope`].
 #[derive(RactorClusterMessage)]
@@ -87,6 +91,8 @@ pub enum PeersMessage {
     },
     /// Fault layer: drop all traffic with these node names (empty heals).
     Block(Vec<String>),
+    /// Send our newly stored results to every peer within its window.
+    SendResults(Vec<ProbeResult>),
     /// Send to one peer (by session).
     SendTo {
         node_id: u64,
@@ -149,6 +155,12 @@ pub struct PeersState {
     blocked: HashSet<String>,
     /// Watermarks of the catch-up under way with each peer (kept for its follow-up pages).
     catch_ups: HashMap<String, Vec<(String, u64)>>,
+    /// Sequence number of the last results frame we sent.
+    results_seq: u64,
+    /// Per peer name: the last of our results frames it acknowledged.
+    acked: HashMap<String, u64>,
+    /// Per peer name: (its incarnation, the last results frame received from it).
+    received: HashMap<String, (u64, u64)>,
     ticks: u64,
     /// Dropping it stops the accept loop (also when this actor panics).
     _stop_listener: oneshot::Sender<()>,
@@ -209,6 +221,9 @@ impl Actor for Peers {
             sessions: HashMap::new(),
             blocked: HashSet::new(),
             catch_ups: HashMap::new(),
+            results_seq: 0,
+            acked: HashMap::new(),
+            received: HashMap::new(),
             ticks: 0,
             _stop_listener: stop_tx,
         })
@@ -224,6 +239,7 @@ impl Actor for Peers {
             PeersMessage::Frame(bytes) => state.on_frame(&myself, &bytes),
             PeersMessage::Broadcast(body) => state.send(None, body),
             PeersMessage::SendTo { node_id, body } => state.send(Some(node_id), body),
+            PeersMessage::SendResults(results) => state.send_results(results),
             PeersMessage::Tick => state.on_tick(&myself),
             PeersMessage::SessionReady { node_id, name } => {
                 state.on_session_ready(&myself, node_id, name)
@@ -333,15 +349,19 @@ impl PeersState {
             return;
         }
         let known = match &envelope.body {
-            PeerMsg::Heartbeat { members } => members.as_slice(),
+            PeerMsg::Heartbeat { members, .. } => members.as_slice(),
             _ => &[],
         };
         let actions = self.membership.heard(&from, known, now_ms());
         self.act(myself, actions);
         match envelope.body {
-            PeerMsg::Heartbeat { .. } => {}
+            PeerMsg::Heartbeat { acks, .. } => {
+                if let Some((_, seq)) = acks.iter().find(|(n, _)| *n == self.ctx.name) {
+                    self.acked.insert(from.name.clone(), *seq);
+                }
+            }
             PeerMsg::Definitions(defs) => catalog::merge(&self.ctx, defs),
-            PeerMsg::Results(results) => self.ctx.record_remote(results),
+            PeerMsg::Results { seq, results } => self.on_results(&from, seq, results),
             PeerMsg::Leaving => {
                 let actions = self.membership.left(&from.name, now_ms());
                 self.act(myself, actions);
@@ -351,7 +371,7 @@ impl PeersState {
             }
             PeerMsg::CatchUpPage { results, next } => {
                 if !results.is_empty() {
-                    self.ctx.record_remote(results);
+                    self.ctx.record_remote(results, false);
                 }
                 if let (Some(cursor), Some(node_id)) = (next, self.session_of(&from.name)) {
                     let watermarks = self.catch_ups.get(&from.name).cloned().unwrap_or_default();
@@ -373,8 +393,8 @@ impl PeersState {
         self.act(myself, actions);
         let every = (HEARTBEAT_EVERY.as_millis() / TICK_EVERY.as_millis()).max(1) as u64;
         if self.ticks.is_multiple_of(every) {
-            let members = self.membership.alive_infos();
-            self.send(None, PeerMsg::Heartbeat { members });
+            let body = self.heartbeat();
+            self.send(None, body);
         }
         self.publish_view();
     }
@@ -388,18 +408,14 @@ impl PeersState {
         self.sessions.insert(node_id, name);
         // Introduce ourselves at once, hand over every definition we hold, and ask for the
         // results we missed.
-        let members = self.membership.alive_infos();
-        self.send(Some(node_id), PeerMsg::Heartbeat { members });
-        self.send_all_definitions(node_id);
-        let watermarks = super::catchup::request_watermarks(&self.ctx);
-        if let Some(name) = self.sessions.get(&node_id).cloned() {
-            self.catch_ups.insert(name, watermarks.clone());
-        }
-        let body = PeerMsg::CatchUp {
-            watermarks,
-            cursor: None,
-        };
+        let body = self.heartbeat();
         self.send(Some(node_id), body);
+        self.send_all_definitions(node_id);
+        // A new session starts its results window afresh: what came before is catch-up's.
+        if let Some(name) = self.sessions.get(&node_id).cloned() {
+            self.acked.insert(name, self.results_seq);
+        }
+        self.request_catch_up(node_id);
         let _ = myself;
     }
 
@@ -411,6 +427,72 @@ impl PeersState {
         tracing::info!(peer = %name, "peer session closed");
         let actions = self.membership.session_closed(name, now_ms());
         self.act(myself, actions);
+    }
+
+    fn heartbeat(&self) -> PeerMsg {
+        PeerMsg::Heartbeat {
+            members: self.membership.alive_infos(),
+            acks: self
+                .received
+                .iter()
+                .map(|(name, (_, seq))| (name.clone(), *seq))
+                .collect(),
+        }
+    }
+
+    fn request_catch_up(&mut self, node_id: u64) {
+        let watermarks = super::catchup::request_watermarks(&self.ctx);
+        if let Some(name) = self.sessions.get(&node_id).cloned() {
+            self.catch_ups.insert(name, watermarks.clone());
+        }
+        let body = PeerMsg::CatchUp {
+            watermarks,
+            cursor: None,
+        };
+        self.send(Some(node_id), body);
+    }
+
+    /// Live results from a peer. A skipped sequence number means we missed frames (the peer
+    /// held them back while we lagged): ask for a catch-up before taking these, so our
+    /// watermarks still mark where the gap starts.
+    fn on_results(&mut self, from: &MemberInfo, seq: u64, results: Vec<ProbeResult>) {
+        let previous = self
+            .received
+            .insert(from.name.clone(), (from.incarnation, seq));
+        let gap = previous.is_some_and(|(inc, last)| inc == from.incarnation && seq > last + 1);
+        if gap && let Some(node_id) = self.session_of(&from.name) {
+            tracing::info!(peer = %from.name, "missed result frames; catching up");
+            self.request_catch_up(node_id);
+        }
+        self.ctx.record_remote(results, true);
+    }
+
+    /// Sends our results to every peer whose unacknowledged frames are within the window.
+    fn send_results(&mut self, results: Vec<ProbeResult>) {
+        self.results_seq += 1;
+        let seq = self.results_seq;
+        let behind = |name: &String| {
+            let acked = self.acked.get(name).copied().unwrap_or(seq);
+            seq.saturating_sub(acked) > RESULTS_WINDOW
+        };
+        let lagging: HashSet<String> = self
+            .sessions
+            .values()
+            .filter(|n| behind(n))
+            .cloned()
+            .collect();
+        if !lagging.is_empty() {
+            self.ctx
+                .metrics
+                .peer_batches_dropped
+                .inc_by(lagging.len() as u64);
+            tracing::debug!(?lagging, "peers behind; holding back results for catch-up");
+        }
+        let frame = encode(&Envelope {
+            from: self.membership.me().clone(),
+            body: PeerMsg::Results { seq, results },
+        });
+        self.send_frame(None, &frame, &lagging);
     }
 
     fn session_of(&self, name: &str) -> Option<u64> {
@@ -461,6 +543,11 @@ impl PeersState {
             from: self.membership.me().clone(),
             body,
         });
+        self.send_frame(to, &frame, &HashSet::new());
+    }
+
+    /// Sends an encoded frame to one session or every peer, except blocked and `skip` names.
+    fn send_frame(&self, to: Option<u64>, frame: &[u8], skip: &HashSet<String>) {
         for cell in ractor::pg::get_members(&GROUP.to_owned()) {
             let id = cell.get_id();
             if id.is_local() || to.is_some_and(|n| n != id.node()) {
@@ -469,12 +556,12 @@ impl PeersState {
             if self
                 .sessions
                 .get(&id.node())
-                .is_some_and(|n| self.blocked.contains(n))
+                .is_some_and(|n| self.blocked.contains(n) || skip.contains(n))
             {
                 continue;
             }
-            let _ =
-                ActorRef::<EndpointMessage>::from(cell).cast(EndpointMessage::Frame(frame.clone()));
+            let _ = ActorRef::<EndpointMessage>::from(cell)
+                .cast(EndpointMessage::Frame(frame.to_vec()));
         }
     }
 
