@@ -50,12 +50,6 @@ async fn run_node(overrides: Overrides) -> ExitCode {
     if config.cookie == DEFAULT_COOKIE {
         tracing::warn!("running with the default cluster cookie; set --cookie for a real cluster");
     }
-    if !config.join.is_empty() {
-        tracing::warn!(
-            join = ?config.join,
-            "this build runs single-node only: --join is not supported yet and is ignored"
-        );
-    }
     let node = match Node::start(config.clone()).await {
         Ok(n) => n,
         Err(e) => {

@@ -78,6 +78,13 @@ pub enum PeersMessage {
     /// Send to every peer.
     Broadcast(PeerMsg),
     Tick,
+    SessionOpened {
+        node_id: u64,
+        addr: String,
+    },
+    SessionAuthenticated {
+        node_id: u64,
+    },
     SessionReady {
         node_id: u64,
         name: String,
@@ -136,11 +143,20 @@ impl Forwarder {
 }
 
 impl NodeEventSubscription for Forwarder {
-    fn node_session_opened(&self, _: ractor_cluster::node::NodeServerSessionInformation) {}
+    fn node_session_opened(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
+        let _ = self.0.cast(PeersMessage::SessionOpened {
+            node_id: ses.node_id,
+            addr: ses.peer_addr,
+        });
+    }
     fn node_session_disconnected(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
         self.forward(&ses, false);
     }
-    fn node_session_authenticated(&self, _: ractor_cluster::node::NodeServerSessionInformation) {}
+    fn node_session_authenticated(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
+        let _ = self.0.cast(PeersMessage::SessionAuthenticated {
+            node_id: ses.node_id,
+        });
+    }
     fn node_session_ready(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
         self.forward(&ses, true);
     }
@@ -155,6 +171,10 @@ pub struct PeersState {
     blocked: HashSet<String>,
     /// Watermarks of the catch-up under way with each peer (kept for its follow-up pages).
     catch_ups: HashMap<String, Vec<(String, u64)>>,
+    /// Sessions opened but not yet authenticated, with the peer's address.
+    unauthenticated: HashMap<u64, String>,
+    /// Last time we reported a failed authentication, to report it once a minute at most.
+    auth_warned_ms: u64,
     /// Sequence number of the last results frame we sent.
     results_seq: u64,
     /// Per peer name: the last of our results frames it acknowledged.
@@ -221,6 +241,8 @@ impl Actor for Peers {
             sessions: HashMap::new(),
             blocked: HashSet::new(),
             catch_ups: HashMap::new(),
+            unauthenticated: HashMap::new(),
+            auth_warned_ms: 0,
             results_seq: 0,
             acked: HashMap::new(),
             received: HashMap::new(),
@@ -241,6 +263,12 @@ impl Actor for Peers {
             PeersMessage::SendTo { node_id, body } => state.send(Some(node_id), body),
             PeersMessage::SendResults(results) => state.send_results(results),
             PeersMessage::Tick => state.on_tick(&myself),
+            PeersMessage::SessionOpened { node_id, addr } => {
+                state.unauthenticated.insert(node_id, addr);
+            }
+            PeersMessage::SessionAuthenticated { node_id } => {
+                state.unauthenticated.remove(&node_id);
+            }
             PeersMessage::SessionReady { node_id, name } => {
                 state.on_session_ready(&myself, node_id, name)
             }
@@ -421,6 +449,19 @@ impl PeersState {
 
     fn on_session_closed(&mut self, myself: &ActorRef<PeersMessage>, node_id: u64, name: &str) {
         self.sessions.remove(&node_id);
+        if let Some(addr) = self.unauthenticated.remove(&node_id) {
+            let now = now_ms();
+            if now.saturating_sub(self.auth_warned_ms) > 60_000 {
+                self.auth_warned_ms = now;
+                tracing::error!(
+                    peer = %name,
+                    %addr,
+                    "cluster connection refused before authentication: the peer uses a \
+                     different cluster cookie (check --cookie / RINGWATCH_COOKIE on both nodes)"
+                );
+            }
+            return;
+        }
         if self.sessions.values().any(|n| n == name) {
             return; // another session with the same peer is still up
         }
