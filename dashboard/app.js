@@ -9,7 +9,7 @@
 (() => {
   const PAGE_SIZE = 50;
   const POLL_MS = 2000; // page + summary refresh period
-  const CLUSTER_EVERY_TICKS = 5; // cluster view changes slowly: every 5th poll (10 s)
+  const CLUSTER_EVERY_TICKS = 1; // with the page: owners move within seconds of a failover
   const SEARCH_DEBOUNCE_MS = 300;
   const CHECK_NOTE_MS = 6000; // how long a "check now" result stays next to its buttons
   const HISTORY_LEN = 20; // results shown in a detail panel
@@ -234,7 +234,7 @@
       .filter((n) => n && typeof n === 'object')
       .map((n) => {
         const alive = n.alive === true;
-        const owned = Array.isArray(n.monitors) ? n.monitors.length : num(n.monitors);
+        const owned = num(n.monitors_owned);
         return el(
           'li',
           { class: alive ? 'node alive' : 'node dead' },
@@ -670,6 +670,7 @@
       v.m = { ...v.m, status: s.status };
       v.eventAt = performance.now();
       markDirty(v.m.id);
+      loadSummary(); // keep the header counts in step with the rows
     });
     source.addEventListener('monitor', (e) => {
       const m = parseEvent(e);

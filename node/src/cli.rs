@@ -128,52 +128,55 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
             let m = c
                 .send(c.http.post(c.url("/api/monitors")).json(&body))
                 .await?;
-            println!("{}", m["id"].as_str().unwrap_or_default());
+            emit(&format!("{}\n", m["id"].as_str().unwrap_or_default()))?;
         }
         Command::Ls { node } => {
             let c = Client::new(&node)?;
             let list = c.send(c.http.get(c.url("/api/monitors"))).await?;
-            print_monitors(list.as_array().map(Vec::as_slice).unwrap_or_default());
+            emit(&format_monitors(
+                list.as_array().map(Vec::as_slice).unwrap_or_default(),
+            ))?;
         }
         Command::Rm { id, node } => {
             let c = Client::new(&node)?;
             c.send(c.http.delete(c.url(&format!("/api/monitors/{id}"))))
                 .await?;
-            println!("deleted {id}");
+            emit(&format!("deleted {id}\n"))?;
         }
         Command::Cluster { node } => {
             let c = Client::new(&node)?;
             let view = c.send(c.http.get(c.url("/api/cluster"))).await?;
-            print_cluster(&view);
+            emit(&format_cluster(&view))?;
         }
     }
     Ok(())
 }
 
-fn print_monitors(list: &[Value]) {
-    println!(
-        "{:<20} {:<8} {:>8} {:>9} {:<12} URL",
+fn format_monitors(list: &[Value]) -> String {
+    let mut out = format!(
+        "{:<20} {:<8} {:>8} {:>9} {:<12} URL\n",
         "ID", "STATUS", "LATENCY", "INTERVAL", "OWNER"
     );
     for m in list {
         let latency = m["last_result"]["latency_ms"]
             .as_u64()
             .map_or("-".into(), |l| format!("{l}ms"));
-        println!(
-            "{:<20} {:<8} {:>8} {:>9} {:<12} {}",
+        out.push_str(&format!(
+            "{:<20} {:<8} {:>8} {:>9} {:<12} {}\n",
             m["id"].as_str().unwrap_or("?"),
             m["status"].as_str().unwrap_or("?"),
             latency,
             format!("{}s", m["interval_secs"]),
             m["owner"].as_str().unwrap_or("-"),
             m["url"].as_str().unwrap_or("?"),
-        );
+        ));
     }
+    out
 }
 
-fn print_cluster(view: &Value) {
-    println!(
-        "{:<16} {:<6} {:<22} {:<22} OWNED",
+fn format_cluster(view: &Value) -> String {
+    let mut out = format!(
+        "{:<16} {:<6} {:<22} {:<22} OWNED\n",
         "NODE", "ALIVE", "HTTP", "CLUSTER"
     );
     for n in view["nodes"]
@@ -181,14 +184,28 @@ fn print_cluster(view: &Value) {
         .map(Vec::as_slice)
         .unwrap_or_default()
     {
-        println!(
-            "{:<16} {:<6} {:<22} {:<22} {}",
+        out.push_str(&format!(
+            "{:<16} {:<6} {:<22} {:<22} {}\n",
             n["name"].as_str().unwrap_or("?"),
             n["alive"].as_bool().unwrap_or(false),
             n["http"].as_str().unwrap_or("?"),
             n["cluster"].as_str().unwrap_or("?"),
             n["monitors_owned"],
-        );
+        ));
+    }
+    out
+}
+
+/// Writes command output to stdout. A closed pipe (`ringwatch ls | head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

@@ -173,6 +173,10 @@ pub struct PeersState {
     catch_ups: HashMap<String, Vec<(String, u64)>>,
     /// Sessions opened but not yet authenticated, with the peer's address.
     unauthenticated: HashMap<u64, String>,
+    /// Per peer: sessions closed before authentication since its last ready session. One can
+    /// be a duplicate connection (both sides dialled at once); two in a row is a cookie
+    /// mismatch.
+    auth_failures: HashMap<String, u32>,
     /// Last time we reported a failed authentication, to report it once a minute at most.
     auth_warned_ms: u64,
     /// Sequence number of the last results frame we sent.
@@ -242,6 +246,7 @@ impl Actor for Peers {
             blocked: HashSet::new(),
             catch_ups: HashMap::new(),
             unauthenticated: HashMap::new(),
+            auth_failures: HashMap::new(),
             auth_warned_ms: 0,
             results_seq: 0,
             acked: HashMap::new(),
@@ -433,6 +438,7 @@ impl PeersState {
             return;
         }
         tracing::info!(peer = %name, "peer session ready");
+        self.auth_failures.remove(&name);
         self.sessions.insert(node_id, name);
         // Introduce ourselves at once, hand over every definition we hold, and ask for the
         // results we missed.
@@ -450,8 +456,10 @@ impl PeersState {
     fn on_session_closed(&mut self, myself: &ActorRef<PeersMessage>, node_id: u64, name: &str) {
         self.sessions.remove(&node_id);
         if let Some(addr) = self.unauthenticated.remove(&node_id) {
+            let failures = self.auth_failures.entry(name.to_owned()).or_default();
+            *failures += 1;
             let now = now_ms();
-            if now.saturating_sub(self.auth_warned_ms) > 60_000 {
+            if *failures >= 2 && now.saturating_sub(self.auth_warned_ms) > 60_000 {
                 self.auth_warned_ms = now;
                 tracing::error!(
                     peer = %name,
