@@ -62,6 +62,9 @@ pub struct NodeContext {
     pub incarnation: u64,
     /// Names of the alive members (us included), sorted: the input of ownership.
     pub alive: std::sync::RwLock<Arc<Vec<String>>>,
+    /// False while a node started with join addresses has not yet heard a peer (and its
+    /// settle time has not passed): it probes nothing, rather than everything, meanwhile.
+    pub settled: std::sync::atomic::AtomicBool,
     /// Every known member, for `GET /api/cluster`.
     pub members: std::sync::RwLock<Vec<MemberView>>,
     /// Newest result time held per origin node (anti-entropy watermarks).

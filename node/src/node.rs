@@ -283,6 +283,7 @@ impl Node {
         let watermarks = store.watermarks()?.into_iter().collect();
         let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
+        let config_join_empty = config.join.is_empty();
         let ctx = Arc::new(NodeContext {
             name: name.clone(),
             store,
@@ -296,6 +297,7 @@ impl Node {
             recorder: Default::default(),
             incarnation: now_ms(),
             alive: std::sync::RwLock::new(Arc::new(vec![name.clone()])),
+            settled: std::sync::atomic::AtomicBool::new(config_join_empty),
             members: Default::default(),
             cluster_addr: OnceLock::new(),
             watermarks: std::sync::Mutex::new(watermarks),

@@ -69,7 +69,8 @@ impl Actor for Coordinator {
 impl CoordinatorState {
     /// Whether this node should probe `m`, given the alive members.
     fn owns(&self, m: &Monitor, alive: &[String]) -> bool {
-        m.is_probed()
+        self.ctx.settled.load(std::sync::atomic::Ordering::Acquire)
+            && m.is_probed()
             && crate::cluster::assign::owner(&m.id, alive).is_none_or(|o| o == self.ctx.name)
     }
 

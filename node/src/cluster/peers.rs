@@ -33,6 +33,9 @@ pub const TICK_EVERY: Duration = Duration::from_millis(250);
 pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
 /// Definitions per frame in a full sync; keeps frames far below the 16 MiB transport limit.
 pub const DEFINITIONS_PER_FRAME: usize = 2_000;
+/// How long a node started with join addresses waits to hear a peer before it probes on its
+/// own (a restarted node would otherwise probe every monitor until it hears the cluster).
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Result frames a peer may leave unacknowledged (about 4 s of gossip) before we stop
 /// sending it results; what it misses is repaired by catch-up. Bounds what a slow peer can
 /// make us buffer.
@@ -422,6 +425,9 @@ impl PeersState {
 
     fn on_tick(&mut self, myself: &ActorRef<PeersMessage>) {
         self.ticks += 1;
+        if u128::from(self.ticks) * TICK_EVERY.as_millis() >= SETTLE_TIMEOUT.as_millis() {
+            self.settle("no peer answered in time");
+        }
         let actions = self.membership.tick(now_ms());
         self.act(myself, actions);
         let every = (HEARTBEAT_EVERY.as_millis() / TICK_EVERY.as_millis()).max(1) as u64;
@@ -678,8 +684,22 @@ impl PeersState {
         let _ = myself;
     }
 
+    /// Lets the coordinator probe (once): membership is known, or we stop waiting for it.
+    fn settle(&self, why: &str) {
+        use std::sync::atomic::Ordering;
+        if !self.ctx.settled.swap(true, Ordering::AcqRel) {
+            tracing::info!(reason = why, "membership settled; probing starts");
+            if let Some(c) = self.ctx.coordinator() {
+                let _ = c.cast(crate::actors::coordinator::CoordinatorMessage::Resync);
+            }
+        }
+    }
+
     fn membership_changed(&self) {
         let alive = self.membership.alive();
+        if alive.len() > 1 {
+            self.settle("heard a peer");
+        }
         tracing::info!(?alive, "membership changed");
         self.ctx.set_alive(alive);
         self.publish_view();
