@@ -39,6 +39,7 @@ use report::{Outcome, Row, WrkCell};
 use target::{Target, TargetKind};
 
 const LAG_HISTOGRAM: &str = "ringwatch_schedule_lag_seconds";
+const CHECK_HISTOGRAM: &str = "ringwatch_check_latency_seconds";
 const CHECKS_TOTAL: &str = "ringwatch_checks_total";
 const DISK_BYTES: &str = "ringwatch_store_disk_bytes";
 const SKIPPED_TOTAL: &str = "ringwatch_checks_skipped_total";
@@ -167,7 +168,9 @@ async fn interrupted() -> &'static str {
 /// Runs every K; true when all runs completed.
 async fn run(args: Args) -> Result<bool> {
     let plan = args.plan()?;
-    let bin = node::find_bin(args.bin.clone())?;
+    let found = node::find_bin(args.bin.clone())?;
+    // Every run uses this copy, so a rebuild of the binary during the runs cannot mix builds.
+    let (bin, _bin_dir) = node::snapshot_bin(&found)?;
     proc::raise_nofile_limit();
     let machine = Machine::read();
     let target = Target::start(args.target).await?;
@@ -179,10 +182,10 @@ async fn run(args: Args) -> Result<bool> {
             ceiling::wrk_command(&target.url())
         ),
     };
-    let header = preamble(&plan, &machine, &bin, &target, &wrk_state);
+    let header = preamble(&plan, &machine, &found, &target, &wrk_state);
     eprintln!(
         "ringwatch-bench: node {}; target {}; K = {:?}",
-        bin.display(),
+        found.display(),
         target.url(),
         plan.monitors
     );
@@ -215,7 +218,7 @@ fn preamble(plan: &Plan, m: &Machine, bin: &Path, target: &Target, wrk: &str) ->
             "- load average at start: {} (other work on the machine competes with the node)",
             proc::load_average()
         ),
-        format!("- node: `{}`", bin.display()),
+        format!("- node: `{}` ({})", bin.display(), node::describe_bin(bin)),
         format!("- target: {} at {}", target.describe(), target.url()),
         format!(
             "- each run: fresh node, K monitors of distinct URLs, interval {} s, timeout 5000 ms; \
@@ -361,26 +364,7 @@ fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: 
     let lag = bucket_delta(&m0.buckets(LAG_HISTOGRAM), &m1.buckets(LAG_HISTOGRAM));
     let results = m1.sum(CHECKS_TOTAL);
     let failed = |s: &Scrape| s.sum_where(CHECKS_TOTAL, |x| x.label("outcome") != Some("ok"));
-    let used = |f: fn(&CpuTicks) -> u64| {
-        f(&end.cpu).saturating_sub(f(&start.cpu)) as f64 / proc::clock_ticks_per_sec() / secs
-    };
-    let (node, target, bench, machine) = (
-        used(|c| c.node),
-        used(|c| c.target),
-        used(|c| c.bench),
-        used(|c| c.machine),
-    );
-    let mut notes = vec![
-        format!(
-            "node counted {:.0} checks/s in the window",
-            (results - m0.sum(CHECKS_TOTAL)) / secs
-        ),
-        format!(
-            "CPU cores in the window: node {node:.2}, target {target:.2}, this tool {bench:.2}, \
-             rest (other processes, kernel network work) {:.2}; machine busy {machine:.2} of {cores}",
-            (machine - node - target - bench).max(0.0)
-        ),
-    ];
+    let mut notes = window_notes(start, end, secs, cores);
     notes.extend(problems(m0, m1, failed(m1) - failed(m0)));
     Row {
         k,
@@ -388,7 +372,7 @@ fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: 
         achieved_per_sec: delivered as f64 / secs,
         lag_p50: quantile(&lag, 0.50),
         lag_p99: quantile(&lag, 0.99),
-        cpu_cores: node,
+        cpu_cores: cores_used(start, end, secs, |c| c.node),
         rss_end_kib: 0,
         rss_before_kib: 0,
         disk_per_result: (m1.has(DISK_BYTES) && results > 0.0)
@@ -397,6 +381,43 @@ fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: 
         wrk: WrkCell::Missing,
         notes,
     }
+}
+
+/// Cores one consumer (`of`) used on average over the window.
+fn cores_used(start: &Snapshot, end: &Snapshot, secs: f64, of: fn(&CpuTicks) -> u64) -> f64 {
+    of(&end.cpu).saturating_sub(of(&start.cpu)) as f64 / proc::clock_ticks_per_sec() / secs
+}
+
+/// The node's own view of the window (its check rate, CPU per check, check durations) and who
+/// used the machine's CPU.
+fn window_notes(start: &Snapshot, end: &Snapshot, secs: f64, cores: usize) -> Vec<String> {
+    let (m0, m1) = (&start.metrics, &end.metrics);
+    let [node, target, bench, machine] = [
+        |c: &CpuTicks| c.node,
+        |c: &CpuTicks| c.target,
+        |c: &CpuTicks| c.bench,
+        |c: &CpuTicks| c.machine,
+    ]
+    .map(|of| cores_used(start, end, secs, of));
+    // The reads at each end are not simultaneous; keep the sum within the machine.
+    let machine = machine.min(cores as f64);
+    let node_checks = (m1.sum(CHECKS_TOTAL) - m0.sum(CHECKS_TOTAL)) / secs;
+    let check = bucket_delta(&m0.buckets(CHECK_HISTOGRAM), &m1.buckets(CHECK_HISTOGRAM));
+    vec![
+        format!(
+            "node counted {node_checks:.0} checks/s in the window ({:.0} µs of node CPU per \
+             check); check duration p50 {} ms, p99 {} ms",
+            node * 1e6 / node_checks.max(1.0),
+            report::ms(quantile(&check, 0.50)),
+            report::ms(quantile(&check, 0.99)),
+        ),
+        format!(
+            "CPU cores in the window: node {node:.2}, target {target:.2}, this tool {bench:.2}, \
+             rest (other processes, kernel network work) {:.2}; machine busy {machine:.2} of \
+             {cores}",
+            (machine - node - target - bench).max(0.0)
+        ),
+    ]
 }
 
 /// Notes on anything that keeps the node from its job: failed checks by kind, skipped checks,

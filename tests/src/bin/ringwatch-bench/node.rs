@@ -51,6 +51,29 @@ pub fn find_bin(explicit: Option<PathBuf>) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// A copy of `bin` in a new temporary directory (removed when the returned guard drops).
+pub fn snapshot_bin(bin: &Path) -> Result<(PathBuf, tempfile::TempDir)> {
+    let dir = tempfile::Builder::new()
+        .prefix("ringwatch-bench-bin")
+        .tempdir()?;
+    let copy = dir.path().join("ringwatch");
+    std::fs::copy(bin, &copy).with_context(|| format!("copy {}", bin.display()))?;
+    Ok((copy, dir))
+}
+
+/// Size and build time of a binary, to tell builds apart in reports.
+pub fn describe_bin(bin: &Path) -> String {
+    let Ok(meta) = bin.metadata() else {
+        return "unreadable".to_string();
+    };
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .map_or("?".to_string(), |a| format!("{} min", a.as_secs() / 60));
+    format!("{} MB, built {age} ago", meta.len() / 1_000_000)
+}
+
 pub struct Node {
     // Fields drop in order: the process stops before its data directory is removed.
     child: Child,

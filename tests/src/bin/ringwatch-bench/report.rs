@@ -54,8 +54,8 @@ impl Row {
             format!("{offered:.0}"),
             format!("{:.0}", self.achieved_per_sec),
             format!("{:.1}", 100.0 * self.achieved_per_sec / offered),
-            lag_ms(self.lag_p50),
-            lag_ms(self.lag_p99),
+            ms(self.lag_p50),
+            ms(self.lag_p99),
             format!("{:.2}", self.cpu_cores),
             format!("{:.1}", self.rss_end_kib as f64 / 1024.0),
             format!("{:.2}", growth_kib / self.k as f64),
@@ -68,7 +68,8 @@ impl Row {
     }
 }
 
-fn lag_ms(q: Quantile) -> String {
+/// A quantile of a histogram in seconds, shown in milliseconds.
+pub fn ms(q: Quantile) -> String {
     match q {
         Quantile::Empty => "-".to_string(),
         Quantile::Value(secs) => format!("{:.1}", secs * 1000.0),

@@ -30,7 +30,9 @@ const NGINX_START_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum TargetKind {
     /// nginx when it is on PATH, else the built-in server.
     Auto,
+    /// nginx (fails when it is not installed).
     Nginx,
+    /// A hyper server inside this tool (shares its CPU).
     Builtin,
 }
 
