@@ -54,6 +54,8 @@ pub struct Config {
     /// A peer dead this long is forgotten.
     #[serde(with = "humantime_serde")]
     pub forget_after: Duration,
+    /// Checks allowed in flight at once on this node; more wait (and show as schedule lag).
+    pub max_concurrent_checks: usize,
     /// Enables `POST /api/debug/partition` (fault injection for tests). Never in production.
     pub allow_fault_injection: bool,
 }
@@ -74,6 +76,7 @@ impl Default for Config {
             heartbeat_timeout: Duration::from_secs(3),
             forget_after: Duration::from_secs(24 * 3600),
             allow_fault_injection: false,
+            max_concurrent_checks: 10_000,
         }
     }
 }
@@ -182,6 +185,11 @@ impl Config {
         }
         if self.data.is_none() {
             self.data = Some(Path::new("data").join(&self.name));
+        }
+        if !(1..=1_000_000).contains(&self.max_concurrent_checks) {
+            return Err(ConfigError::Invalid(
+                "max_concurrent_checks must be 1-1000000".into(),
+            ));
         }
         if !(1..=256).contains(&self.probers) {
             return Err(ConfigError::Invalid("probers must be 1-256".into()));

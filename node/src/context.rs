@@ -41,6 +41,11 @@ pub struct MemberView {
     pub last_heard_ms: u64,
 }
 
+/// Results waiting for the recorder; past this, new results are dropped and counted (the
+/// recorder drains the sink every [`crate::actors::recorder::FLUSH_EVERY`], so this is
+/// seconds of checks even at 20,000 checks/s).
+pub const RESULT_SINK_CAPACITY: usize = 200_000;
+
 /// Events buffered per subscriber before it starts missing some.
 pub const EVENT_BUFFER: usize = 4096;
 
@@ -56,8 +61,14 @@ pub struct NodeContext {
     pub events: broadcast::Sender<Event>,
     pub metrics: Metrics,
     pub client: reqwest::Client,
-    /// The current recorder, cached for the hot path (set by the recorder when it starts).
+    /// The current recorder, cached (set by the recorder when it starts).
     pub recorder: std::sync::RwLock<Option<ActorRef<RecorderMessage>>>,
+    /// Results of finished checks, drained by the recorder on its timer. A bounded buffer,
+    /// not a message per result: one result no longer wakes another thread.
+    pub result_sink: std::sync::Mutex<Vec<ProbeResult>>,
+    /// Checks allowed to run at once. A check waits for a permit before its timeout starts,
+    /// so an overloaded node falls behind schedule instead of reporting false timeouts.
+    pub check_permits: Arc<tokio::sync::Semaphore>,
     /// Unique per process start; tells a restarted node from its previous run.
     pub incarnation: u64,
     /// Names of the alive members (us included), sorted: the input of ownership.
@@ -146,12 +157,17 @@ impl NodeContext {
 
     /// Hands a result to the recorder; counted as dropped if the recorder is restarting.
     pub fn record(&self, result: ProbeResult) {
-        let guard = self.recorder.read().unwrap_or_else(|p| p.into_inner());
-        let sent = guard
-            .as_ref()
-            .is_some_and(|r| r.cast(RecorderMessage::Record(result)).is_ok());
-        if !sent {
+        let mut sink = self.result_sink.lock().unwrap_or_else(|p| p.into_inner());
+        if sink.len() < RESULT_SINK_CAPACITY {
+            sink.push(result);
+        } else {
+            drop(sink);
             self.metrics.results_dropped.inc();
         }
+    }
+
+    /// Everything in the result sink, leaving it empty.
+    pub fn take_results(&self) -> Vec<ProbeResult> {
+        std::mem::take(&mut *self.result_sink.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }

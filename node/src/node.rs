@@ -284,6 +284,7 @@ impl Node {
         let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
         let config_join_empty = config.join.is_empty();
+        let max_checks = config.max_concurrent_checks;
         let ctx = Arc::new(NodeContext {
             name: name.clone(),
             store,
@@ -295,6 +296,8 @@ impl Node {
             config,
             http_addr: OnceLock::new(),
             recorder: Default::default(),
+            result_sink: Default::default(),
+            check_permits: Arc::new(tokio::sync::Semaphore::new(max_checks)),
             incarnation: now_ms(),
             alive: std::sync::RwLock::new(Arc::new(vec![name.clone()])),
             settled: std::sync::atomic::AtomicBool::new(config_join_empty),

@@ -33,6 +33,12 @@ pub fn client() -> reqwest::Result<reqwest::Client> {
         .retry(reqwest::retry::never())
         .no_proxy()
         .tcp_nodelay(true)
+        // One request per connection: keepalive probes and user timeouts would only cost
+        // four setsockopt calls per check.
+        .tcp_keepalive(None)
+        .tcp_keepalive_interval(None)
+        .tcp_keepalive_retries(None)
+        .tcp_user_timeout(None)
         .build()
 }
 

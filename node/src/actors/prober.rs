@@ -59,7 +59,7 @@ impl Actor for Prober {
         myself: ActorRef<Self::Msg>,
         ctx: Ctx,
     ) -> Result<Self::State, ActorProcessingErr> {
-        myself.send_interval(TICK, || ProberMessage::Tick);
+        myself.send_after(TICK, || ProberMessage::Tick);
         Ok(ProberState {
             ctx,
             schedule: Schedule::new(),
@@ -70,14 +70,18 @@ impl Actor for Prober {
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             ProberMessage::Assign { monitor, fresh } => state.assign(monitor, fresh),
             ProberMessage::Unassign(id) => state.unassign(&id),
-            ProberMessage::Tick => state.start_due_checks(),
+            // Re-armed after the work, so a slow tick delays the next instead of queueing.
+            ProberMessage::Tick => {
+                state.start_due_checks();
+                myself.send_after(TICK, || ProberMessage::Tick);
+            }
             #[cfg(any(test, feature = "fault-injection"))]
             ProberMessage::Panic => panic!("injected prober fault"),
         }
@@ -121,15 +125,16 @@ impl ProberState {
                 self.ctx.metrics.checks_skipped.inc();
                 continue;
             }
-            let lag_ms = now.saturating_sub(due.planned_ms);
-            self.ctx
-                .metrics
-                .schedule_lag
-                .observe(lag_ms as f64 / 1000.0);
             let (ctx, monitor, in_flight) =
                 (self.ctx.clone(), a.monitor.clone(), a.in_flight.clone());
+            let planned_ms = due.planned_ms;
             tokio::spawn(async move {
+                // Waiting for a permit counts as lag, not as part of the check's timeout.
+                let permit = ctx.check_permits.clone().acquire_owned().await;
+                let lag_ms = now_ms().saturating_sub(planned_ms);
+                ctx.metrics.schedule_lag.observe(lag_ms as f64 / 1000.0);
                 let result = probe::check(&ctx.client, &monitor, &ctx.name).await;
+                drop(permit);
                 in_flight.store(false, Ordering::Release);
                 ctx.record(result);
             });

@@ -1,9 +1,10 @@
 //! The recorder: the store's writer. Buffers probe results and writes them in batches, then
 //! decides status changes, updates the live view and publishes events.
 //!
-//! Batching bounds sled work to one `apply_batch` per [`FLUSH_EVERY`] (or per
-//! [`FLUSH_BATCH`] results under load). A crash loses at most the unflushed buffer; a SIGKILL
-//! at most that plus sled's own flush interval (about a second together).
+//! Probers leave results in the context's bounded result sink; the recorder drains it every
+//! [`FLUSH_EVERY`], so sled sees one `apply_batch` per flush and no result costs a message.
+//! A crash loses at most the unflushed buffer; a SIGKILL at most that plus sled's own flush
+//! interval (about a second together).
 
 use std::time::Duration;
 
@@ -20,7 +21,6 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 pub const FLUSH_BATCH: usize = 2_000;
 
 pub enum RecorderMessage {
-    Record(ProbeResult),
     /// Results probed by peers: stored and applied, not sent on.
     RecordRemote {
         results: Vec<ProbeResult>,
@@ -69,7 +69,6 @@ impl Actor for Recorder {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            RecorderMessage::Record(r) => state.push(r),
             RecorderMessage::RecordRemote { results, live } => state.push_remote(results, live),
             RecorderMessage::Flush => state.flush(),
             RecorderMessage::Prune => state.prune(),
@@ -92,15 +91,11 @@ impl Actor for Recorder {
 }
 
 impl RecorderState {
-    fn push(&mut self, r: ProbeResult) {
+    fn count(&self, r: &ProbeResult) {
         let m = &self.ctx.metrics;
         let outcome = r.error_kind.map_or("ok", |k| k.as_str());
         m.checks.get_or_create(&OutcomeLabel { outcome }).inc();
         m.check_latency.observe(r.latency_ms as f64 / 1000.0);
-        self.buffer.push(r);
-        if self.buffer.len() >= FLUSH_BATCH {
-            self.flush();
-        }
     }
 
     /// `live` results were just gossiped (their lag is measured); others come from catch-up.
@@ -118,6 +113,10 @@ impl RecorderState {
     }
 
     fn flush(&mut self) {
+        for r in self.ctx.take_results() {
+            self.count(&r);
+            self.buffer.push(r);
+        }
         if !self.buffer.is_empty() {
             let local = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
             let stored = self.write(local);
