@@ -10,5 +10,6 @@
 
 pub mod assign;
 pub mod catchup;
+pub mod flow;
 pub mod membership;
 pub mod peers;

@@ -20,7 +20,11 @@ use ractor_cluster::{
 use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, ProbeResult, decode, encode};
 use tokio::sync::oneshot;
 
+use super::catchup::Cursor;
 use super::membership::{Action, Membership, Timing};
+
+/// Newest result time held per origin node.
+type Watermarks = Vec<(String, u64)>;
 use crate::catalog;
 use crate::clock::now_ms;
 use crate::context::Ctx;
@@ -36,10 +40,6 @@ pub const DEFINITIONS_PER_FRAME: usize = 2_000;
 /// How long a node started with join addresses waits to hear a peer before it probes on its
 /// own (a restarted node would otherwise probe every monitor until it hears the cluster).
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Result frames a peer may leave unacknowledged (about 4 s of gossip) before we stop
-/// sending it results; what it misses is repaired by catch-up. Bounds what a slow peer can
-/// make us buffer.
-pub const RESULTS_WINDOW: u64 = 40;
 
 /// The one remotable message: an encoded [`Envelope`].
 #[derive(RactorClusterMessage)]
@@ -182,10 +182,10 @@ pub struct PeersState {
     auth_failures: HashMap<String, u32>,
     /// Last time we reported a failed authentication, to report it once a minute at most.
     auth_warned_ms: u64,
-    /// Sequence number of the last results frame we sent.
-    results_seq: u64,
-    /// Per peer name: the last of our results frames it acknowledged.
-    acked: HashMap<String, u64>,
+    /// Flow control of our results gossip.
+    flow: super::flow::ResultsFlow,
+    /// Catch-up requests that arrived before we registered the sender's session.
+    pending_catch_ups: HashMap<String, (Watermarks, Option<Cursor>)>,
     /// Per peer name: (its incarnation, the last results frame received from it).
     received: HashMap<String, (u64, u64)>,
     ticks: u64,
@@ -251,8 +251,8 @@ impl Actor for Peers {
             unauthenticated: HashMap::new(),
             auth_failures: HashMap::new(),
             auth_warned_ms: 0,
-            results_seq: 0,
-            acked: HashMap::new(),
+            flow: Default::default(),
+            pending_catch_ups: HashMap::new(),
             received: HashMap::new(),
             ticks: 0,
             _stop_listener: stop_tx,
@@ -287,7 +287,7 @@ impl Actor for Peers {
                 let actions = state.membership.dial_failed(&name, now_ms());
                 state.act(&myself, actions);
             }
-            PeersMessage::Block(names) => state.block(&myself, names),
+            PeersMessage::Block(names) => state.block(names),
             PeersMessage::Leave(reply) => {
                 state.send(None, PeerMsg::Leaving);
                 let _ = reply.send(());
@@ -393,7 +393,7 @@ impl PeersState {
         match envelope.body {
             PeerMsg::Heartbeat { acks, .. } => {
                 if let Some((_, seq)) = acks.iter().find(|(n, _)| *n == self.ctx.name) {
-                    self.acked.insert(from.name.clone(), *seq);
+                    self.flow.ack(&from.name, *seq);
                 }
             }
             PeerMsg::Definitions(defs) => catalog::merge(&self.ctx, defs),
@@ -453,10 +453,12 @@ impl PeersState {
         self.send_all_definitions(node_id);
         // A new session starts its results window afresh: what came before is catch-up's.
         if let Some(name) = self.sessions.get(&node_id).cloned() {
-            self.acked.insert(name, self.results_seq);
+            self.flow.session_ready(&name);
+            if let Some((watermarks, cursor)) = self.pending_catch_ups.remove(&name) {
+                self.serve_catch_up(myself, &name, watermarks, cursor);
+            }
         }
         self.request_catch_up(node_id);
-        let _ = myself;
     }
 
     fn on_session_closed(&mut self, myself: &ActorRef<PeersMessage>, node_id: u64, name: &str) {
@@ -524,17 +526,11 @@ impl PeersState {
 
     /// Sends our results to every peer whose unacknowledged frames are within the window.
     fn send_results(&mut self, results: Vec<ProbeResult>) {
-        self.results_seq += 1;
-        let seq = self.results_seq;
-        let behind = |name: &String| {
-            let acked = self.acked.get(name).copied().unwrap_or(seq);
-            seq.saturating_sub(acked) > RESULTS_WINDOW
-        };
-        let lagging: HashSet<String> = self
-            .sessions
-            .values()
-            .filter(|n| behind(n))
-            .cloned()
+        let seq = self.flow.next_seq();
+        let names: HashSet<String> = self.sessions.values().cloned().collect();
+        let lagging: HashSet<String> = names
+            .into_iter()
+            .filter(|n| !self.flow.send(n, seq))
             .collect();
         if !lagging.is_empty() {
             self.ctx
@@ -559,13 +555,16 @@ impl PeersState {
 
     /// Answers a catch-up request with one page, built off the actor's thread.
     fn serve_catch_up(
-        &self,
+        &mut self,
         myself: &ActorRef<PeersMessage>,
         from: &str,
         watermarks: Vec<(String, u64)>,
         cursor: Option<(String, u64)>,
     ) {
         let Some(node_id) = self.session_of(from) else {
+            // Its session is not registered here yet: answer once it is.
+            self.pending_catch_ups
+                .insert(from.to_owned(), (watermarks, cursor));
             return;
         };
         let (ctx, peers) = (self.ctx.clone(), myself.clone());
@@ -675,13 +674,12 @@ impl PeersState {
         });
     }
 
-    fn block(&mut self, myself: &ActorRef<PeersMessage>, names: Vec<String>) {
+    fn block(&mut self, names: Vec<String>) {
         tracing::warn!(?names, "fault layer: blocking traffic with peers");
         for name in &names {
             self.drop_sessions(name);
         }
         self.blocked = names.into_iter().collect();
-        let _ = myself;
     }
 
     /// Lets the coordinator probe (once): membership is known, or we stop waiting for it.
