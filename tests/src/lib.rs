@@ -2,8 +2,9 @@
 //!
 //! The tests run the real `ringwatch` binary as child processes ([`NodeProc`]) against an
 //! in-test HTTP target ([`Target`]) whose behaviour per path can be switched at run time, and
-//! talk to the nodes over the public HTTP API ([`Api`]). Everything binds `127.0.0.1:0`; every
-//! node gets its own temporary directory ([`TestDir`]), kept on disk when a test fails.
+//! talk to the nodes over the public HTTP API ([`Api`]); [`Cluster`] runs several nodes joined
+//! together and counts probes per monitor. Everything binds `127.0.0.1:0`; every node gets its
+//! own temporary directory ([`TestDir`]), kept on disk when a test fails.
 //!
 //! Tests never sleep to synchronise: they poll a condition with a deadline ([`wait_until`],
 //! [`wait_for`]). The one kind of deliberate wait is a *measurement window*
@@ -11,10 +12,12 @@
 //! checking that none arrive, needs that span to pass.
 
 mod api;
+pub mod cluster;
 mod node;
 mod target;
 
 pub use api::{Api, Definition, Monitor, ProbeResult, Resp, monitor_body, monitor_path};
+pub use cluster::{Cluster, ClusterView, MemberView};
 pub use node::{
     CliOutput, Listening, NodeProc, TestDir, ringwatch_bin, run_ringwatch, try_run_ringwatch,
 };

@@ -18,17 +18,22 @@ const CHILD_POLL_INTERVAL: Duration = Duration::from_millis(20);
 const FAILURE_LOG_LINES: usize = 60;
 
 /// The `ringwatch` binary under test: `$RINGWATCH_BIN` if set, else `ringwatch` in the cargo
-/// target directory this test executable was built into (`<target>/debug/deps/..` -> `<target>/debug/ringwatch`).
+/// target directory this executable was built into: next to it (a binary of this crate, in
+/// `<target>/<profile>/`) or one level up (a test, in `<target>/<profile>/deps/`).
 pub fn ringwatch_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("RINGWATCH_BIN") {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().expect("path of the test executable");
-    let profile_dir = exe
+    let file = format!("ringwatch{}", std::env::consts::EXE_SUFFIX);
+    let exe_dir = exe.parent().expect("an executable lives in a directory");
+    if exe_dir.file_name().is_none_or(|d| d != "deps") && exe_dir.join(&file).is_file() {
+        return exe_dir.join(file);
+    }
+    let profile_dir = exe_dir
         .parent()
-        .and_then(Path::parent)
         .expect("test executable lives in <target>/<profile>/deps");
-    let bin = profile_dir.join(format!("ringwatch{}", std::env::consts::EXE_SUFFIX));
+    let bin = profile_dir.join(file);
     if !bin.is_file() {
         panic!(
             "no ringwatch binary at {}: build it first: cargo build -p ringwatch --bin ringwatch",
@@ -249,6 +254,14 @@ impl NodeProc {
         self.child = spawn_node(&self.dir, &self.name, &self.extra_args, self.generation);
         self.exit = None;
         self.listening = self.await_listening().await;
+    }
+
+    /// [`NodeProc::restart`] with `extra_args` (after the standard ones) instead of the
+    /// arguments of the first start, from now on: a restarted node whose peers all moved needs
+    /// new `--join` addresses.
+    pub async fn restart_with(&mut self, extra_args: &[&str]) {
+        self.extra_args = extra_args.iter().map(|a| (*a).to_owned()).collect();
+        self.restart().await;
     }
 
     /// Resident set size in KiB, from `/proc/PID/status`.
