@@ -33,6 +33,8 @@ pub struct Metrics {
     pub peer_frames_rejected: Counter,
     pub replication_lag: Histogram,
     pub peer_batches_dropped: Counter,
+    pub peer_bytes_sent: Counter,
+    pub peer_results_sent: Counter,
     monitors: Family<StatusLabel, Gauge>,
     corrupt_records: Gauge,
     disk_bytes: Gauge,
@@ -64,6 +66,8 @@ impl Metrics {
             peer_frames_rejected: Counter::default(),
             replication_lag: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             peer_batches_dropped: Counter::default(),
+            peer_bytes_sent: Counter::default(),
+            peer_results_sent: Counter::default(),
             monitors: Family::default(),
             corrupt_records: Gauge::default(),
             disk_bytes: Gauge::default(),
@@ -110,6 +114,16 @@ impl Metrics {
             "peer_batches_dropped",
             "Result batches not sent to a peer that fell behind (repaired by catch-up)",
             m.peer_batches_dropped.clone(),
+        );
+        registry.register(
+            "peer_bytes_sent",
+            "Bytes of frames sent to peers (all kinds, counted once per receiving peer)",
+            m.peer_bytes_sent.clone(),
+        );
+        registry.register(
+            "peer_results_sent",
+            "Results sent to peers in live gossip (counted once per receiving peer)",
+            m.peer_results_sent.clone(),
         );
         registry.register(
             "peer_frames_rejected",

@@ -539,11 +539,16 @@ impl PeersState {
                 .inc_by(lagging.len() as u64);
             tracing::debug!(?lagging, "peers behind; holding back results for catch-up");
         }
+        let count = results.len() as u64;
         let frame = encode(&Envelope {
             from: self.membership.me().clone(),
             body: PeerMsg::Results { seq, results },
         });
-        self.send_frame(None, &frame, &lagging);
+        let receivers = self.send_frame(None, &frame, &lagging);
+        self.ctx
+            .metrics
+            .peer_results_sent
+            .inc_by(count * receivers as u64);
     }
 
     fn session_of(&self, name: &str) -> Option<u64> {
@@ -601,7 +606,9 @@ impl PeersState {
     }
 
     /// Sends an encoded frame to one session or every peer, except blocked and `skip` names.
-    fn send_frame(&self, to: Option<u64>, frame: &[u8], skip: &HashSet<String>) {
+    /// Returns to how many peers.
+    fn send_frame(&self, to: Option<u64>, frame: &[u8], skip: &HashSet<String>) -> usize {
+        let mut sent = 0;
         for cell in ractor::pg::get_members(&GROUP.to_owned()) {
             let id = cell.get_id();
             if id.is_local() || to.is_some_and(|n| n != id.node()) {
@@ -616,7 +623,13 @@ impl PeersState {
             }
             let _ = ActorRef::<EndpointMessage>::from(cell)
                 .cast(EndpointMessage::Frame(frame.to_vec()));
+            sent += 1;
         }
+        self.ctx
+            .metrics
+            .peer_bytes_sent
+            .inc_by((frame.len() * sent) as u64);
+        sent
     }
 
     fn act(&mut self, myself: &ActorRef<PeersMessage>, actions: Vec<Action>) {
