@@ -131,3 +131,44 @@ async fn shutdown_drains_results_into_the_store() {
     assert!(stored.len() as u64 >= hits.load(Ordering::Relaxed) - 1);
     assert!(stored.iter().all(|r| r.ok && r.node == "drain"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_from_a_peer_costs_only_that_frame() {
+    use crate::cluster::peers::PeersMessage;
+    use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, encode};
+
+    let node = node("garbage").await;
+    let peers: ActorRef<PeersMessage> = ractor::registry::where_is(node.ctx.actor_name("peers"))
+        .unwrap()
+        .into();
+    let valid = encode(&Envelope {
+        from: MemberInfo {
+            name: "evil".into(),
+            incarnation: 1,
+            cluster: "127.0.0.1:9".into(),
+            http: "127.0.0.1:9".into(),
+        },
+        body: PeerMsg::Definitions(vec![]),
+    });
+    let mut bad_version = valid.clone();
+    bad_version[0] = 99;
+    let frames = [
+        vec![],
+        vec![1],
+        vec![0xff; 64],
+        valid[..valid.len() / 2].to_vec(),
+        bad_version,
+    ];
+    for f in &frames {
+        peers.cast(PeersMessage::Frame(f.clone())).unwrap();
+    }
+    wait_until("rejected frames counted", Duration::from_secs(5), || {
+        node.ctx.metrics.peer_frames_rejected.get() == frames.len() as u64
+    })
+    .await;
+    // The node still works: it takes a monitor and probes it.
+    let (url, hits) = target().await;
+    add(&node, &url);
+    more_hits(&hits, 1).await;
+    node.shutdown().await;
+}
