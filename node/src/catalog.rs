@@ -43,7 +43,9 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
         m.deleted = false;
     }
     ctx.store.put_monitors(&monitors)?;
-    ctx.broadcast(PeerMsg::Definitions(monitors.clone()));
+    if ctx.has_peers() {
+        ctx.broadcast(PeerMsg::Definitions(monitors.clone()));
+    }
     let created: Vec<_> = monitors.into_iter().map(Arc::new).collect();
     for m in &created {
         apply(ctx, m.clone(), true);

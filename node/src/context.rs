@@ -131,8 +131,17 @@ impl NodeContext {
         wm.iter().map(|(n, t)| (n.clone(), *t)).collect()
     }
 
+    /// Whether any peer is alive (else gossip has no one to go to; a peer that appears later
+    /// gets everything through the full sync of a new session).
+    pub fn has_peers(&self) -> bool {
+        self.alive().len() > 1
+    }
+
     /// Sends a message to every peer (no-op on a single node).
     pub fn broadcast(&self, body: ringwatch_proto::PeerMsg) {
+        if !self.has_peers() {
+            return;
+        }
         if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
             let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
                 .cast(crate::cluster::peers::PeersMessage::Broadcast(body));
@@ -141,6 +150,9 @@ impl NodeContext {
 
     /// Sends this node's newly stored results to every peer that keeps up.
     pub fn broadcast_results(&self, results: Vec<ProbeResult>) {
+        if !self.has_peers() {
+            return;
+        }
         if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
             let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
                 .cast(crate::cluster::peers::PeersMessage::SendResults(results));
