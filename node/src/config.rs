@@ -87,7 +87,7 @@ pub struct Overrides {
     /// Config file (TOML); see cluster.toml for every key.
     #[arg(long, env = "RINGWATCH_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Node name, stable across restarts [default: node-<cluster port>].
+    /// Node name, stable across restarts [default: node-PORT, PORT being the cluster port].
     #[arg(long, env = "RINGWATCH_NAME")]
     pub name: Option<String>,
     /// HTTP API and dashboard address [default: 127.0.0.1:8080].
@@ -96,7 +96,7 @@ pub struct Overrides {
     /// Cluster address [default: 127.0.0.1:7800].
     #[arg(long, env = "RINGWATCH_CLUSTER")]
     pub cluster: Option<SocketAddr>,
-    /// Data directory [default: ./data/<name>].
+    /// Data directory [default: ./data/NAME].
     #[arg(long, env = "RINGWATCH_DATA")]
     pub data: Option<PathBuf>,
     /// Cluster address of a running node to join; repeatable.

@@ -9,7 +9,7 @@
 use crate::api::{Api, Definition, Monitor, ProbeResult};
 use crate::node::{NodeProc, TestDir};
 use crate::target::Target;
-use crate::{measurement_window_until, wait_for};
+use crate::{measurement_window_until, now_ms, secs, wait_for};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -564,4 +564,46 @@ pub async fn definitions(on: &Api) -> Vec<Definition> {
         .collect();
     defs.sort_by(|a, b| a.id.cmp(&b.id));
     defs
+}
+
+/// A 3-node cluster (fault layer on, 2 s heartbeat timeout) with monitors at 1 s that every
+/// node agrees on and that have all been probed, then split into {n1, n2} | {n3}.
+pub struct Split {
+    pub cluster: Cluster,
+    pub target: Target,
+    pub paths: Vec<String>,
+    pub ids: Vec<String>,
+    /// Unix ms once both sides saw the split.
+    pub split_ms: u64,
+}
+
+impl Split {
+    /// The sides of every split.
+    pub const LEFT: &'static [&'static str] = &["n1", "n2"];
+
+    pub async fn start(monitors: usize) -> Split {
+        let args = ["--allow-fault-injection", "--heartbeat-timeout", "2s"];
+        let cluster = Cluster::start_with(3, &args).await;
+        let target = Target::start().await;
+        let paths = monitor_paths(monitors);
+        let created_at = Instant::now();
+        let made = cluster.create_monitors("n1", &target, &paths, 1).await;
+        let ids: Vec<String> = made.iter().map(|m| m.id.clone()).collect();
+        cluster.wait_owners_agree(&ids, secs(5)).await;
+        wait_all_probed_since(&target, &paths, created_at, secs(5)).await;
+        cluster.partition(Self::LEFT, &["n3"]).await;
+        cluster
+            .wait_views(
+                &[("n1", Self::LEFT), ("n2", Self::LEFT), ("n3", &["n3"])],
+                secs(10),
+            )
+            .await;
+        Split {
+            cluster,
+            target,
+            paths,
+            ids,
+            split_ms: now_ms(),
+        }
+    }
 }

@@ -2,11 +2,8 @@
 //! probing every monitor (a duplicate across sides is acceptable, a monitor probed by no one
 //! is not), and within 5 s of the heal there is one prober per monitor again.
 
-use ringwatch_tests::cluster::{
-    Cluster, allowed_probes, assert_probe_rates, monitor_paths, wait_all_probed_since,
-    wait_results_by,
-};
-use ringwatch_tests::{Target, measurement_window_until, now_ms, secs};
+use ringwatch_tests::cluster::{Split, allowed_probes, assert_probe_rates, wait_results_by};
+use ringwatch_tests::{measurement_window_until, now_ms, secs};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -15,22 +12,14 @@ const HEAL_BOUND: Duration = Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_of_a_partition_probe_everything_and_the_heal_restores_one_prober() {
-    let args = ["--allow-fault-injection", "--heartbeat-timeout", "2s"];
-    let cluster = Cluster::start_with(3, &args).await;
-    let target = Target::start().await;
-    let paths = monitor_paths(30);
-    let created_at = Instant::now();
-    let monitors = cluster.create_monitors("n1", &target, &paths, 1).await;
-    let ids: Vec<String> = monitors.iter().map(|m| m.id.clone()).collect();
-    cluster.wait_owners_agree(&ids, secs(5)).await;
-    wait_all_probed_since(&target, &paths, created_at, secs(5)).await;
-
-    cluster.partition(&["n1", "n2"], &["n3"]).await;
-    let left: &[&str] = &["n1", "n2"];
-    cluster
-        .wait_views(&[("n1", left), ("n2", left), ("n3", &["n3"])], secs(10))
-        .await;
-    let split_ms = now_ms();
+    let Split {
+        cluster,
+        target,
+        paths,
+        ids,
+        split_ms,
+    } = Split::start(30).await;
+    let left = Split::LEFT;
 
     // Each side owns and probes every monitor, at least 0.8 times per second.
     for (node, side) in [("n1", left), ("n3", &["n3"][..])] {

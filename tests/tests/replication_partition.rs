@@ -2,11 +2,8 @@
 //! the same definitions (the concurrent edits resolved the same way everywhere) and the union
 //! of the results both sides made.
 
-use ringwatch_tests::cluster::{
-    Cluster, ResultKey, definitions, monitor_paths, result_keys, wait_all_probed_since,
-    wait_results_by,
-};
-use ringwatch_tests::{Target, now_ms, secs, wait_for};
+use ringwatch_tests::cluster::{ResultKey, Split, definitions, result_keys, wait_results_by};
+use ringwatch_tests::{now_ms, secs, wait_for};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -16,22 +13,14 @@ const CONVERGE: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_edits_on_both_sides_of_a_partition_converge_after_the_heal() {
-    let args = ["--allow-fault-injection", "--heartbeat-timeout", "2s"];
-    let cluster = Cluster::start_with(3, &args).await;
-    let target = Target::start().await;
-    let paths = monitor_paths(6);
-    let created_at = Instant::now();
-    let monitors = cluster.create_monitors("n1", &target, &paths, 1).await;
-    let ids: Vec<String> = monitors.iter().map(|m| m.id.clone()).collect();
-    cluster.wait_owners_agree(&ids, secs(5)).await;
-    wait_all_probed_since(&target, &paths, created_at, secs(5)).await;
-
-    cluster.partition(&["n1", "n2"], &["n3"]).await;
-    let left: &[&str] = &["n1", "n2"];
-    cluster
-        .wait_views(&[("n1", left), ("n2", left), ("n3", &["n3"])], secs(10))
-        .await;
-    let split_ms = now_ms();
+    let Split {
+        cluster,
+        target,
+        ids,
+        split_ms,
+        ..
+    } = Split::start(6).await;
+    let left = Split::LEFT;
 
     let (n1, n2, n3) = (cluster.api("n1"), cluster.api("n2"), cluster.api("n3"));
     // The same field of one monitor, on both sides.

@@ -13,3 +13,4 @@ pub mod catchup;
 pub mod flow;
 pub mod membership;
 pub mod peers;
+pub mod transport;

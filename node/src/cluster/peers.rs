@@ -1,7 +1,7 @@
 //! The peer transport: a ractor_cluster `NodeServer`, our own cluster listener, heartbeats,
 //! dialling, and the frames that carry definitions and results between nodes.
 //!
-//! Two actors: [`Endpoint`] is the only remotable one (a member of the process group
+//! Two actors: [`Endpoint`] (in [`super::transport`]) is the only remotable one (a member of the process group
 //! [`GROUP`] on every node) and accepts exactly one message, an opaque frame, which cannot
 //! fail to deserialize at the transport level; it forwards frames to [`Peers`], a local actor
 //! that decodes them fallibly (a bad frame is counted and logged) and drives the membership
@@ -14,20 +14,22 @@ use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use ractor_cluster::node::NodeConnectionMode;
-use ractor_cluster::{
-    NetworkStream, NodeEventSubscription, NodeServer, NodeServerMessage, RactorClusterMessage,
-};
+use ractor_cluster::{NodeServer, NodeServerMessage};
 use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, ProbeResult, decode, encode};
 use tokio::sync::oneshot;
 
 use super::catchup::Cursor;
 use super::membership::{Action, Membership, Timing};
+use super::transport::{
+    Endpoint, EndpointMessage, Forwarder, accept_loop, session_name, user_name,
+};
 
-/// Newest result time held per origin node.
-type Watermarks = Vec<(String, u64)>;
 use crate::catalog;
 use crate::clock::now_ms;
 use crate::context::Ctx;
+
+/// Newest result time held per origin node.
+type Watermarks = Vec<(String, u64)>;
 
 /// The process group every node's endpoint joins.
 pub const GROUP: &str = "ringwatch.peers";
@@ -40,40 +42,6 @@ pub const DEFINITIONS_PER_FRAME: usize = 2_000;
 /// How long a node started with join addresses waits to hear a peer before it probes on its
 /// own (a restarted node would otherwise probe every monitor until it hears the cluster).
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The one remotable message: an encoded [`Envelope`].
-#[derive(RactorClusterMessage)]
-pub enum EndpointMessage {
-    Frame(Vec<u8>),
-}
-
-pub struct Endpoint;
-
-impl Actor for Endpoint {
-    type Msg = EndpointMessage;
-    type State = ActorRef<PeersMessage>;
-    type Arguments = ActorRef<PeersMessage>;
-
-    async fn pre_start(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        peers: ActorRef<PeersMessage>,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        ractor::pg::join(GROUP.to_owned(), vec![myself.get_cell()]);
-        Ok(peers)
-    }
-
-    async fn handle(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        msg: Self::Msg,
-        peers: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let EndpointMessage::Frame(bytes) = msg;
-        let _ = peers.cast(PeersMessage::Frame(bytes));
-        Ok(())
-    }
-}
 
 pub enum PeersMessage {
     /// A frame from a peer.
@@ -113,57 +81,6 @@ pub enum PeersMessage {
 }
 
 impl ractor::Message for PeersMessage {}
-
-/// The ractor_cluster node name of one process start: `name~incarnation`.
-fn session_name(name: &str, incarnation: u64) -> String {
-    format!("{name}~{incarnation}")
-}
-
-/// The user-facing node name inside a ractor_cluster session name.
-fn user_name(session: &str) -> &str {
-    session.split('~').next().unwrap_or(session)
-}
-
-struct Forwarder(ActorRef<PeersMessage>);
-
-impl Forwarder {
-    fn forward(&self, ses: &ractor_cluster::node::NodeServerSessionInformation, ready: bool) {
-        let Some(name) = ses
-            .peer_name
-            .as_ref()
-            .map(|n| user_name(&n.name).to_owned())
-        else {
-            return;
-        };
-        let node_id = ses.node_id;
-        let msg = if ready {
-            PeersMessage::SessionReady { node_id, name }
-        } else {
-            PeersMessage::SessionClosed { node_id, name }
-        };
-        let _ = self.0.cast(msg);
-    }
-}
-
-impl NodeEventSubscription for Forwarder {
-    fn node_session_opened(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
-        let _ = self.0.cast(PeersMessage::SessionOpened {
-            node_id: ses.node_id,
-            addr: ses.peer_addr,
-        });
-    }
-    fn node_session_disconnected(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
-        self.forward(&ses, false);
-    }
-    fn node_session_authenticated(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
-        let _ = self.0.cast(PeersMessage::SessionAuthenticated {
-            node_id: ses.node_id,
-        });
-    }
-    fn node_session_ready(&self, ses: ractor_cluster::node::NodeServerSessionInformation) {
-        self.forward(&ses, true);
-    }
-}
 
 pub struct PeersState {
     ctx: Ctx,
@@ -330,43 +247,6 @@ fn timing(ctx: &Ctx) -> Timing {
         heartbeat_timeout_ms: ctx.config.heartbeat_timeout.as_millis() as u64,
         forget_after_ms: ctx.config.forget_after.as_millis() as u64,
         ..Timing::default()
-    }
-}
-
-/// Accepts peer connections on our own listener (so `--cluster` with port 0 works and we know
-/// the port) and hands them to the node server.
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    server: ActorRef<NodeServerMessage>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    loop {
-        let (stream, peer_addr) = tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cluster accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let Ok(local_addr) = stream.local_addr() else {
-            continue;
-        };
-        let opened = NodeServerMessage::ConnectionOpened {
-            stream: Box::new(NetworkStream::Raw {
-                peer_addr,
-                local_addr,
-                stream,
-            }),
-            is_server: true,
-        };
-        if server.cast(opened).is_err() {
-            return;
-        }
     }
 }
 
