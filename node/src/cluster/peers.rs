@@ -39,6 +39,9 @@ pub const TICK_EVERY: Duration = Duration::from_millis(250);
 pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
 /// Definitions per frame in a full sync; keeps frames far below the 16 MiB transport limit.
 pub const DEFINITIONS_PER_FRAME: usize = 2_000;
+/// Sessions with one peer closed before authentication, in a row, before we report a likely
+/// cookie mismatch (duplicate connections when both sides dial at once account for a few).
+const AUTH_FAILURES_TO_REPORT: u32 = 5;
 /// How long a node started with join addresses waits to hear a peer before it probes on its
 /// own (a restarted node would otherwise probe every monitor until it hears the cluster).
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -93,9 +96,7 @@ pub struct PeersState {
     catch_ups: HashMap<String, Vec<(String, u64)>>,
     /// Sessions opened but not yet authenticated, with the peer's address.
     unauthenticated: HashMap<u64, String>,
-    /// Per peer: sessions closed before authentication since its last ready session. One can
-    /// be a duplicate connection (both sides dialled at once); two in a row is a cookie
-    /// mismatch.
+    /// Per peer: sessions closed before authentication since its last ready session.
     auth_failures: HashMap<String, u32>,
     /// Last time we reported a failed authentication, to report it once a minute at most.
     auth_warned_ms: u64,
@@ -347,13 +348,20 @@ impl PeersState {
             let failures = self.auth_failures.entry(name.to_owned()).or_default();
             *failures += 1;
             let now = now_ms();
-            if *failures >= 2 && now.saturating_sub(self.auth_warned_ms) > 60_000 {
+            // A few are normal when both sides dial at once (duplicate connections); many in
+            // a row with no good session between them mean the cookies differ.
+            let failures = *failures;
+            if failures >= AUTH_FAILURES_TO_REPORT
+                && now.saturating_sub(self.auth_warned_ms) > 60_000
+            {
                 self.auth_warned_ms = now;
                 tracing::error!(
                     peer = %name,
                     %addr,
-                    "cluster connection refused before authentication: the peer uses a \
-                     different cluster cookie (check --cookie / RINGWATCH_COOKIE on both nodes)"
+                    failures,
+                    "cluster connections with this peer keep closing before authentication: \
+                     most likely the two nodes use different cluster cookies (check --cookie / \
+                     RINGWATCH_COOKIE on both)"
                 );
             }
             return;

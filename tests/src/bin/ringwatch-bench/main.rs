@@ -10,15 +10,24 @@
 //! After the node has stopped, wrk measures the new-connection ceiling of the same target.
 //! It prints a markdown table, one row per K. Progress goes to stderr, the report to stdout.
 //!
+//! With `--nodes N` (2..=5) each run is a fresh cluster instead (see [`cluster`]): n1, then
+//! n2..nN joined through it; the monitors are added through n1 and sharded over the nodes.
+//! Its table has the replication figures: lag from a probe's end on one node to its result
+//! stored on another, peer bytes per result, disk bytes per stored result on each node, and
+//! the catch-up of a node killed and restarted after `--catchup-absence` seconds.
+//!
 //! Every child (nginx, node, wrk) is stopped when this tool ends: on errors and panics (in
 //! `Drop`), on Ctrl-C/SIGTERM (the work is dropped), and nginx and the node also when this tool
 //! is killed (parent-death signal; wrk ends by itself after 5 s). Nothing is installed; missing
 //! tools are named.
 //!
 //! Usage: `scripts/bench [--monitors 1000,10000,20000] [--interval 1] [--duration 15]
-//! [--warmup 5] [--target auto|nginx|builtin] [--bin PATH] [--no-wrk] [--smoke]`.
+//! [--warmup 5] [--target auto|nginx|builtin] [--bin PATH] [--no-wrk] [--smoke]
+//! [--nodes N [--catchup-absence 60]]`.
 
+mod catchup;
 mod ceiling;
+mod cluster;
 mod node;
 mod proc;
 mod prom;
@@ -35,7 +44,7 @@ use clap::Parser;
 use node::Node;
 use proc::Machine;
 use prom::{Scrape, bucket_delta, quantile};
-use report::{Outcome, Row, WrkCell};
+use report::{Outcome, Row, TableRow, WrkCell};
 use target::{Target, TargetKind};
 
 const LAG_HISTOGRAM: &str = "ringwatch_schedule_lag_seconds";
@@ -67,13 +76,17 @@ struct Args {
     /// A run of seconds: 50 monitors, 1 s interval, 1 s warm-up, 2 s window, no wrk.
     #[arg(long)]
     smoke: bool,
-    /// Nodes in the cluster under test (only 1 exists so far).
-    #[arg(long, default_value_t = 1)]
+    /// Nodes under test: 1, or a cluster of 2 to 5 (n1, the others joined through it).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=5))]
     nodes: u32,
+    /// Cluster mode: seconds the last node stays killed before its restart and the catch-up
+    /// measurement; 0 skips it [default: 60; 3 with --smoke].
+    #[arg(long)]
+    catchup_absence: Option<u64>,
     /// The HTTP target the monitors check.
     #[arg(long, value_enum, default_value_t = TargetKind::Auto)]
     target: TargetKind,
-    /// The ringwatch binary [default: <target dir>/release/ringwatch].
+    /// The ringwatch binary [default: TARGET_DIR/release/ringwatch].
     #[arg(long = "bin", env = "RINGWATCH_BIN")]
     bin: Option<PathBuf>,
     /// Skip the wrk ceiling.
@@ -88,6 +101,10 @@ struct Plan {
     warmup: Duration,
     window: Duration,
     wrk: bool,
+    /// 1, or the size of the cluster.
+    nodes: u32,
+    /// Cluster mode: how long the last node stays down before the catch-up (zero: skipped).
+    catchup_absence: Duration,
 }
 
 impl Args {
@@ -105,8 +122,15 @@ impl Args {
             interval_secs: self.interval.unwrap_or(1),
             warmup: Duration::from_secs(pick(self.warmup, 5, 1)),
             window: Duration::from_secs(pick(self.duration, 15, 2)),
-            wrk: !smoke && !self.no_wrk,
+            // The ceiling is the target's, the same with one node or several.
+            wrk: !smoke && !self.no_wrk && self.nodes == 1,
+            nodes: self.nodes,
+            catchup_absence: Duration::from_secs(pick(self.catchup_absence, 60, 3)),
         };
+        anyhow::ensure!(
+            self.nodes > 1 || self.catchup_absence.is_none(),
+            "--catchup-absence needs a cluster (--nodes 2..5)"
+        );
         anyhow::ensure!(
             plan.interval_secs >= 1,
             "--interval must be at least 1 second"
@@ -126,14 +150,6 @@ impl Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    if args.nodes != 1 {
-        eprintln!(
-            "ringwatch-bench: --nodes {}: {}-node mode needs the cluster (not yet available); \
-             run with one node",
-            args.nodes, args.nodes
-        );
-        return ExitCode::from(2);
-    }
     tokio::select! {
         result = run(args) => match result {
             Ok(true) => ExitCode::SUCCESS,
@@ -165,7 +181,7 @@ async fn interrupted() -> &'static str {
     }
 }
 
-/// Runs every K; true when all runs completed.
+/// Runs every K (on one node or a cluster, as `--nodes` says); true when all runs completed.
 async fn run(args: Args) -> Result<bool> {
     let plan = args.plan()?;
     let found = node::find_bin(args.bin.clone())?;
@@ -174,6 +190,9 @@ async fn run(args: Args) -> Result<bool> {
     proc::raise_nofile_limit();
     let machine = Machine::read();
     let target = Target::start(args.target).await?;
+    if plan.nodes > 1 {
+        return cluster::run_all(&plan, &bin, &found, &target, &machine).await;
+    }
     let wrk_state = match (plan.wrk, ceiling::wrk_installed()) {
         (false, _) => "not run (--smoke or --no-wrk)".to_string(),
         (true, false) => "wrk not installed (apt-get install wrk)".to_string(),
@@ -182,16 +201,32 @@ async fn run(args: Args) -> Result<bool> {
             ceiling::wrk_command(&target.url())
         ),
     };
-    let header = preamble(&plan, &machine, &found, &target, &wrk_state);
+    let header = preamble(
+        &machine,
+        &found,
+        &target,
+        &single_node_lines(&plan, &wrk_state),
+    );
     eprintln!(
         "ringwatch-bench: node {}; target {}; K = {:?}",
         found.display(),
         target.url(),
         plan.monitors
     );
+    let run_k = async |k| run_one(&plan, k, &bin, &target, &machine).await;
+    Ok(run_each(&plan, &header, run_k).await)
+}
+
+/// Runs `run_k` for each K of the plan (a failed K becomes a failed row), then prints
+/// `header` and the table; true when all runs completed.
+async fn run_each<R: TableRow>(
+    plan: &Plan,
+    header: &str,
+    mut run_k: impl AsyncFnMut(u64) -> Result<R>,
+) -> bool {
     let mut outcomes = Vec::new();
     for &k in &plan.monitors {
-        let outcome = match run_one(&plan, k, &bin, &target, &machine).await {
+        let outcome = match run_k(k).await {
             Ok(row) => Outcome::Done(row),
             Err(e) => {
                 eprintln!("ringwatch-bench: K={k} failed: {e:#}");
@@ -205,21 +240,36 @@ async fn run(args: Args) -> Result<bool> {
         outcomes.push(outcome);
     }
     println!("{header}\n{}", report::render(&outcomes));
-    Ok(outcomes.iter().all(|o| matches!(o, Outcome::Done(_))))
+    outcomes.iter().all(|o| matches!(o, Outcome::Done(_)))
 }
 
-fn preamble(plan: &Plan, m: &Machine, bin: &Path, target: &Target, wrk: &str) -> String {
+/// The report's head: what ran where, then `mode` (the lines that describe the runs).
+fn preamble(m: &Machine, bin: &Path, target: &Target, mode: &[String]) -> String {
     let mut lines = vec![
         "# Ringwatch benchmark".to_string(),
         String::new(),
         format!("- command: `{}`", command_line()),
         format!("- machine: {} cores ({}), {}", m.cores, m.model, m.kernel),
         format!(
-            "- load average at start: {} (other work on the machine competes with the node)",
+            "- load average at start: {} (other work on the machine competes with the nodes)",
             proc::load_average()
         ),
         format!("- node: `{}` ({})", bin.display(), node::describe_bin(bin)),
         format!("- target: {} at {}", target.describe(), target.url()),
+    ];
+    lines.extend_from_slice(mode);
+    if bin.components().any(|c| c.as_os_str() == "debug") {
+        lines.push(
+            "- WARNING: a debug build of the node; its numbers are not representative".into(),
+        );
+    }
+    lines.push(String::new());
+    lines.join("\n")
+}
+
+/// The preamble lines of single-node runs.
+fn single_node_lines(plan: &Plan, wrk: &str) -> Vec<String> {
+    vec![
         format!(
             "- each run: fresh node, K monitors of distinct URLs, interval {} s, timeout 5000 ms; \
              warm-up {} s + one interval; window {} s",
@@ -233,14 +283,7 @@ fn preamble(plan: &Plan, m: &Machine, bin: &Path, target: &Target, wrk: &str) ->
          over the whole run"
             .to_string(),
         format!("- ceiling: {wrk}"),
-    ];
-    if bin.components().any(|c| c.as_os_str() == "debug") {
-        lines.push(
-            "- WARNING: a debug build of the node; its numbers are not representative".into(),
-        );
-    }
-    lines.push(String::new());
-    lines.join("\n")
+    ]
 }
 
 /// This tool's command line, shell-quoted; as `scripts/bench ...` when that script ran it.
@@ -268,12 +311,16 @@ fn command_line() -> String {
 struct Snapshot {
     at: Instant,
     target_requests: u64,
+    /// Every node's scrape combined (for one node: its scrape).
     metrics: Scrape,
+    /// Each node's scrape, in the order of the nodes.
+    per_node: Vec<Scrape>,
     cpu: CpuTicks,
 }
 
 /// CPU time used so far, in clock ticks.
 struct CpuTicks {
+    /// Of all nodes.
     node: u64,
     /// nginx's processes (0 for the built-in target, which is part of `bench`).
     target: u64,
@@ -282,15 +329,22 @@ struct CpuTicks {
 }
 
 impl Snapshot {
-    async fn take(node: &Node, target: &Target) -> Result<Snapshot> {
+    async fn take(nodes: &[Node], target: &Target) -> Result<Snapshot> {
         let target_requests = target.requests().await?;
         let at = Instant::now();
+        let mut per_node = Vec::with_capacity(nodes.len());
+        let mut node_ticks = 0;
+        for node in nodes {
+            per_node.push(node.metrics().await?);
+            node_ticks += proc::cpu_ticks(node.pid())?;
+        }
         Ok(Snapshot {
             at,
             target_requests,
-            metrics: node.metrics().await?,
+            metrics: Scrape::combined(&per_node),
+            per_node,
             cpu: CpuTicks {
-                node: proc::cpu_ticks(node.pid())?,
+                node: node_ticks,
                 target: target.process_group().map_or(0, proc::group_cpu_ticks),
                 bench: proc::cpu_ticks(std::process::id())?,
                 machine: proc::machine_busy_ticks(),
@@ -313,22 +367,10 @@ async fn run_one(
         node.pid(),
         rss_before_kib
     );
-    let took = node
-        .add_monitors(&target.url(), k, plan.interval_secs)
-        .await?;
-    let warmup = plan.warmup + Duration::from_secs(plan.interval_secs);
-    eprintln!(
-        "K={k}: added in {:.1} s; warm-up {} s",
-        took.as_secs_f64(),
-        warmup.as_secs()
-    );
-    tokio::time::sleep(warmup).await;
+    let window = load_and_measure(plan, k, std::slice::from_ref(&node), target).await;
+    // A node that died explains a failed window best.
     node.check_alive()?;
-    eprintln!("K={k}: measuring {} s", plan.window.as_secs());
-    let start = Snapshot::take(&node, target).await?;
-    tokio::time::sleep_until((start.at + plan.window).into()).await;
-    let end = Snapshot::take(&node, target).await?;
-    node.check_alive()?;
+    let Window { took, start, end } = window?;
     let rss_end_kib = proc::rss_kib(node.pid())?;
     let stopped = node.stop()?;
     drop(node);
@@ -356,6 +398,34 @@ async fn run_one(
     Ok(row)
 }
 
+/// What [`load_and_measure`] found.
+struct Window {
+    /// How long adding the monitors took.
+    took: Duration,
+    start: Snapshot,
+    end: Snapshot,
+}
+
+/// Adds K monitors through the first of `nodes`, waits the warm-up, and reads `nodes` and the
+/// target at both ends of the window.
+async fn load_and_measure(plan: &Plan, k: u64, nodes: &[Node], target: &Target) -> Result<Window> {
+    let took = nodes[0]
+        .add_monitors(&target.url(), k, plan.interval_secs)
+        .await?;
+    let warmup = plan.warmup + Duration::from_secs(plan.interval_secs);
+    eprintln!(
+        "K={k}: added in {:.1} s; warm-up {} s",
+        took.as_secs_f64(),
+        warmup.as_secs()
+    );
+    tokio::time::sleep(warmup).await;
+    eprintln!("K={k}: measuring {} s", plan.window.as_secs());
+    let start = Snapshot::take(nodes, target).await?;
+    tokio::time::sleep_until((start.at + plan.window).into()).await;
+    let end = Snapshot::take(nodes, target).await?;
+    Ok(Window { took, start, end })
+}
+
 /// The row of a run from the window's two snapshots (RSS is filled in by the caller).
 fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: usize) -> Row {
     let secs = end.at.duration_since(start.at).as_secs_f64();
@@ -363,9 +433,8 @@ fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: 
     let (m0, m1) = (&start.metrics, &end.metrics);
     let lag = bucket_delta(&m0.buckets(LAG_HISTOGRAM), &m1.buckets(LAG_HISTOGRAM));
     let results = m1.sum(CHECKS_TOTAL);
-    let failed = |s: &Scrape| s.sum_where(CHECKS_TOTAL, |x| x.label("outcome") != Some("ok"));
     let mut notes = window_notes(start, end, secs, cores);
-    notes.extend(problems(m0, m1, failed(m1) - failed(m0)));
+    notes.extend(problems(m0, m1, failed_checks(m1) - failed_checks(m0)));
     Row {
         k,
         interval_secs,
@@ -377,10 +446,15 @@ fn measure(k: u64, interval_secs: u64, start: &Snapshot, end: &Snapshot, cores: 
         rss_before_kib: 0,
         disk_per_result: (m1.has(DISK_BYTES) && results > 0.0)
             .then(|| m1.sum(DISK_BYTES) / results),
-        check_errors: failed(m1) as u64,
+        check_errors: failed_checks(m1) as u64,
         wrk: WrkCell::Missing,
         notes,
     }
+}
+
+/// Checks that failed so far.
+fn failed_checks(s: &Scrape) -> f64 {
+    s.sum_where(CHECKS_TOTAL, |x| x.label("outcome") != Some("ok"))
 }
 
 /// Cores one consumer (`of`) used on average over the window.
@@ -389,9 +463,14 @@ fn cores_used(start: &Snapshot, end: &Snapshot, secs: f64, of: fn(&CpuTicks) -> 
 }
 
 /// The node's own view of the window (its check rate, CPU per check, check durations) and who
-/// used the machine's CPU.
+/// used the machine's CPU; the nodes' together in a cluster.
 fn window_notes(start: &Snapshot, end: &Snapshot, secs: f64, cores: usize) -> Vec<String> {
     let (m0, m1) = (&start.metrics, &end.metrics);
+    let who = if end.per_node.len() > 1 {
+        "nodes"
+    } else {
+        "node"
+    };
     let [node, target, bench, machine] = [
         |c: &CpuTicks| c.node,
         |c: &CpuTicks| c.target,
@@ -405,14 +484,14 @@ fn window_notes(start: &Snapshot, end: &Snapshot, secs: f64, cores: usize) -> Ve
     let check = bucket_delta(&m0.buckets(CHECK_HISTOGRAM), &m1.buckets(CHECK_HISTOGRAM));
     vec![
         format!(
-            "node counted {node_checks:.0} checks/s in the window ({:.0} µs of node CPU per \
+            "{who} counted {node_checks:.0} checks/s in the window ({:.0} µs of {who} CPU per \
              check); check duration p50 {} ms, p99 {} ms",
             node * 1e6 / node_checks.max(1.0),
             report::ms(quantile(&check, 0.50)),
             report::ms(quantile(&check, 0.99)),
         ),
         format!(
-            "CPU cores in the window: node {node:.2}, target {target:.2}, this tool {bench:.2}, \
+            "CPU cores in the window: {who} {node:.2}, target {target:.2}, this tool {bench:.2}, \
              rest (other processes, kernel network work) {:.2}; machine busy {machine:.2} of \
              {cores}",
             (machine - node - target - bench).max(0.0)

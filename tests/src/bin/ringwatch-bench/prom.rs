@@ -1,5 +1,6 @@
 //! Reading the node's `/metrics` (Prometheus text format): counters summed over labels and
-//! histogram quantiles over a measurement window (the difference of two scrapes).
+//! histogram quantiles over a measurement window (the difference of two scrapes), for one
+//! node or summed over the nodes of a cluster ([`Scrape::combined`]).
 
 /// One sample line: `name{label="value",...} number`.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,16 @@ impl Scrape {
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter_map(parse_sample)
+            .collect();
+        Scrape { samples }
+    }
+
+    /// The scrapes of several nodes as one: counters and gauges sum over the nodes, histogram
+    /// buckets add up per bound.
+    pub fn combined<'a>(scrapes: impl IntoIterator<Item = &'a Scrape>) -> Scrape {
+        let samples = scrapes
+            .into_iter()
+            .flat_map(|s| s.samples.iter().cloned())
             .collect();
         Scrape { samples }
     }
@@ -51,7 +62,8 @@ impl Scrape {
     }
 
     /// Cumulative buckets `(le, count)` of histogram `name` (without the `_bucket` suffix),
-    /// ordered by `le`; the `+Inf` bucket has `le = f64::INFINITY`.
+    /// ordered by `le`; the `+Inf` bucket has `le = f64::INFINITY`. Samples with the same
+    /// bound (other labels, or several nodes' scrapes combined) add up.
     pub fn buckets(&self, name: &str) -> Vec<(f64, f64)> {
         let bucket = format!("{name}_bucket");
         let mut out: Vec<(f64, f64)> = self
@@ -59,6 +71,13 @@ impl Scrape {
             .filter_map(|s| Some((parse_le(s.label("le")?)?, s.value)))
             .collect();
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
         out
     }
 }
@@ -210,6 +229,24 @@ ringwatch_store_disk_bytes 4096
         // rank 70 lies halfway between 50 (at 1 ms) and 90 (at 2 ms).
         assert_close(quantile(&b, 0.7), 0.0015);
         // rank 99 lies 9/10 of the way from 90 (at 2 ms) to 100 (at 4 ms).
+        assert_close(quantile(&b, 0.99), 0.0038);
+    }
+
+    #[test]
+    fn combined_scrapes_sum_counters_and_buckets() {
+        let one = Scrape::parse(TEXT);
+        let two = Scrape::combined([&one, &one]);
+        assert_eq!(two.sum("ringwatch_checks_total"), 200.0);
+        let b = two.buckets("ringwatch_schedule_lag_seconds");
+        assert_eq!(
+            b,
+            vec![
+                (0.001, 100.0),
+                (0.002, 180.0),
+                (0.004, 200.0),
+                (f64::INFINITY, 200.0)
+            ]
+        );
         assert_close(quantile(&b, 0.99), 0.0038);
     }
 
