@@ -28,6 +28,10 @@ pub fn supersedes(incoming: &Monitor, current: Option<&Monitor>) -> bool {
     current.is_none_or(|c| incoming.rev > c.rev)
 }
 
+/// Monitors created together that are probed at once. A larger bulk import starts on each
+/// monitor's interval phase instead, spread evenly, rather than as one burst of checks.
+pub const IMMEDIATE_PROBE_MAX: usize = 100;
+
 /// Makes a fresh monitor id: `m-` and 16 hex digits.
 pub fn new_id() -> String {
     format!("m-{:016x}", rand::random::<u64>())
@@ -47,8 +51,9 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
         ctx.broadcast(PeerMsg::Definitions(monitors.clone()));
     }
     let created: Vec<_> = monitors.into_iter().map(Arc::new).collect();
+    let at_once = created.len() <= IMMEDIATE_PROBE_MAX;
     for m in &created {
-        apply(ctx, m.clone(), true);
+        apply(ctx, m.clone(), at_once);
     }
     Ok(created)
 }
