@@ -47,9 +47,7 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
         m.deleted = false;
     }
     ctx.store.put_monitors(&monitors)?;
-    if ctx.has_peers() {
-        ctx.broadcast(PeerMsg::Definitions(monitors.clone()));
-    }
+    ctx.broadcast(|| PeerMsg::Definitions(monitors.clone()));
     let created: Vec<_> = monitors.into_iter().map(Arc::new).collect();
     let at_once = created.len() <= IMMEDIATE_PROBE_MAX;
     for m in &created {
@@ -62,7 +60,7 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
 pub fn update(ctx: &Ctx, mut m: Monitor) -> Result<Arc<Monitor>, StoreError> {
     m.rev = next_rev(ctx);
     ctx.store.put_monitor(&m)?;
-    ctx.broadcast(PeerMsg::Definitions(vec![m.clone()]));
+    ctx.broadcast(|| PeerMsg::Definitions(vec![m.clone()]));
     let m = Arc::new(m);
     apply(ctx, m.clone(), false);
     Ok(m)
@@ -94,7 +92,7 @@ pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
     tomb.active = false;
     tomb.rev = next_rev(ctx);
     ctx.store.put_monitor(&tomb)?;
-    ctx.broadcast(PeerMsg::Definitions(vec![tomb]));
+    ctx.broadcast(|| PeerMsg::Definitions(vec![tomb]));
     forget(ctx, id);
     Ok(true)
 }

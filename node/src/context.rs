@@ -137,26 +137,25 @@ impl NodeContext {
         self.alive().len() > 1
     }
 
-    /// Sends a message to every peer (no-op on a single node).
-    pub fn broadcast(&self, body: ringwatch_proto::PeerMsg) {
+    /// Hands a message to the peer transport, if any peer is alive to receive it. The
+    /// message is built only then (a node alone never copies what it would send).
+    fn to_peers(&self, msg: impl FnOnce() -> crate::cluster::peers::PeersMessage) {
         if !self.has_peers() {
             return;
         }
         if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
-            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
-                .cast(crate::cluster::peers::PeersMessage::Broadcast(body));
+            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p).cast(msg());
         }
+    }
+
+    /// Sends a message to every peer (no-op on a single node).
+    pub fn broadcast(&self, body: impl FnOnce() -> ringwatch_proto::PeerMsg) {
+        self.to_peers(|| crate::cluster::peers::PeersMessage::Broadcast(body()));
     }
 
     /// Sends this node's newly stored results to every peer that keeps up.
     pub fn broadcast_results(&self, results: Vec<ProbeResult>) {
-        if !self.has_peers() {
-            return;
-        }
-        if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
-            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p)
-                .cast(crate::cluster::peers::PeersMessage::SendResults(results));
-        }
+        self.to_peers(|| crate::cluster::peers::PeersMessage::SendResults(results));
     }
 
     /// Results probed by a peer: stored and applied, not re-sent. `live` for gossip, false

@@ -100,11 +100,13 @@ impl RecorderState {
 
     /// `live` results were just gossiped (their lag is measured); others come from catch-up.
     fn push_remote(&mut self, results: Vec<ProbeResult>, live: bool) {
-        let now = now_ms();
-        for r in results.iter().filter(|_| live) {
-            let ended = r.at_ms + r.latency_ms;
-            let lag = now.saturating_sub(ended) as f64 / 1000.0;
-            self.ctx.metrics.replication_lag.observe(lag);
+        if live {
+            let now = now_ms();
+            for r in &results {
+                let ended = r.at_ms + r.latency_ms;
+                let lag = now.saturating_sub(ended) as f64 / 1000.0;
+                self.ctx.metrics.replication_lag.observe(lag);
+            }
         }
         self.remote.extend(results);
         if self.remote.len() >= FLUSH_BATCH {

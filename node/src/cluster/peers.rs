@@ -326,18 +326,16 @@ impl PeersState {
         }
         tracing::info!(peer = %name, "peer session ready");
         self.auth_failures.remove(&name);
-        self.sessions.insert(node_id, name);
+        self.sessions.insert(node_id, name.clone());
         // Introduce ourselves at once, hand over every definition we hold, and ask for the
         // results we missed.
         let body = self.heartbeat();
         self.send(Some(node_id), body);
         self.send_all_definitions(node_id);
         // A new session starts its results window afresh: what came before is catch-up's.
-        if let Some(name) = self.sessions.get(&node_id).cloned() {
-            self.flow.session_ready(&name);
-            if let Some((watermarks, cursor)) = self.pending_catch_ups.remove(&name) {
-                self.serve_catch_up(myself, &name, watermarks, cursor);
-            }
+        self.flow.session_ready(&name);
+        if let Some((watermarks, cursor)) = self.pending_catch_ups.remove(&name) {
+            self.serve_catch_up(myself, &name, watermarks, cursor);
         }
         self.request_catch_up(node_id);
     }
