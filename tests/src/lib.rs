@@ -6,6 +6,10 @@
 //! together and counts probes per monitor. Everything binds `127.0.0.1:0`; every node gets its
 //! own temporary directory ([`TestDir`]), kept on disk when a test fails.
 //!
+//! Alerting tests count notifications at two local sinks: [`WebhookSink`], an HTTP server that
+//! records the POSTs it receives, and [`SmtpSink`], a minimal SMTP server that stores the
+//! [`Mail`] it is sent. Both can be told to fail the next deliveries, to exercise retries.
+//!
 //! Tests never sleep to synchronise: they poll a condition with a deadline ([`wait_until`],
 //! [`wait_for`]). The one kind of deliberate wait is a *measurement window*
 //! ([`measurement_window_until`]): counting probes at the target over a fixed span of time, or
@@ -13,16 +17,24 @@
 
 mod api;
 pub mod cluster;
+mod mail;
 mod node;
+mod server;
+mod smtp;
 mod target;
+mod webhook;
 
 pub use api::{Api, Definition, Monitor, ProbeResult, Resp, monitor_body, monitor_path};
 pub use cluster::{Cluster, ClusterView, MemberView};
+pub use mail::Mail;
 pub use node::{
     CliOutput, Listening, NodeProc, TestDir, ringwatch_bin, run_ringwatch, try_run_ringwatch,
 };
+pub use smtp::SmtpSink;
 pub use target::{Behavior, Target};
+pub use webhook::{MAX_WEBHOOK_BODY_BYTES, Received, WebhookSink};
 
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How often [`wait_until`] and [`wait_for`] re-check their condition.
@@ -86,4 +98,12 @@ pub async fn wait_for<T>(
 /// of time (probes per interval, or the absence of probes), never to wait for a state.
 pub async fn measurement_window_until(end: Instant) {
     tokio::time::sleep_until(end.into()).await;
+}
+
+/// Locks `mutex` even when poisoned: a test that panicked while holding the lock has already
+/// failed, and the data stays readable for the rest of its report.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

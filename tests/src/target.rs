@@ -8,6 +8,7 @@
 //! request line, headers up to [`MAX_REQUEST_HEAD_BYTES`], and a `Content-Length` body that is
 //! skipped; connections are kept alive between well-formed answers.
 
+use crate::lock;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,8 @@ pub enum Behavior {
     Garbage,
     /// A 200 answer with one header whose value is `bytes` long.
     HugeHeaders { bytes: usize },
+    /// The next `times` requests get `status`, then the path answers 200 again.
+    FailTimes { times: u32, status: u16 },
 }
 
 /// A running target; stops accepting when dropped.
@@ -168,13 +171,6 @@ impl Drop for Target {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A test that panicked while holding the lock has already failed; keep the data readable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -200,10 +196,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             path: request.path.clone(),
             at: Instant::now(),
         });
-        let behavior = lock(&shared.behaviors)
-            .get(&request.path)
-            .cloned()
-            .unwrap_or(Behavior::Status(200));
+        let behavior = next_behavior(&shared, &request.path);
         match answer(&mut stream, &request, behavior, shared.addr).await {
             Ok(true) => continue,
             Ok(false) | Err(_) => return,
@@ -268,6 +261,23 @@ async fn skip_body(stream: &mut TcpStream, buf: &mut Vec<u8>, len: usize) -> Opt
 }
 
 /// Answers one request; `Ok(true)` when the connection may serve another.
+/// The behaviour for one request of `path`, counting down a [`Behavior::FailTimes`].
+fn next_behavior(shared: &Shared, path: &str) -> Behavior {
+    let mut behaviors = lock(&shared.behaviors);
+    match behaviors.get_mut(path) {
+        Some(Behavior::FailTimes { times, status }) => {
+            let status = *status;
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                behaviors.remove(path);
+            }
+            Behavior::Status(status)
+        }
+        Some(b) => b.clone(),
+        None => Behavior::Status(200),
+    }
+}
+
 async fn answer(
     stream: &mut TcpStream,
     request: &Request,
@@ -276,7 +286,7 @@ async fn answer(
 ) -> std::io::Result<bool> {
     let head_only = request.method.eq_ignore_ascii_case("HEAD");
     match behavior {
-        Behavior::Status(status) => {
+        Behavior::Status(status) | Behavior::FailTimes { status, .. } => {
             let body = default_body(status);
             respond(stream, status, &[], body.as_bytes(), head_only).await
         }
