@@ -37,21 +37,7 @@ pub enum Command {
     /// Run a node (with no flags: a single-node monitor on 127.0.0.1:8080).
     Node(Overrides),
     /// Add a monitor.
-    Add {
-        /// http:// or https:// URL to check.
-        url: String,
-        /// Time between checks, e.g. 30s, 5m.
-        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
-        interval: Duration,
-        /// Time a check may take, e.g. 10s, 500ms.
-        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-        timeout: Duration,
-        /// Display name [default: the URL].
-        #[arg(long)]
-        name: Option<String>,
-        #[command(flatten)]
-        node: NodeUrl,
-    },
+    Add(AddArgs),
     /// List monitors with their status.
     Ls {
         #[command(flatten)]
@@ -68,6 +54,115 @@ pub enum Command {
         #[command(flatten)]
         node: NodeUrl,
     },
+}
+
+/// `ringwatch add`: the monitor to create. Unset flags leave the server's defaults.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AddArgs {
+    /// http://, https:// or tcp://host:port URL to check.
+    pub url: String,
+    /// Time between checks, e.g. 30s, 5m.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+    /// Time a check may take, e.g. 10s, 500ms.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Display name [default: the URL].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Accepted status codes and ranges, e.g. 200-299,404 [default: 200-399].
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub expect_status: Vec<String>,
+    /// Text the body must contain.
+    #[arg(long, value_name = "TEXT")]
+    pub contains: Option<String>,
+    /// Text the body must not contain.
+    #[arg(long, value_name = "TEXT")]
+    pub not_contains: Option<String>,
+    /// Slowest acceptable response, e.g. 800ms; slower checks fail.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub max_response: Option<Duration>,
+    /// HTTP method of the check [default: GET].
+    #[arg(long)]
+    pub method: Option<String>,
+    /// A request header, 'Name: value'; repeatable.
+    #[arg(long = "header", value_parser = parse_header, value_name = "'NAME: VALUE'")]
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    #[arg(long, value_name = "TEXT")]
+    pub body: Option<String>,
+    /// For https: fail when the certificate expires in fewer days than this.
+    #[arg(long, value_name = "DAYS")]
+    pub tls_min_days: Option<u32>,
+    /// Accept certificates that do not verify (self-signed, wrong host).
+    #[arg(long)]
+    pub tls_skip_verify: bool,
+    /// Consecutive failed checks before the monitor is down.
+    #[arg(long, value_name = "N")]
+    pub failure_threshold: Option<u32>,
+    /// Consecutive good checks before a down monitor is up again.
+    #[arg(long, value_name = "N")]
+    pub recovery_threshold: Option<u32>,
+    /// Notifier id to alert about this monitor; repeatable [default: every notifier].
+    #[arg(long = "notifier", value_name = "ID")]
+    pub notifiers: Vec<String>,
+    #[command(flatten)]
+    pub node: NodeUrl,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not 'Name: value'"))?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl AddArgs {
+    /// The create request body.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "url": self.url,
+            "interval_secs": self.interval.as_secs().max(1),
+            "timeout_ms": millis(self.timeout),
+        });
+        let b = &mut body;
+        put(b, "name", self.name.as_ref());
+        put(b, "expect_status", non_empty(&self.expect_status));
+        put(b, "expect_body_contains", self.contains.as_ref());
+        put(b, "expect_body_not_contains", self.not_contains.as_ref());
+        put(b, "max_response_ms", self.max_response.map(millis));
+        put(b, "method", self.method.as_ref());
+        put(b, "headers", self.header_map());
+        put(b, "body", self.body.as_ref());
+        put(b, "tls_min_days", self.tls_min_days);
+        put(b, "tls_skip_verify", self.tls_skip_verify.then_some(true));
+        put(b, "failure_threshold", self.failure_threshold);
+        put(b, "recovery_threshold", self.recovery_threshold);
+        put(b, "notifiers", non_empty(&self.notifiers));
+        body
+    }
+
+    /// The `--header` flags as a JSON object, if any were given.
+    fn header_map(&self) -> Option<serde_json::Map<String, Value>> {
+        let map = self.headers.iter();
+        let map = map.map(|(name, value)| (name.clone(), Value::from(value.as_str())));
+        (!self.headers.is_empty()).then(|| map.collect())
+    }
+}
+
+/// Sets `key` of the JSON object `body` to `value`, if there is one.
+fn put(body: &mut Value, key: &str, value: Option<impl serde::Serialize>) {
+    if let Some(value) = value {
+        body[key] = json!(value);
+    }
+}
+
+fn non_empty(list: &[String]) -> Option<&[String]> {
+    (!list.is_empty()).then_some(list)
 }
 
 struct Client {
@@ -109,24 +204,10 @@ impl Client {
 pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Node(_) => unreachable!("the binary runs nodes itself"),
-        Command::Add {
-            url,
-            interval,
-            timeout,
-            name,
-            node,
-        } => {
-            let c = Client::new(&node)?;
-            let mut body = json!({
-                "url": url,
-                "interval_secs": interval.as_secs().max(1),
-                "timeout_ms": (timeout.as_millis() as u64).max(1),
-            });
-            if let Some(name) = name {
-                body["name"] = name.into();
-            }
+        Command::Add(add) => {
+            let c = Client::new(&add.node)?;
             let m = c
-                .send(c.http.post(c.url("/api/monitors")).json(&body))
+                .send(c.http.post(c.url("/api/monitors")).json(&add.body()))
                 .await?;
             emit(&format!("{}\n", m["id"].as_str().unwrap_or_default()))?;
         }
@@ -170,6 +251,11 @@ fn format_monitors(list: &[Value]) -> String {
             m["owner"].as_str().unwrap_or("-"),
             m["url"].as_str().unwrap_or("?"),
         ));
+        if m["last_result"]["ok"] == false
+            && let Some(error) = m["last_result"]["error"].as_str()
+        {
+            out.push_str(&format!("{:<20} last error: {error}\n", ""));
+        }
     }
     out
 }
@@ -228,18 +314,84 @@ mod tests {
         ])
         .unwrap();
         match cli.command {
-            Command::Add {
-                url,
-                interval,
-                node,
-                ..
-            } => {
-                assert_eq!(url, "http://a/");
-                assert_eq!(interval, Duration::from_secs(1));
-                assert_eq!(node.url, "http://n:1");
+            Command::Add(add) => {
+                assert_eq!(add.url, "http://a/");
+                assert_eq!(add.interval, Duration::from_secs(1));
+                assert_eq!(add.node.url, "http://n:1");
+                assert_eq!(add.body()["timeout_ms"], 10_000);
+                assert!(add.body().get("method").is_none(), "{}", add.body());
             }
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["ringwatch", "node", "--http", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn add_flags_become_the_create_body() {
+        let args = [
+            "ringwatch",
+            "add",
+            "https://a/",
+            "--expect-status",
+            "200-299,404",
+            "--contains",
+            "ok",
+            "--not-contains",
+            "error",
+            "--max-response",
+            "800ms",
+            "--method",
+            "POST",
+            "--header",
+            "X-Token: s3cret",
+            "--header",
+            "Accept:*/*",
+            "--body",
+            "{}",
+            "--tls-min-days",
+            "7",
+            "--tls-skip-verify",
+            "--failure-threshold",
+            "3",
+            "--recovery-threshold",
+            "2",
+            "--notifier",
+            "ops",
+            "--notifier",
+            "web",
+        ];
+        let Command::Add(add) = Cli::try_parse_from(args).unwrap().command else {
+            panic!("not an add");
+        };
+        let body = add.body();
+        assert_eq!(body["expect_status"], json!(["200-299", "404"]));
+        assert_eq!(body["expect_body_contains"], "ok");
+        assert_eq!(body["expect_body_not_contains"], "error");
+        assert_eq!(body["max_response_ms"], 800);
+        assert_eq!(body["method"], "POST");
+        assert_eq!(
+            body["headers"],
+            json!({"X-Token": "s3cret", "Accept": "*/*"})
+        );
+        assert_eq!(body["body"], "{}");
+        assert_eq!(body["tls_min_days"], 7);
+        assert_eq!(body["tls_skip_verify"], true);
+        assert_eq!(body["failure_threshold"], 3);
+        assert_eq!(body["recovery_threshold"], 2);
+        assert_eq!(body["notifiers"], json!(["ops", "web"]));
+        assert!(Cli::try_parse_from(["ringwatch", "add", "http://a/", "--header", "x"]).is_err());
+    }
+
+    #[test]
+    fn ls_shows_the_last_error() {
+        let list = [
+            json!({"id": "m-1", "status": "down", "interval_secs": 30, "url": "http://a/",
+            "last_result": {"ok": false, "latency_ms": 3, "error": "body does not contain \"ok\""}}),
+        ];
+        let out = format_monitors(&list);
+        assert!(
+            out.contains("last error: body does not contain \"ok\""),
+            "{out}"
+        );
     }
 }

@@ -58,6 +58,12 @@ pub struct Config {
     pub max_concurrent_checks: usize,
     /// Enables `POST /api/debug/partition` (fault injection for tests). Never in production.
     pub allow_fault_injection: bool,
+    /// Before a monitor goes down, have another live node re-check it; it goes down only if
+    /// that check fails too. Has no effect on a single node.
+    pub second_opinion: bool,
+    /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
+    /// more can be added through `POST /api/notifiers`.
+    pub notifiers: Vec<crate::alert::notifiers::NotifierInput>,
 }
 
 impl Default for Config {
@@ -77,6 +83,8 @@ impl Default for Config {
             forget_after: Duration::from_secs(24 * 3600),
             allow_fault_injection: false,
             max_concurrent_checks: 10_000,
+            second_opinion: true,
+            notifiers: Vec::new(),
         }
     }
 }
@@ -114,6 +122,9 @@ pub struct Overrides {
     /// Silence after which a peer counts as dead [default: 3s].
     #[arg(long, env = "RINGWATCH_HEARTBEAT_TIMEOUT", value_parser = humantime::parse_duration)]
     pub heartbeat_timeout: Option<Duration>,
+    /// Ask another node to confirm before a monitor goes down [default: true].
+    #[arg(long, env = "RINGWATCH_SECOND_OPINION")]
+    pub second_opinion: Option<bool>,
     /// Enable the fault-injection endpoint (tests only).
     #[arg(long, env = "RINGWATCH_ALLOW_FAULT_INJECTION", hide = true)]
     pub allow_fault_injection: bool,
@@ -161,6 +172,9 @@ impl Config {
         if let Some(v) = o.heartbeat_timeout {
             c.heartbeat_timeout = v;
         }
+        if let Some(v) = o.second_opinion {
+            c.second_opinion = v;
+        }
         if o.allow_fault_injection {
             c.allow_fault_injection = true;
         }
@@ -202,6 +216,22 @@ impl Config {
                 "heartbeat_timeout must be at least 500ms".into(),
             ));
         }
+        for (i, n) in self.notifiers.iter().enumerate() {
+            let id = n.id.as_deref().unwrap_or_default();
+            let id_ok = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !id_ok {
+                return Err(ConfigError::Invalid(format!(
+                    "notifiers[{i}] needs an id of 1-64 letters, digits, '-', '_' or '.'"
+                )));
+            }
+            n.clone()
+                .into_notifier()
+                .map_err(|e| ConfigError::Invalid(format!("notifiers[{i}] ({id}): {e}")))?;
+        }
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));
         }
@@ -235,6 +265,30 @@ mod tests {
             .unwrap();
         assert_eq!(c.name, "n1");
         assert_eq!(c.retention, Duration::from_secs(7 * 24 * 3600));
+        assert!(c.second_opinion);
+        // The commented notifier examples are valid when uncommented.
+        let examples: String = include_str!("../../cluster.toml")
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[notifiers]]"))
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = Config::from_toml(&examples, "examples")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(c.notifiers.len(), 2);
+        assert_eq!(c.notifiers[1].kind, "email");
+    }
+
+    #[test]
+    fn refuses_bad_notifiers() {
+        let no_id = "[[notifiers]]\ntype = \"webhook\"\nurl = \"http://x/\"\n";
+        let err = Config::from_toml(no_id, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("needs an id"), "{err}");
+        let bad = "[[notifiers]]\nid = \"a\"\ntype = \"webhook\"\nurl = \"ftp://x/\"\n";
+        let err = Config::from_toml(bad, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("notifiers[0] (a)"), "{err}");
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub struct NodeContext {
     pub hlc: Hlc,
     pub events: broadcast::Sender<Event>,
     pub metrics: Metrics,
-    pub client: reqwest::Client,
+    pub clients: crate::probe::Clients,
     /// The current recorder, cached (set by the recorder when it starts).
     pub recorder: std::sync::RwLock<Option<ActorRef<RecorderMessage>>>,
     /// Results of finished checks, drained by the recorder on its timer. A bounded buffer,
@@ -84,6 +84,8 @@ pub struct NodeContext {
     pub cluster_addr: OnceLock<SocketAddr>,
     /// The HTTP address actually bound (the configured one may have port 0).
     pub http_addr: OnceLock<SocketAddr>,
+    /// Every notifier definition (tombstones too), by id.
+    pub notifiers: std::sync::RwLock<crate::alert::notifiers::Table>,
 }
 
 pub type Ctx = Arc<NodeContext>;
@@ -99,6 +101,17 @@ impl NodeContext {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    pub fn alerter(&self) -> Option<ActorRef<crate::alert::AlerterMessage>> {
+        ractor::registry::where_is(self.actor_name("alerter")).map(ActorRef::from)
+    }
+
+    /// Hands a message to the alerter, if it runs (it is restarted if it failed).
+    pub fn alert(&self, msg: crate::alert::AlerterMessage) {
+        if let Some(a) = self.alerter() {
+            let _ = a.cast(msg);
+        }
     }
 
     pub fn coordinator(&self) -> Option<ActorRef<CoordinatorMessage>> {
@@ -151,6 +164,12 @@ impl NodeContext {
     /// Sends a message to every peer (no-op on a single node).
     pub fn broadcast(&self, body: impl FnOnce() -> ringwatch_proto::PeerMsg) {
         self.to_peers(|| crate::cluster::peers::PeersMessage::Broadcast(body()));
+    }
+
+    /// Sends a message to one peer by name, if a session with it is open.
+    pub fn send_to(&self, peer: &str, body: ringwatch_proto::PeerMsg) {
+        let name = peer.to_owned();
+        self.to_peers(|| crate::cluster::peers::PeersMessage::SendToName { name, body });
     }
 
     /// Sends this node's newly stored results to every peer that keeps up.

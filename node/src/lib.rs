@@ -2,10 +2,11 @@
 //!
 //! [`node::Node`] starts the supervision tree (documented in [`node`]); [`cli`] is the
 //! command line, [`api`] the HTTP API. Deterministic cores with no I/O — [`schedule`],
-//! [`status`] — are driven by the actors in [`actors`]. Only [`store`] knows the storage
+//! [`status`], [`alert::outbox`] — are driven by the actors in [`actors`] and [`alert`]. Only [`store`] knows the storage
 //! engine.
 
 pub mod actors;
+pub mod alert;
 pub mod api;
 pub mod catalog;
 pub mod cli;

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ringwatch_proto::{Monitor, MonitorId, MonitorState, ProbeResult, Status};
 
-use crate::status::{self, Transition};
+use crate::status;
 use crate::store::{Store, StoreResult};
 
 /// One monitor as the API shows it.
@@ -50,12 +50,23 @@ pub struct Query {
     pub limit: Option<usize>,
 }
 
-/// A status change produced by a probe result.
+/// What applying a batch of results did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// States that changed, to persist.
+    pub states: Vec<(MonitorId, MonitorState)>,
+    /// Status changes for the owner to decide.
+    pub dues: Vec<Due>,
+    /// Pending monitors that went up, with the time.
+    pub ups: Vec<(MonitorId, u64)>,
+}
+
+/// A status change the counters call for, after a result probed by this node.
 #[derive(Debug, Clone)]
-pub struct StatusChange {
-    pub monitor_id: MonitorId,
-    pub transition: Transition,
-    pub since_ms: u64,
+pub struct Due {
+    pub monitor: Arc<Monitor>,
+    pub to: Status,
+    pub result: ProbeResult,
 }
 
 #[derive(Debug, Default)]
@@ -102,7 +113,12 @@ impl LiveView {
                 let reset = e.monitor.url != m.url || (!e.monitor.active && m.active);
                 e.monitor = m;
                 reset.then(|| {
-                    e.state = MonitorState::default();
+                    // The numbering of status changes goes on: a change must never reuse
+                    // a number another node may already hold.
+                    e.state = MonitorState {
+                        seq: e.state.seq,
+                        ..MonitorState::default()
+                    };
                     e.state.clone()
                 })
             }
@@ -196,37 +212,64 @@ impl LiveView {
         s
     }
 
-    /// Applies results to the monitors they belong to. Results of unknown (deleted) monitors
-    /// are dropped from `results`. Returns the states to persist and the status changes.
-    pub fn apply_results(
-        &self,
-        results: &mut Vec<ProbeResult>,
-    ) -> (Vec<(MonitorId, MonitorState)>, Vec<StatusChange>) {
+    /// Applies results to the monitors they belong to: counts them on every node. Results of
+    /// unknown (deleted) monitors are dropped from `results`.
+    ///
+    /// A pending monitor's first good result makes it up on every node at once: that change
+    /// alerts nobody, so it needs no decision. Every other change is only reported as due,
+    /// after results probed by `me`; the owner decides those.
+    pub fn apply_results(&self, results: &mut Vec<ProbeResult>, me: &str) -> Applied {
         let mut entries = self.write();
-        let mut changed = Vec::new();
-        let mut transitions = Vec::new();
+        let mut out = Applied::default();
         results.retain(|r| entries.contains_key(&r.monitor_id));
         for r in results.iter() {
             let Some(e) = entries.get_mut(&r.monitor_id) else {
                 continue;
             };
             if e.last.as_ref().is_some_and(|l| l.at_ms > r.at_ms) {
-                continue; // an older result arriving late does not move the status
+                continue; // an older result arriving late does not move the counts
             }
-            let (dirty, transition) = status::apply(&mut e.state, &e.monitor, r.ok, r.at_ms);
+            let mut dirty = status::observe(&mut e.state, &e.monitor, r.ok);
             e.last = Some(r.clone());
-            if dirty {
-                changed.push((r.monitor_id.clone(), e.state.clone()));
+            match status::due(&e.state, &e.monitor) {
+                Some(Status::Up) if e.state.status == Status::Pending => {
+                    e.state.status = Status::Up;
+                    e.state.since_ms = r.at_ms;
+                    dirty = true;
+                    out.ups.push((r.monitor_id.clone(), r.at_ms));
+                }
+                Some(to) if r.node == me && e.monitor.is_probed() => out.dues.push(Due {
+                    monitor: e.monitor.clone(),
+                    to,
+                    result: r.clone(),
+                }),
+                _ => {}
             }
-            if let Some(transition) = transition {
-                transitions.push(StatusChange {
-                    monitor_id: r.monitor_id.clone(),
-                    transition,
-                    since_ms: e.state.since_ms,
-                });
+            if dirty {
+                out.states.push((r.monitor_id.clone(), e.state.clone()));
             }
         }
-        (changed, transitions)
+        out
+    }
+
+    /// The state of a monitor, if it exists.
+    pub fn state(&self, id: &str) -> Option<MonitorState> {
+        self.read().get(id).map(|e| e.state.clone())
+    }
+
+    /// Applies a decided status change. Returns the state to persist and the status before,
+    /// if it changed anything.
+    pub fn commit(
+        &self,
+        id: &str,
+        to: Status,
+        seq: u64,
+        at_ms: u64,
+    ) -> Option<(MonitorState, Status)> {
+        let mut entries = self.write();
+        let e = entries.get_mut(id)?;
+        let before = e.state.status;
+        status::commit(&mut e.state, to, seq, at_ms).then(|| (e.state.clone(), before))
     }
 }
 
@@ -250,6 +293,7 @@ mod tests {
             error: None,
             error_kind: None,
             node: "n".into(),
+            tls_days_left: None,
         }
     }
 
@@ -287,16 +331,31 @@ mod tests {
             result("a", 2, false),
             result("zz", 3, true),
         ];
-        let (changed, transitions) = v.apply_results(&mut rs);
+        let applied = v.apply_results(&mut rs, "n");
         assert_eq!(rs.len(), 2);
-        assert_eq!(changed.len(), 2);
-        assert_eq!(transitions.len(), 1);
-        assert_eq!(transitions[0].transition.to, Status::Down);
+        assert_eq!(applied.states.len(), 2);
+        assert_eq!(applied.dues.len(), 1, "the second failure calls for a down");
+        assert_eq!(applied.dues[0].to, Status::Down);
+        let other = v.apply_results(&mut vec![result("a", 3, false)], "other");
+        assert!(
+            other.dues.is_empty(),
+            "only results we probed ask us to decide"
+        );
+        assert!(v.commit("a", Status::Down, 1, 2).is_some());
+        assert!(v.commit("a", Status::Down, 1, 2).is_none());
         assert_eq!(v.summary().down, 1);
-        // Changing the URL starts over.
+        // A recovery is due, not applied: the owner decides it.
+        let applied = v.apply_results(&mut vec![result("a", 4, true)], "n");
+        assert_eq!(applied.dues[0].to, Status::Up);
+        assert_eq!(v.get("a").unwrap().status(), Status::Down);
+        // Changing the URL starts over; a pending monitor goes up by itself.
         let mut m = (*v.get("a").unwrap().monitor).clone();
         m.url = "http://b.test/".into();
         assert!(v.upsert(Arc::new(m)).is_some());
         assert_eq!(v.get("a").unwrap().status(), Status::Pending);
+        let applied = v.apply_results(&mut vec![result("a", 5, true)], "other");
+        assert_eq!(applied.ups, vec![("a".to_string(), 5)]);
+        assert_eq!(v.get("a").unwrap().status(), Status::Up);
+        assert_eq!(v.get("a").unwrap().state.seq, 1, "the numbering goes on");
     }
 }

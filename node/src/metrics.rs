@@ -16,6 +16,12 @@ pub struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabel {
+    /// `up` (the down was called off) or `down` (confirmed).
+    pub verdict: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
     pub status: &'static str,
 }
@@ -35,6 +41,8 @@ pub struct Metrics {
     pub peer_batches_dropped: Counter,
     pub peer_bytes_sent: Counter,
     pub peer_results_sent: Counter,
+    pub second_opinions: Family<VerdictLabel, Counter>,
+    pub notifications: Family<OutcomeLabel, Counter>,
     monitors: Family<StatusLabel, Gauge>,
     corrupt_records: Gauge,
     disk_bytes: Gauge,
@@ -68,6 +76,8 @@ impl Metrics {
             peer_batches_dropped: Counter::default(),
             peer_bytes_sent: Counter::default(),
             peer_results_sent: Counter::default(),
+            second_opinions: Family::default(),
+            notifications: Family::default(),
             monitors: Family::default(),
             corrupt_records: Gauge::default(),
             disk_bytes: Gauge::default(),
@@ -105,6 +115,16 @@ impl Metrics {
             m.store_errors.clone(),
         );
         registry.register("monitors", "Monitors by status", m.monitors.clone());
+        registry.register(
+            "second_opinions",
+            "Second-opinion checks answered by a peer, by verdict",
+            m.second_opinions.clone(),
+        );
+        registry.register(
+            "notifications",
+            "Notification attempts sent by this node: delivered, retry or given_up",
+            m.notifications.clone(),
+        );
         registry.register(
             "replication_lag_seconds",
             "Time from the end of a probe on a peer to its result stored here",

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! NodeSupervisor (root)
-//! ├── Recorder      store writer: batches results, decides up/down, publishes events
+//! ├── Recorder      store writer: batches results, counts them, publishes events
+//! ├── Alerter       decides status changes (second opinion), sends notifications
 //! ├── ProberPool    supervisor of the probers, keeps each prober's assignment
 //! │   └── Prober × N   schedule + check tasks for the monitors assigned to it
 //! ├── Coordinator   decides what this node probes, feeds the pool
@@ -21,6 +22,9 @@
 //!   resyncs the pool, which kept probing meanwhile. Cost: none beyond edits in flight.
 //! - The **recorder** failing: restarted. Cost: results buffered but not yet written
 //!   (at most [`crate::actors::recorder::FLUSH_EVERY`]).
+//! - The **alerter** failing: restarted; it rebuilds its outbox from the store. Cost:
+//!   second-opinion requests in flight (the next failed probe asks again) and sends in
+//!   flight (retried, the receiver may see that one twice).
 //! - The **HTTP server** failing: restarted on the same address. Cost: open requests.
 //! - **Peers** (or its node server or endpoint) failing: the whole transport is restarted on
 //!   the same cluster address. Cost: peers see our sessions close and redial; ownership
@@ -40,6 +44,7 @@ use crate::actors::coordinator::{Coordinator, CoordinatorMessage};
 use crate::actors::http::HttpServer;
 use crate::actors::pool::ProberPool;
 use crate::actors::recorder::{Recorder, RecorderMessage};
+use crate::alert::Alerter;
 use crate::clock::{Hlc, now_ms};
 use crate::cluster::peers::{Peers, PeersMessage};
 use crate::config::Config;
@@ -63,6 +68,7 @@ pub enum StartError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Child {
     Recorder,
+    Alerter,
     Pool,
     Coordinator,
     Http,
@@ -70,8 +76,9 @@ enum Child {
 }
 
 impl Child {
-    const ALL: [Child; 5] = [
+    const ALL: [Child; 6] = [
         Child::Recorder,
+        Child::Alerter,
         Child::Pool,
         Child::Coordinator,
         Child::Http,
@@ -81,6 +88,7 @@ impl Child {
     fn role(self) -> &'static str {
         match self {
             Child::Recorder => "recorder",
+            Child::Alerter => "alerter",
             Child::Pool => "pool",
             Child::Coordinator => "coordinator",
             Child::Http => "http",
@@ -176,6 +184,10 @@ impl NodeState {
                 .await?
                 .0
                 .get_cell(),
+            Child::Alerter => Actor::spawn_linked(name, Alerter, ctx, sup)
+                .await?
+                .0
+                .get_cell(),
             Child::Pool => Actor::spawn_linked(name, ProberPool, ctx, sup)
                 .await?
                 .0
@@ -251,7 +263,7 @@ impl NodeState {
                 .call(RecorderMessage::Drain, Some(STOP_TIMEOUT))
                 .await;
         }
-        for child in [Child::Recorder, Child::Http, Child::Peers] {
+        for child in [Child::Recorder, Child::Alerter, Child::Http, Child::Peers] {
             if let Some(cell) = self.cell(child) {
                 let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
             }
@@ -280,8 +292,13 @@ impl Node {
     /// Starts the tree on an already opened store (tests use the in-memory one).
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
         let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
+        // A state written just before a crash may predate the last status change stored.
+        for t in store.all_transitions()? {
+            live.commit(&t.monitor_id, t.to, t.seq, t.at_ms);
+        }
         let watermarks = store.watermarks()?.into_iter().collect();
-        let client = crate::probe::client().map_err(|e| StartError::Client(e.to_string()))?;
+        let clients =
+            crate::probe::Clients::new().map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
         let config_join_empty = config.join.is_empty();
         let max_checks = config.max_concurrent_checks;
@@ -292,7 +309,7 @@ impl Node {
             hlc: Hlc::default(),
             events: broadcast::channel(EVENT_BUFFER).0,
             metrics: Metrics::new(),
-            client,
+            clients,
             config,
             http_addr: OnceLock::new(),
             recorder: Default::default(),
@@ -304,7 +321,10 @@ impl Node {
             members: Default::default(),
             cluster_addr: OnceLock::new(),
             watermarks: std::sync::Mutex::new(watermarks),
+            notifiers: Default::default(),
         });
+        crate::alert::notifiers::load(&ctx)?;
+        crate::alert::notifiers::seed(&ctx, &ctx.config.notifiers).map_err(StartError::Spawn)?;
         let root_name = Some(ctx.actor_name("root"));
         let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())
             .await

@@ -1,5 +1,14 @@
 //! The up/down decision: a deterministic core applied to each probe result.
 //!
+//! Counting and deciding are split. Every node counts: [`observe`] updates the consecutive
+//! failure and success counters of a monitor from each result it stores, whoever probed, so
+//! the counts survive an owner change. Only the monitor's owner turns a count into a status
+//! change ([`due`] says which one is due; the alerter may first ask another node for a second
+//! opinion), and the change then reaches every node as a replicated transition that
+//! [`commit`] applies. A status is therefore never decided twice for one change. (A pending
+//! monitor's first success is the exception: it alerts nobody, so every node applies it
+//! without a transition; see [`crate::live::LiveView::apply_results`].)
+//!
 //! `failure_threshold` consecutive failures make a monitor down, `recovery_threshold`
 //! consecutive successes make a down monitor up again; a pending monitor goes up on its first
 //! success. Counters saturate at their threshold so a steady monitor's state stops changing
@@ -7,45 +16,50 @@
 
 use ringwatch_proto::{Monitor, MonitorState, Status};
 
-/// A status change decided by [`apply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transition {
-    pub from: Status,
-    pub to: Status,
-}
-
-/// Applies one probe outcome. Returns whether the state changed at all, and the status
-/// transition if there was one.
-pub fn apply(
-    state: &mut MonitorState,
-    monitor: &Monitor,
-    ok: bool,
-    at_ms: u64,
-) -> (bool, Option<Transition>) {
-    let before = state.clone();
-    let from = state.status;
+/// Applies one probe outcome to the counters. Returns whether the state changed.
+pub fn observe(state: &mut MonitorState, monitor: &Monitor, ok: bool) -> bool {
+    let before = (state.failures, state.successes);
     if ok {
         state.failures = 0;
         state.successes = (state.successes + 1).min(monitor.recovery_threshold.max(1));
-        let recovered = from != Status::Down || state.successes >= monitor.recovery_threshold;
-        if from != Status::Up && recovered {
-            state.status = Status::Up;
-        }
     } else {
         state.successes = 0;
         state.failures = (state.failures + 1).min(monitor.failure_threshold.max(1));
-        if from != Status::Down && state.failures >= monitor.failure_threshold {
-            state.status = Status::Down;
-        }
     }
-    let transition = (state.status != from).then(|| {
-        state.since_ms = at_ms;
-        Transition {
-            from,
-            to: state.status,
-        }
-    });
-    (*state != before, transition)
+    (state.failures, state.successes) != before
+}
+
+/// The status change the counters call for, if any.
+pub fn due(state: &MonitorState, monitor: &Monitor) -> Option<Status> {
+    let from = state.status;
+    if state.failures > 0 {
+        (from != Status::Down && state.failures >= monitor.failure_threshold)
+            .then_some(Status::Down)
+    } else if state.successes > 0 {
+        let recovered = from != Status::Down || state.successes >= monitor.recovery_threshold;
+        (from != Status::Up && recovered).then_some(Status::Up)
+    } else {
+        None
+    }
+}
+
+/// Applies the status change numbered `seq`. Changes arrive at most once each but not
+/// necessarily in order: an older one than the state holds is ignored. Returns whether the
+/// state changed.
+pub fn commit(state: &mut MonitorState, to: Status, seq: u64, at_ms: u64) -> bool {
+    if seq <= state.seq {
+        return false;
+    }
+    state.status = to;
+    state.seq = seq;
+    state.since_ms = at_ms;
+    true
+}
+
+/// Whether a change from `from` to `to` is news worth a notification: a down, or the
+/// recovery from one. A new monitor going up for the first time is not.
+pub fn notifies(from: Status, to: Status) -> bool {
+    to == Status::Down || (from == Status::Down && to == Status::Up)
 }
 
 #[cfg(test)]
@@ -59,12 +73,16 @@ mod tests {
         m
     }
 
-    fn feed(m: &Monitor, outcomes: &[bool]) -> (MonitorState, Vec<Transition>) {
+    /// Feeds outcomes as a sole owner would: count, and commit whatever is due at once.
+    fn feed(m: &Monitor, outcomes: &[bool]) -> (MonitorState, Vec<(Status, Status)>) {
         let mut s = MonitorState::default();
         let mut ts = Vec::new();
         for (i, ok) in outcomes.iter().enumerate() {
-            if let (_, Some(t)) = apply(&mut s, m, *ok, i as u64) {
-                ts.push(t);
+            observe(&mut s, m, *ok);
+            if let Some(to) = due(&s, m) {
+                ts.push((s.status, to));
+                let seq = s.seq + 1;
+                assert!(commit(&mut s, to, seq, i as u64));
             }
         }
         (s, ts)
@@ -75,21 +93,25 @@ mod tests {
         let m = monitor(3, 2);
         let (s, ts) = feed(&m, &[true, false, false, true, false, false, false]);
         assert_eq!(s.status, Status::Down);
-        assert_eq!(ts.len(), 2, "{ts:?}");
-        assert_eq!(ts[1].to, Status::Down);
-        assert_eq!(s.since_ms, 6);
+        assert_eq!(
+            ts,
+            [(Status::Pending, Status::Up), (Status::Up, Status::Down)]
+        );
+        assert_eq!((s.since_ms, s.seq), (6, 2));
         let (s, ts) = feed(&m, &[false, false, false, true, false, true, true]);
         assert_eq!(s.status, Status::Up);
-        assert_eq!(ts.last().unwrap().from, Status::Down);
+        assert_eq!(ts.last(), Some(&(Status::Down, Status::Up)));
     }
 
     #[test]
     fn pending_goes_up_on_first_success_and_counters_saturate() {
         let m = monitor(2, 1);
         let mut s = MonitorState::default();
-        assert!(apply(&mut s, &m, true, 1).1.is_some());
-        assert_eq!(apply(&mut s, &m, true, 2), (false, None));
-        assert_eq!(apply(&mut s, &m, true, 3), (false, None));
+        assert!(observe(&mut s, &m, true));
+        assert_eq!(due(&s, &m), Some(Status::Up));
+        commit(&mut s, Status::Up, 1, 1);
+        assert!(!observe(&mut s, &m, true));
+        assert_eq!(due(&s, &m), None);
     }
 
     #[test]
@@ -97,5 +119,36 @@ mod tests {
         let (s, ts) = feed(&monitor(2, 1), &[true, false, true, false, true]);
         assert_eq!(s.status, Status::Up);
         assert_eq!(ts.len(), 1);
+    }
+
+    #[test]
+    fn a_new_owner_continues_the_count_and_does_not_repeat_a_change() {
+        let m = monitor(3, 1);
+        // The old owner counted two failures and a peer saw them replicated.
+        let mut s = MonitorState::default();
+        observe(&mut s, &m, true);
+        commit(&mut s, Status::Up, 1, 0);
+        observe(&mut s, &m, false);
+        observe(&mut s, &m, false);
+        assert_eq!(due(&s, &m), None);
+        // The new owner's first failure is the third.
+        observe(&mut s, &m, false);
+        assert_eq!(due(&s, &m), Some(Status::Down));
+        // The old owner's decision arrives first: applied once, the repeat is ignored.
+        assert!(commit(&mut s, Status::Down, 2, 5));
+        assert!(!commit(&mut s, Status::Down, 2, 5));
+        assert_eq!(due(&s, &m), None);
+        assert!(
+            !commit(&mut s, Status::Up, 1, 9),
+            "an older change is ignored"
+        );
+    }
+
+    #[test]
+    fn only_downs_and_recoveries_notify() {
+        assert!(notifies(Status::Up, Status::Down));
+        assert!(notifies(Status::Pending, Status::Down));
+        assert!(notifies(Status::Down, Status::Up));
+        assert!(!notifies(Status::Pending, Status::Up));
     }
 }

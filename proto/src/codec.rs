@@ -8,7 +8,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The version byte written in front of every record and message this build produces.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 /// Why bytes could not be turned back into a value. Never fatal to the caller's process.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -62,6 +62,7 @@ mod tests {
             error: Some("status 503".into()),
             error_kind: Some(ErrorKind::BadStatus),
             node: "n1".into(),
+            tls_days_left: None,
         }
     }
 

@@ -5,14 +5,18 @@
 //! It depends on nothing of the node. Every decoder returns [`DecodeError`] instead of
 //! panicking, so bad bytes from a peer or a damaged disk cost one record, not a process.
 
+mod alert;
 mod codec;
 mod monitor;
 mod peer;
 mod result;
 
+pub use alert::{
+    Delivery, EmailChannel, Notifier, NotifierId, NotifierKind, SmtpSecurity, Transition,
+};
 pub use codec::{DecodeError, FORMAT_VERSION, decode, encode};
 pub use monitor::{
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_RECOVERY_THRESHOLD,
+    DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD, DEFAULT_RECOVERY_THRESHOLD,
     DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
 };
 pub use peer::{Envelope, MemberInfo, PeerMsg};

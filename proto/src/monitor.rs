@@ -15,6 +15,9 @@ pub const DEFAULT_FAILURE_THRESHOLD: u32 = 2;
 /// Consecutive good probes before a down monitor is declared up again.
 pub const DEFAULT_RECOVERY_THRESHOLD: u32 = 1;
 
+/// HTTP method of a check when a request names none.
+pub const DEFAULT_METHOD: &str = "GET";
+
 /// An inclusive range of accepted HTTP status codes, e.g. 200-399.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRange {
@@ -69,6 +72,23 @@ pub struct Monitor {
     pub expect_status: Vec<StatusRange>,
     /// Text the first 64 KiB of the body must contain, if set.
     pub expect_body_contains: Option<String>,
+    /// Text the first 64 KiB of the body must not contain, if set.
+    pub expect_body_not_contains: Option<String>,
+    /// A response slower than this (milliseconds, whole check) fails the probe, if set.
+    pub max_response_ms: Option<u64>,
+    /// HTTP method of the check request (upper case); `GET` by default.
+    pub method: String,
+    /// Extra request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Request body, if any.
+    pub body: Option<String>,
+    /// For https monitors: fewer days than this before the certificate expires fails the
+    /// probe, if set. The days left are reported in every https result either way.
+    pub tls_min_days: Option<u32>,
+    /// Accept certificates that do not verify (self-signed, wrong host). Off by default.
+    pub tls_skip_verify: bool,
+    /// Notifier ids to alert for this monitor; `None` means every notifier.
+    pub notifiers: Option<Vec<String>>,
     pub created_ms: u64,
     pub rev: Rev,
     pub deleted: bool,
@@ -88,6 +108,14 @@ impl Monitor {
             recovery_threshold: DEFAULT_RECOVERY_THRESHOLD,
             expect_status: Vec::new(),
             expect_body_contains: None,
+            expect_body_not_contains: None,
+            max_response_ms: None,
+            method: DEFAULT_METHOD.to_owned(),
+            headers: Vec::new(),
+            body: None,
+            tls_min_days: None,
+            tls_skip_verify: false,
+            notifiers: None,
             created_ms: 0,
             rev: Rev::default(),
             deleted: false,
@@ -101,6 +129,18 @@ impl Monitor {
         } else {
             self.expect_status.iter().any(|r| r.contains(code))
         }
+    }
+
+    /// Whether this monitor is a plain TCP connect check (`tcp://host:port`).
+    pub fn is_tcp(&self) -> bool {
+        self.url.starts_with("tcp://")
+    }
+
+    /// Whether the notifier `id` should hear about this monitor's status changes.
+    pub fn alerts(&self, notifier: &str) -> bool {
+        self.notifiers
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|n| n == notifier))
     }
 
     /// Whether a prober should be checking this monitor.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Monitor, ProbeResult};
+use crate::{Delivery, Monitor, MonitorId, Notifier, ProbeResult, Transition};
 
 /// How a node is reached and which process start it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,4 +53,14 @@ pub enum PeerMsg {
         results: Vec<ProbeResult>,
         next: Option<(String, u64)>,
     },
+    /// Notifier definitions (tombstones included), merged last-writer-wins by revision.
+    Notifiers(Vec<Notifier>),
+    /// Status changes decided by the sender (or relayed in a full sync).
+    Transitions(Vec<Transition>),
+    /// Notifications sent (or given up), so no other node sends them again.
+    Deliveries(Vec<Delivery>),
+    /// "Probe this monitor now and tell me": the second opinion before a down.
+    Confirm { monitor_id: MonitorId, token: u64 },
+    /// The answer to [`PeerMsg::Confirm`] with the same token.
+    Confirmed { token: u64, result: ProbeResult },
 }

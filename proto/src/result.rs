@@ -18,7 +18,7 @@ pub enum ErrorKind {
     Redirects,
     /// The status code is not one the monitor accepts.
     BadStatus,
-    /// The response body did not hold the expected text.
+    /// A response assertion failed: body text, response time or certificate lifetime.
     Assertion,
     /// The connection broke or the response was not valid HTTP.
     Protocol,
@@ -56,6 +56,9 @@ pub struct ProbeResult {
     pub error_kind: Option<ErrorKind>,
     /// Name of the node that probed.
     pub node: String,
+    /// For https checks: whole days until the server certificate expires (negative once
+    /// expired), when the handshake got that far.
+    pub tls_days_left: Option<i64>,
 }
 
 /// A monitor's status as users see it.
@@ -93,4 +96,7 @@ pub struct MonitorState {
     pub successes: u32,
     /// Unix milliseconds of the last status change.
     pub since_ms: u64,
+    /// Sequence number of the last status change (see `Transition`); never goes back, also
+    /// when the state starts over as pending.
+    pub seq: u64,
 }

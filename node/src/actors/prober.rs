@@ -133,7 +133,7 @@ impl ProberState {
                 let permit = ctx.check_permits.clone().acquire_owned().await;
                 let lag_ms = now_ms().saturating_sub(planned_ms);
                 ctx.metrics.schedule_lag.observe(lag_ms as f64 / 1000.0);
-                let result = probe::check(&ctx.client, &monitor, &ctx.name).await;
+                let result = probe::check(&ctx.clients, &monitor, &ctx.name).await;
                 drop(permit);
                 in_flight.store(false, Ordering::Release);
                 ctx.record(result);

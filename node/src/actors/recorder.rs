@@ -1,5 +1,6 @@
 //! The recorder: the store's writer. Buffers probe results and writes them in batches, then
-//! decides status changes, updates the live view and publishes events.
+//! counts them in the live view, hands due status changes to the alerter (which decides
+//! them) and publishes events.
 //!
 //! Probers leave results in the context's bounded result sink; the recorder drains it every
 //! [`FLUSH_EVERY`], so sled sees one `apply_batch` per flush and no result costs a message.
@@ -9,7 +10,7 @@
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use ringwatch_proto::ProbeResult;
+use ringwatch_proto::{ProbeResult, Status};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
@@ -136,7 +137,8 @@ impl RecorderState {
     /// that belonged to known monitors.
     fn write(&mut self, mut batch: Vec<ProbeResult>) -> Vec<ProbeResult> {
         let ctx = &self.ctx;
-        let (states, changes) = ctx.live.apply_results(&mut batch);
+        let applied = ctx.live.apply_results(&mut batch, &ctx.name);
+        let states = applied.states;
         if let Err(e) = ctx.store.append_results(&batch) {
             ctx.metrics.store_errors.inc();
             ctx.metrics.results_dropped.inc_by(batch.len() as u64);
@@ -147,19 +149,16 @@ impl RecorderState {
             ctx.metrics.store_errors.inc();
             tracing::error!(error = %e, "could not store monitor states");
         }
-        for c in changes {
-            tracing::info!(
-                monitor = %c.monitor_id,
-                from = c.transition.from.as_str(),
-                to = c.transition.to.as_str(),
-                "status changed"
-            );
+        for (monitor_id, since_ms) in applied.ups {
             ctx.publish(|| Event::Status {
-                monitor_id: c.monitor_id,
-                status: c.transition.to,
-                previous_status: c.transition.from,
-                since_ms: c.since_ms,
+                monitor_id,
+                status: Status::Up,
+                previous_status: Status::Pending,
+                since_ms,
             });
+        }
+        if !applied.dues.is_empty() {
+            ctx.alert(crate::alert::AlerterMessage::Due(applied.dues));
         }
         if ctx.events.receiver_count() > 0 {
             for r in &batch {

@@ -2,18 +2,21 @@
 //!
 //! Every check runs before anything is stored, so a refused request changes nothing.
 
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use ringwatch_proto::{
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_RECOVERY_THRESHOLD,
-    DEFAULT_TIMEOUT_MS, Monitor, StatusRange,
-};
+use ringwatch_proto::{Monitor, StatusRange};
 
 use super::error::ApiError;
+use validate::{range, validate};
+
+mod validate;
 
 /// Longest interval between probes: one day.
 pub const MAX_INTERVAL_SECS: u64 = 86_400;
-/// Longest probe timeout: five minutes.
+/// Longest probe timeout: five minutes. Also the largest `max_response_ms`.
 pub const MAX_TIMEOUT_MS: u64 = 300_000;
 /// Largest failure or recovery threshold.
 pub const MAX_THRESHOLD: u32 = 100;
@@ -21,8 +24,34 @@ pub const MAX_THRESHOLD: u32 = 100;
 pub const MAX_URL_LEN: usize = 2048;
 /// Longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Longest body assertion text, in bytes.
+/// Longest body assertion text (contains or not contains), in bytes.
 pub const MAX_EXPECT_BYTES: usize = 1024;
+/// HTTP methods a check may use.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+/// Most request headers per monitor.
+pub const MAX_HEADERS: usize = 50;
+/// Longest request header name, in bytes.
+pub const MAX_HEADER_NAME_BYTES: usize = 256;
+/// Longest request header value, in bytes.
+pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
+/// Request headers the prober sets itself (framing and connection handling); refused.
+pub const MANAGED_HEADERS: [&str; 7] = [
+    "connection",
+    "content-length",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+];
+/// Largest request body, in bytes.
+pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
+/// Largest `tls_min_days`: ten years.
+pub const MAX_TLS_MIN_DAYS: u64 = 3650;
+/// Most notifier ids per monitor.
+pub const MAX_NOTIFIERS: usize = 50;
+/// Longest notifier id, in characters.
+pub const MAX_NOTIFIER_ID_CHARS: usize = 100;
 
 /// An accepted-status entry: `200` or `"200-299"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +59,30 @@ pub const MAX_EXPECT_BYTES: usize = 1024;
 pub enum StatusSpec {
     Code(i64),
     Text(String),
+}
+
+/// Request headers: a JSON object of header name to string value, kept in the order read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderList(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = HeaderList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of header names to string values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderList, A::Error> {
+                let mut headers = Vec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    headers.push(entry);
+                }
+                Ok(HeaderList(headers))
+            }
+        }
+        d.deserialize_map(ListVisitor)
+    }
 }
 
 /// The body of `POST /api/monitors` (one element of it, for bulk).
@@ -45,10 +98,19 @@ pub struct MonitorInput {
     pub recovery_threshold: Option<u32>,
     pub expect_status: Option<Vec<StatusSpec>>,
     pub expect_body_contains: Option<String>,
+    pub expect_body_not_contains: Option<String>,
+    pub max_response_ms: Option<u64>,
+    pub method: Option<String>,
+    pub headers: Option<HeaderList>,
+    pub body: Option<String>,
+    pub tls_min_days: Option<u64>,
+    pub tls_skip_verify: Option<bool>,
+    /// Notifier ids to alert; missing or `null` means every notifier.
+    pub notifiers: Option<Vec<String>>,
 }
 
 /// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
-/// nullable ones.
+/// nullable ones (for `notifiers`: back to every notifier).
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorPatch {
@@ -63,6 +125,20 @@ pub struct MonitorPatch {
     pub expect_status: Option<Option<Vec<StatusSpec>>>,
     #[serde(default, deserialize_with = "present")]
     pub expect_body_contains: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub expect_body_not_contains: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub max_response_ms: Option<Option<u64>>,
+    pub method: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub headers: Option<Option<HeaderList>>,
+    #[serde(default, deserialize_with = "present")]
+    pub body: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub tls_min_days: Option<Option<u64>>,
+    pub tls_skip_verify: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub notifiers: Option<Option<Vec<String>>>,
 }
 
 /// Tells a field given as `null` (Some(None)) from a missing one (None).
@@ -117,55 +193,79 @@ pub fn parse_patch(body: &[u8]) -> Result<MonitorPatch, ApiError> {
 impl MonitorInput {
     /// A validated definition (id, revision and timestamps are set by the catalog).
     pub fn into_monitor(self) -> Result<Monitor, ApiError> {
-        let mut m = Monitor::new(String::new(), self.url.trim().to_owned());
-        m.name = self.name.unwrap_or_else(|| m.url.clone());
-        m.interval_secs = self.interval_secs.unwrap_or(DEFAULT_INTERVAL_SECS);
-        m.timeout_ms = self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-        m.active = self.active.unwrap_or(true);
-        m.failure_threshold = self.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD);
-        m.recovery_threshold = self
-            .recovery_threshold
-            .unwrap_or(DEFAULT_RECOVERY_THRESHOLD);
-        m.expect_status = parse_statuses(self.expect_status.unwrap_or_default())?;
-        m.expect_body_contains = self.expect_body_contains;
-        validate(&m)?;
-        Ok(m)
+        let m = Monitor::new(String::new(), self.url.trim().to_owned());
+        MonitorPatch::from(self).apply(m)
+    }
+}
+
+/// A create is a patch of a monitor with every field at its default.
+impl From<MonitorInput> for MonitorPatch {
+    fn from(i: MonitorInput) -> Self {
+        MonitorPatch {
+            url: None,
+            name: i.name,
+            interval_secs: i.interval_secs,
+            timeout_ms: i.timeout_ms,
+            active: i.active,
+            failure_threshold: i.failure_threshold,
+            recovery_threshold: i.recovery_threshold,
+            expect_status: i.expect_status.map(Some),
+            expect_body_contains: i.expect_body_contains.map(Some),
+            expect_body_not_contains: i.expect_body_not_contains.map(Some),
+            max_response_ms: i.max_response_ms.map(Some),
+            method: i.method,
+            headers: i.headers.map(Some),
+            body: i.body.map(Some),
+            tls_min_days: i.tls_min_days.map(Some),
+            tls_skip_verify: i.tls_skip_verify,
+            notifiers: i.notifiers.map(Some),
+        }
     }
 }
 
 impl MonitorPatch {
     /// `m` with the patch applied, validated.
     pub fn apply(self, mut m: Monitor) -> Result<Monitor, ApiError> {
-        if let Some(v) = self.url {
-            m.url = v.trim().to_owned();
-        }
-        if let Some(v) = self.name {
-            m.name = v;
-        }
-        if let Some(v) = self.interval_secs {
-            m.interval_secs = v;
-        }
-        if let Some(v) = self.timeout_ms {
-            m.timeout_ms = v;
-        }
-        if let Some(v) = self.active {
-            m.active = v;
-        }
-        if let Some(v) = self.failure_threshold {
-            m.failure_threshold = v;
-        }
-        if let Some(v) = self.recovery_threshold {
-            m.recovery_threshold = v;
-        }
-        if let Some(v) = self.expect_status {
+        let p = self;
+        set(&mut m.url, p.url.map(|v| v.trim().to_owned()));
+        set(&mut m.name, p.name);
+        set(&mut m.interval_secs, p.interval_secs);
+        set(&mut m.timeout_ms, p.timeout_ms);
+        set(&mut m.active, p.active);
+        set(&mut m.failure_threshold, p.failure_threshold);
+        set(&mut m.recovery_threshold, p.recovery_threshold);
+        if let Some(v) = p.expect_status {
             m.expect_status = parse_statuses(v.unwrap_or_default())?;
         }
-        if let Some(v) = self.expect_body_contains {
-            m.expect_body_contains = v;
+        set(&mut m.expect_body_contains, p.expect_body_contains);
+        set(&mut m.expect_body_not_contains, p.expect_body_not_contains);
+        set(&mut m.max_response_ms, p.max_response_ms);
+        set(
+            &mut m.method,
+            p.method.map(|v| v.trim().to_ascii_uppercase()),
+        );
+        set(&mut m.headers, p.headers.map(|v| v.unwrap_or_default().0));
+        set(&mut m.body, p.body);
+        if let Some(v) = p.tls_min_days {
+            m.tls_min_days = v.map(tls_min_days).transpose()?;
         }
+        set(&mut m.tls_skip_verify, p.tls_skip_verify);
+        set(&mut m.notifiers, p.notifiers);
         validate(&m)?;
         Ok(m)
     }
+}
+
+/// Overwrites `field` with `value` if the request gave one.
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
+fn tls_min_days(days: u64) -> Result<u32, ApiError> {
+    range("tls_min_days", days, 0, MAX_TLS_MIN_DAYS)?;
+    u32::try_from(days).map_err(ApiError::internal)
 }
 
 fn parse_statuses(specs: Vec<StatusSpec>) -> Result<Vec<StatusRange>, ApiError> {
@@ -200,62 +300,10 @@ fn parse_statuses(specs: Vec<StatusSpec>) -> Result<Vec<StatusRange>, ApiError> 
         .collect()
 }
 
-fn validate(m: &Monitor) -> Result<(), ApiError> {
-    validate_url(&m.url)?;
-    let range = |name: &str, v: u64, lo: u64, hi: u64| {
-        if (lo..=hi).contains(&v) {
-            Ok(())
-        } else {
-            Err(ApiError::bad_request(format!(
-                "{name} must be between {lo} and {hi}, got {v}"
-            )))
-        }
-    };
-    range("interval_secs", m.interval_secs, 1, MAX_INTERVAL_SECS)?;
-    range("timeout_ms", m.timeout_ms, 1, MAX_TIMEOUT_MS)?;
-    let t = u64::from(MAX_THRESHOLD);
-    range("failure_threshold", m.failure_threshold.into(), 1, t)?;
-    range("recovery_threshold", m.recovery_threshold.into(), 1, t)?;
-    let chars = m.name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters"
-        )));
-    }
-    if m.expect_body_contains
-        .as_ref()
-        .is_some_and(|t| t.len() > MAX_EXPECT_BYTES)
-    {
-        return Err(ApiError::bad_request(format!(
-            "expect_body_contains must be at most {MAX_EXPECT_BYTES} bytes"
-        )));
-    }
-    Ok(())
-}
-
-fn validate_url(url: &str) -> Result<(), ApiError> {
-    if url.len() > MAX_URL_LEN {
-        return Err(ApiError::bad_request(format!(
-            "url is longer than {MAX_URL_LEN} characters"
-        )));
-    }
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| ApiError::bad_request(format!("url {url:?} is not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ApiError::bad_request(format!(
-            "url must start with http:// or https://, got scheme {:?}",
-            parsed.scheme()
-        )));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(ApiError::bad_request("url has no host"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ringwatch_proto::DEFAULT_INTERVAL_SECS;
 
     fn create(body: &str) -> Result<Vec<Monitor>, ApiError> {
         let (inputs, _) = parse_create(body.as_bytes())?;
@@ -315,6 +363,102 @@ mod tests {
                 .unwrap()
                 .apply(m)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn accepts_assertions_and_request_fields() {
+        let m = create(
+            r#"{"url":"https://a/","method":"post","headers":{"X-Token":"t","Accept":"*/*"},
+                "body":"{}","expect_body_not_contains":"error","max_response_ms":800,
+                "tls_min_days":7,"tls_skip_verify":true,"notifiers":["ops","web"]}"#,
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(m.method, "POST");
+        assert_eq!(m.headers.len(), 2);
+        assert!(m.headers.contains(&("X-Token".into(), "t".into())));
+        assert_eq!(m.body.as_deref(), Some("{}"));
+        assert_eq!(m.expect_body_not_contains.as_deref(), Some("error"));
+        assert_eq!((m.max_response_ms, m.tls_min_days), (Some(800), Some(7)));
+        assert!(m.tls_skip_verify);
+        assert_eq!(m.notifiers, Some(vec!["ops".into(), "web".into()]));
+        let m = create(r#"{"url":"tcp://db.local:5432","max_response_ms":100}"#).unwrap();
+        assert!(m[0].is_tcp());
+        let m = create(r#"{"url":"http://a/","notifiers":null}"#).unwrap();
+        assert_eq!(m[0].notifiers, None);
+    }
+
+    #[test]
+    fn refuses_bad_assertions_and_request_fields() {
+        let too_many: String = (0..=MAX_HEADERS)
+            .map(|i| format!(r#""X-{i}":"v","#))
+            .collect();
+        let big_body = "x".repeat(MAX_REQUEST_BODY_BYTES + 1);
+        for body in [
+            r#"{"url":"http://a/","method":"TRACE"}"#.to_owned(),
+            r#"{"url":"http://a/","method":""}"#.into(),
+            r#"{"url":"http://a/","headers":{"bad name":"v"}}"#.into(),
+            r#"{"url":"http://a/","headers":{"":"v"}}"#.into(),
+            r#"{"url":"http://a/","headers":{"X-A":"line
+break"}}"#
+                .into(),
+            r#"{"url":"http://a/","headers":{"X-A":5}}"#.into(),
+            r#"{"url":"http://a/","headers":["X-A: v"]}"#.into(),
+            r#"{"url":"http://a/","headers":{"Content-Length":"5"}}"#.into(),
+            r#"{"url":"http://a/","headers":{"X-A":"1","x-a":"2"}}"#.into(),
+            format!(r#"{{"url":"http://a/","headers":{{{}"X":"v"}}}}"#, too_many),
+            format!(r#"{{"url":"http://a/","body":"{big_body}"}}"#),
+            r#"{"url":"http://a/","max_response_ms":0}"#.into(),
+            r#"{"url":"http://a/","max_response_ms":300001}"#.into(),
+            r#"{"url":"https://a/","tls_min_days":3651}"#.into(),
+            r#"{"url":"https://a/","tls_min_days":-1}"#.into(),
+            r#"{"url":"http://a/","tls_min_days":7}"#.into(),
+            r#"{"url":"http://a/","tls_skip_verify":"yes"}"#.into(),
+            r#"{"url":"http://a/","expect_body_not_contains":""}"#.into(),
+            r#"{"url":"http://a/","notifiers":[""]}"#.into(),
+            r#"{"url":"http://a/","notifiers":"ops"}"#.into(),
+            format!(
+                r#"{{"url":"http://a/","notifiers":["{}"]}}"#,
+                "n".repeat(101)
+            ),
+            r#"{"url":"tcp://db.local"}"#.into(),
+            r#"{"url":"tcp://db.local:0"}"#.into(),
+            r#"{"url":"tcp://db.local:5432/path"}"#.into(),
+            r#"{"url":"tcp://db.local:5432?q=1"}"#.into(),
+            r#"{"url":"tcp://:5432"}"#.into(),
+            r#"{"url":"TCP://db.local:5432"}"#.into(),
+            r#"{"url":"tcp://db.local:5432","expect_body_contains":"x"}"#.into(),
+            r#"{"url":"tcp://db.local:5432","method":"POST"}"#.into(),
+        ] {
+            let e = create(&body).expect_err(&body);
+            assert_eq!(e.status, 400, "{body}");
+            assert!(!e.message.is_empty());
+        }
+        let e = create(r#"{"url":"tcp://db.local"}"#).unwrap_err();
+        assert!(e.message.contains("needs a port"), "{}", e.message);
+        let e = create(r#"{"url":"http://a/","method":"TRACE"}"#).unwrap_err();
+        assert!(e.message.contains("GET, HEAD, POST"), "{}", e.message);
+    }
+
+    #[test]
+    fn patch_sets_and_clears_new_fields() {
+        let m = create(r#"{"url":"https://a/","headers":{"X-A":"1"},"tls_min_days":3}"#)
+            .unwrap()
+            .remove(0);
+        let p = parse_patch(
+            br#"{"method":"delete","headers":null,"tls_min_days":null,"notifiers":[]}"#,
+        )
+        .unwrap();
+        let m2 = p.apply(m.clone()).unwrap();
+        assert_eq!(m2.method, "DELETE");
+        assert!(m2.headers.is_empty());
+        assert_eq!(m2.tls_min_days, None);
+        assert_eq!(m2.notifiers, Some(vec![]));
+        let to_tcp = parse_patch(br#"{"url":"tcp://a:22"}"#).unwrap();
+        assert!(
+            to_tcp.apply(m).is_err(),
+            "headers do not apply to tcp checks"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP API and dashboard (warp). Handlers are thin: parsing and validation here, every
 //! change through [`crate::catalog`], every read from the live view or the store.
 
+mod alerts;
 mod error;
 mod events;
 pub mod input;
@@ -114,6 +115,30 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
                 .map_err(warp::reject::custom)
         });
 
+    let incidents = warp::path!("api" / "monitors" / String / "incidents")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { alerts::incidents(id, c).await.map_err(warp::reject::custom) });
+    let notifiers = warp::path!("api" / "notifiers");
+    let notifier_create = notifiers
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|c, b| async { alerts::create(c, b).await.map_err(warp::reject::custom) });
+    let notifier_list = notifiers
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|c| async { alerts::list(c).await.map_err(warp::reject::custom) });
+    let notifier = warp::path!("api" / "notifiers" / String);
+    let notifier_get = notifier
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { alerts::get(id, c).await.map_err(warp::reject::custom) });
+    let notifier_delete = notifier
+        .and(warp::delete())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { alerts::delete(id, c).await.map_err(warp::reject::custom) });
+
     let summary = warp::path!("api" / "summary")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -169,6 +194,11 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(delete)
         .or(check)
         .or(results)
+        .or(incidents)
+        .or(notifier_create)
+        .or(notifier_list)
+        .or(notifier_get)
+        .or(notifier_delete)
         .or(summary)
         .or(cluster)
         .or(events)

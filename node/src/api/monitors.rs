@@ -120,7 +120,7 @@ pub async fn delete(id: String, ctx: Ctx) -> ApiResult {
 
 pub async fn check(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
-    let result = probe::check(&ctx.client, &e.monitor, &ctx.name).await;
+    let result = probe::check(&ctx.clients, &e.monitor, &ctx.name).await;
     ctx.record(result.clone());
     Ok(json(&result).into_response())
 }

@@ -2,6 +2,7 @@
 
 use ringwatch_proto::{ProbeResult, Status, StatusRange};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::live::LiveEntry;
 
@@ -18,11 +19,34 @@ pub struct MonitorView<'a> {
     pub recovery_threshold: u32,
     pub expect_status: Vec<serde_json::Value>,
     pub expect_body_contains: Option<&'a str>,
+    pub expect_body_not_contains: Option<&'a str>,
+    pub max_response_ms: Option<u64>,
+    pub method: &'a str,
+    pub headers: HeadersView<'a>,
+    pub body: Option<&'a str>,
+    pub tls_min_days: Option<u32>,
+    pub tls_skip_verify: bool,
+    /// `null`: every notifier.
+    pub notifiers: Option<&'a [String]>,
     pub status: Status,
     pub status_since_ms: Option<u64>,
     pub owner: Option<&'a str>,
     pub last_result: Option<&'a ProbeResult>,
     pub created_ms: u64,
+}
+
+/// Request headers as a JSON object, in the monitor's order.
+#[derive(Debug)]
+pub struct HeadersView<'a>(pub &'a [(String, String)]);
+
+impl Serialize for HeadersView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 fn status_spec(r: &StatusRange) -> serde_json::Value {
@@ -48,11 +72,34 @@ impl<'a> MonitorView<'a> {
             recovery_threshold: m.recovery_threshold,
             expect_status: m.expect_status.iter().map(status_spec).collect(),
             expect_body_contains: m.expect_body_contains.as_deref(),
+            expect_body_not_contains: m.expect_body_not_contains.as_deref(),
+            max_response_ms: m.max_response_ms,
+            method: &m.method,
+            headers: HeadersView(&m.headers),
+            body: m.body.as_deref(),
+            tls_min_days: m.tls_min_days,
+            tls_skip_verify: m.tls_skip_verify,
+            notifiers: m.notifiers.as_deref(),
             status: e.status(),
             status_since_ms: (e.state.since_ms > 0).then_some(e.state.since_ms),
             owner: owner.filter(|_| m.is_probed()),
             last_result: e.last.as_ref(),
             created_ms: m.created_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_an_object_in_order() {
+        let headers = vec![
+            ("X-B".to_owned(), "2".to_owned()),
+            ("X-A".into(), "1".into()),
+        ];
+        let json = serde_json::to_string(&HeadersView(&headers)).unwrap();
+        assert_eq!(json, r#"{"X-B":"2","X-A":"1"}"#);
     }
 }

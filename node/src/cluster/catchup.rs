@@ -96,6 +96,7 @@ mod tests {
             error: None,
             error_kind: None,
             node: node.into(),
+            tls_days_left: None,
         }
     }
 

@@ -24,6 +24,7 @@ use super::transport::{
     Endpoint, EndpointMessage, Forwarder, accept_loop, session_name, user_name,
 };
 
+use crate::alert::AlerterMessage;
 use crate::catalog;
 use crate::clock::now_ms;
 use crate::context::Ctx;
@@ -77,6 +78,11 @@ pub enum PeersMessage {
     /// Send to one peer (by session).
     SendTo {
         node_id: u64,
+        body: PeerMsg,
+    },
+    /// Send to one peer (by name); dropped if no session with it is open.
+    SendToName {
+        name: String,
         body: PeerMsg,
     },
     /// Tell every peer we are leaving, then answer.
@@ -187,6 +193,7 @@ impl Actor for Peers {
             PeersMessage::Frame(bytes) => state.on_frame(&myself, &bytes),
             PeersMessage::Broadcast(body) => state.send(None, body),
             PeersMessage::SendTo { node_id, body } => state.send(Some(node_id), body),
+            PeersMessage::SendToName { name, body } => state.send_to_name(&name, body),
             PeersMessage::SendResults(results) => state.send_results(results),
             PeersMessage::Tick => state.on_tick(&myself),
             PeersMessage::SessionOpened { node_id, addr } => {
@@ -301,6 +308,16 @@ impl PeersState {
                     self.catch_ups.remove(&from.name);
                 }
             }
+            PeerMsg::Notifiers(ns) => crate::alert::notifiers::merge(&self.ctx, ns),
+            PeerMsg::Transitions(ts) => self.ctx.alert(AlerterMessage::Transitions(ts)),
+            PeerMsg::Deliveries(ds) => self.ctx.alert(AlerterMessage::Deliveries(ds)),
+            PeerMsg::Confirm { monitor_id, token } => {
+                self.second_opinion(myself, from.name, monitor_id, token)
+            }
+            PeerMsg::Confirmed { token, result } => {
+                tracing::debug!(peer = %from.name, token, ok = result.ok, "second opinion received");
+                self.ctx.alert(AlerterMessage::Confirmed { token, result })
+            }
         }
     }
 
@@ -332,6 +349,7 @@ impl PeersState {
         let body = self.heartbeat();
         self.send(Some(node_id), body);
         self.send_all_definitions(node_id);
+        self.send_alerting_state(node_id);
         // A new session starts its results window afresh: what came before is catch-up's.
         self.flow.session_ready(&name);
         if let Some((watermarks, cursor)) = self.pending_catch_ups.remove(&name) {
@@ -468,6 +486,62 @@ impl PeersState {
                 Err(e) => tracing::error!(error = %e, "cannot build a catch-up page"),
             }
         });
+    }
+
+    fn send_to_name(&self, name: &str, body: PeerMsg) {
+        match self.session_of(name) {
+            Some(node_id) => self.send(Some(node_id), body),
+            None => tracing::debug!(peer = %name, "no session with the peer; message dropped"),
+        }
+    }
+
+    /// Probes a monitor for a peer that is about to declare it down, and answers. The result
+    /// is also recorded (and so replicated) like any other.
+    fn second_opinion(
+        &self,
+        myself: &ActorRef<PeersMessage>,
+        peer: String,
+        monitor_id: String,
+        token: u64,
+    ) {
+        tracing::debug!(peer = %peer, monitor = %monitor_id, "second opinion asked");
+        let Some(entry) = self.ctx.live.get(&monitor_id) else {
+            return; // unknown here (not replicated yet): the asker decides alone in time
+        };
+        let ctx = self.ctx.clone();
+        let peers = myself.clone();
+        tokio::spawn(async move {
+            let result = crate::probe::check(&ctx.clients, &entry.monitor, &ctx.name).await;
+            ctx.record(result.clone());
+            tracing::debug!(peer = %peer, token, ok = result.ok, "second opinion given");
+            let body = PeerMsg::Confirmed { token, result };
+            let _ = peers.cast(PeersMessage::SendToName { name: peer, body });
+        });
+    }
+
+    /// Sends a new peer every notifier, status change and delivery we hold: the alerting
+    /// state a node needs to never repeat a notification.
+    fn send_alerting_state(&self, node_id: u64) {
+        let store = &self.ctx.store;
+        let read = store
+            .notifiers()
+            .and_then(|n| Ok((n, store.all_transitions()?, store.deliveries()?)));
+        let (notifiers, transitions, deliveries) = match read {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read alerting state for a peer");
+                return;
+            }
+        };
+        if !notifiers.is_empty() {
+            self.send(Some(node_id), PeerMsg::Notifiers(notifiers));
+        }
+        for chunk in transitions.chunks(DEFINITIONS_PER_FRAME) {
+            self.send(Some(node_id), PeerMsg::Transitions(chunk.to_vec()));
+        }
+        for chunk in deliveries.chunks(DEFINITIONS_PER_FRAME) {
+            self.send(Some(node_id), PeerMsg::Deliveries(chunk.to_vec()));
+        }
     }
 
     fn send_all_definitions(&self, node_id: u64) {

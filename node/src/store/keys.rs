@@ -32,6 +32,29 @@ pub fn result_range(id: &str, since_ms: u64) -> (Vec<u8>, Vec<u8>) {
     (from, to)
 }
 
+/// The key of a monitor's status change number `seq`.
+pub fn transition_key(id: &str, seq: u64) -> Vec<u8> {
+    let mut k = result_prefix(id);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The key of the delivery of change `seq` of monitor `id` to `channel`.
+pub fn delivery_key(id: &str, seq: u64, channel: &str) -> Vec<u8> {
+    let mut k = transition_key(id, seq);
+    k.extend_from_slice(channel.as_bytes());
+    k
+}
+
+/// `(first key, first key past)` of everything keyed under monitor `id`.
+pub fn prefix_range(id: &str) -> (Vec<u8>, Vec<u8>) {
+    let from = result_prefix(id);
+    let mut to = from.clone();
+    to.push(0xff);
+    to.extend_from_slice(&[0xff; 8]);
+    (from, to)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

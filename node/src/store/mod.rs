@@ -11,6 +11,11 @@
 //! - `states`:   key = id, value = [`MonitorState`].
 //! - `meta`:     key = `wm/<node>`, value = newest result time (unix ms, be u64) held from
 //!   that probing node: the watermarks anti-entropy starts from.
+//! - `notifiers`: key = id, value = [`Notifier`] (tombstones too).
+//! - `transitions`: key = `len(id) id seq(be u64)`, value = [`Transition`]: a monitor's
+//!   status changes in order, the history incidents are made of.
+//! - `deliveries`: key = transition key + channel id, value = [`Delivery`]: notifications
+//!   sent (or given up), so they are never sent twice.
 //!
 //! A record that fails to decode is skipped and counted (`corrupt_records`), never fatal.
 
@@ -22,7 +27,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ringwatch_proto::{ErrorKind, Monitor, MonitorId, MonitorState, ProbeResult, decode, encode};
+use ringwatch_proto::{
+    Delivery, ErrorKind, Monitor, MonitorId, MonitorState, Notifier, ProbeResult, Transition,
+    decode, encode,
+};
 use serde::{Deserialize, Serialize};
 
 pub use keys::{result_key, result_prefix};
@@ -45,6 +53,9 @@ pub enum Tree {
     Results,
     States,
     Meta,
+    Notifiers,
+    Transitions,
+    Deliveries,
 }
 
 /// One write of a batch: a value to put, or `None` to delete the key.
@@ -85,6 +96,7 @@ struct ResultBody {
     error: Option<String>,
     error_kind: Option<ErrorKind>,
     node: String,
+    tls_days_left: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +108,7 @@ struct ResultBodyRef<'a> {
     error: Option<&'a str>,
     error_kind: Option<ErrorKind>,
     node: &'a str,
+    tls_days_left: Option<i64>,
 }
 
 /// The node's store. Cheap to clone; all clones share one engine.
@@ -200,6 +213,7 @@ impl Store {
                     error: r.error.as_deref(),
                     error_kind: r.error_kind,
                     node: &r.node,
+                    tls_days_left: r.tls_days_left,
                 };
                 (
                     result_key(&r.monitor_id, r.at_ms, &r.node),
@@ -242,6 +256,7 @@ impl Store {
                 error: b.error,
                 error_kind: b.error_kind,
                 node: b.node,
+                tls_days_left: b.tls_days_left,
             })
             .collect())
     }
@@ -325,6 +340,102 @@ impl Store {
                 let ms = u64::from_be_bytes(v.as_slice().try_into().ok()?);
                 Some((node, ms))
             })
+            .collect())
+    }
+
+    /// Writes notifier definitions (tombstones too) in one batch.
+    pub fn put_notifiers(&self, ns: &[Notifier]) -> StoreResult<()> {
+        let writes = ns
+            .iter()
+            .map(|n| (n.id.as_bytes().to_vec(), Some(encode(n))))
+            .collect();
+        self.kv.apply(Tree::Notifiers, writes)
+    }
+
+    /// Every notifier definition, tombstones included.
+    pub fn notifiers(&self) -> StoreResult<Vec<Notifier>> {
+        self.decode_all("notifier", self.kv.scan(Tree::Notifiers)?)
+    }
+
+    /// Stores status changes; one already held under the same (monitor, seq) is kept.
+    /// Returns the ones that were new.
+    pub fn put_transitions(&self, ts: Vec<Transition>) -> StoreResult<Vec<Transition>> {
+        let mut fresh = Vec::with_capacity(ts.len());
+        for t in ts {
+            let key = keys::transition_key(&t.monitor_id, t.seq);
+            if self.kv.get(Tree::Transitions, &key)?.is_none()
+                && !fresh
+                    .iter()
+                    .any(|f: &Transition| f.monitor_id == t.monitor_id && f.seq == t.seq)
+            {
+                fresh.push(t);
+            }
+        }
+        let writes = fresh
+            .iter()
+            .map(|t| (keys::transition_key(&t.monitor_id, t.seq), Some(encode(t))))
+            .collect();
+        self.kv.apply(Tree::Transitions, writes)?;
+        Ok(fresh)
+    }
+
+    /// A monitor's status changes, oldest first.
+    pub fn transitions(&self, id: &str) -> StoreResult<Vec<Transition>> {
+        let (from, to) = keys::prefix_range(id);
+        let rows = self
+            .kv
+            .range(Tree::Transitions, &from, &to, false, usize::MAX)?;
+        self.decode_all("transition", rows)
+    }
+
+    /// One status change.
+    pub fn transition(&self, id: &str, seq: u64) -> StoreResult<Option<Transition>> {
+        Ok(self
+            .kv
+            .get(Tree::Transitions, &keys::transition_key(id, seq))?
+            .and_then(|b| self.decode_or_skip("transition", &b)))
+    }
+
+    /// Whether change `seq` of monitor `id` was delivered to (or given up for) `channel`.
+    pub fn delivered(&self, id: &str, seq: u64, channel: &str) -> StoreResult<bool> {
+        Ok(self
+            .kv
+            .get(Tree::Deliveries, &keys::delivery_key(id, seq, channel))?
+            .is_some())
+    }
+
+    /// Every stored status change.
+    pub fn all_transitions(&self) -> StoreResult<Vec<Transition>> {
+        self.decode_all("transition", self.kv.scan(Tree::Transitions)?)
+    }
+
+    /// Stores delivery records; returns the ones that were new.
+    pub fn put_deliveries(&self, ds: Vec<Delivery>) -> StoreResult<Vec<Delivery>> {
+        let mut fresh = Vec::with_capacity(ds.len());
+        for d in ds {
+            let key = keys::delivery_key(&d.monitor_id, d.seq, &d.channel);
+            if self.kv.get(Tree::Deliveries, &key)?.is_none() {
+                self.kv
+                    .apply(Tree::Deliveries, vec![(key, Some(encode(&d)))])?;
+                fresh.push(d);
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Every delivery record.
+    pub fn deliveries(&self) -> StoreResult<Vec<Delivery>> {
+        self.decode_all("delivery", self.kv.scan(Tree::Deliveries)?)
+    }
+
+    fn decode_all<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        rows: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> StoreResult<Vec<T>> {
+        Ok(rows
+            .into_iter()
+            .filter_map(|(_, v)| self.decode_or_skip(what, &v))
             .collect())
     }
 

@@ -17,6 +17,9 @@ pub struct SledKv {
     results: sled::Tree,
     states: sled::Tree,
     meta: sled::Tree,
+    notifiers: sled::Tree,
+    transitions: sled::Tree,
+    deliveries: sled::Tree,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -42,6 +45,9 @@ impl SledKv {
             results: tree("results")?,
             states: tree("states")?,
             meta: tree("meta")?,
+            notifiers: tree("notifiers")?,
+            transitions: tree("transitions")?,
+            deliveries: tree("deliveries")?,
             db,
         })
     }
@@ -52,6 +58,9 @@ impl SledKv {
             Tree::Results => &self.results,
             Tree::States => &self.states,
             Tree::Meta => &self.meta,
+            Tree::Notifiers => &self.notifiers,
+            Tree::Transitions => &self.transitions,
+            Tree::Deliveries => &self.deliveries,
         }
     }
 }

@@ -13,6 +13,7 @@ fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
         error: None,
         error_kind: None,
         node: node.into(),
+        tls_days_left: Some(30),
     }
 }
 
@@ -84,6 +85,7 @@ fn states_round_trip() {
             failures: 2,
             successes: 0,
             since_ms: 9,
+            seq: 4,
         };
         store.put_states(&[("m".into(), s.clone())]).unwrap();
         assert_eq!(store.states().unwrap(), vec![("m".to_string(), s)]);
@@ -158,4 +160,58 @@ fn sled_reopens_with_data() {
     assert_eq!(store.monitors().unwrap().len(), 1);
     assert_eq!(store.results("m", 0, 10).unwrap().len(), 1);
     assert!(store.disk_bytes() > 0);
+}
+
+fn transition(id: &str, seq: u64, node: &str) -> Transition {
+    Transition {
+        monitor_id: id.into(),
+        name: id.into(),
+        url: "http://x/".into(),
+        seq,
+        from: Status::Up,
+        to: Status::Down,
+        at_ms: seq * 10,
+        reason: "status 503".into(),
+        node: node.into(),
+        confirmed_by: Some("n2".into()),
+        last_result: Some(result(id, seq, node)),
+        channels: vec!["hook".into()],
+    }
+}
+
+#[test]
+fn transitions_keep_the_first_copy_and_list_in_order() {
+    for (store, _dir) in engines() {
+        let fresh = store
+            .put_transitions(vec![transition("a", 2, "n1"), transition("ab", 1, "n1")])
+            .unwrap();
+        assert_eq!(fresh.len(), 2);
+        // A second decision under the same number (a partition) does not replace the first.
+        let again = store
+            .put_transitions(vec![transition("a", 2, "n2"), transition("a", 1, "n2")])
+            .unwrap();
+        assert_eq!(again, vec![transition("a", 1, "n2")]);
+        let a = store.transitions("a").unwrap();
+        assert_eq!(a.iter().map(|t| t.seq).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(a[1].node, "n1");
+        assert_eq!(store.all_transitions().unwrap().len(), 3);
+    }
+}
+
+#[test]
+fn deliveries_are_recorded_once() {
+    for (store, _dir) in engines() {
+        let d = Delivery {
+            monitor_id: "a".into(),
+            seq: 1,
+            channel: "hook".into(),
+            at_ms: 5,
+            node: "n1".into(),
+            attempts: 4,
+            failed: None,
+        };
+        assert_eq!(store.put_deliveries(vec![d.clone()]).unwrap().len(), 1);
+        assert!(store.put_deliveries(vec![d.clone()]).unwrap().is_empty());
+        assert_eq!(store.deliveries().unwrap(), vec![d]);
+    }
 }

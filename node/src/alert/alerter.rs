@@ -1,0 +1,478 @@
+//! The alerter actor: turns due status changes into replicated transitions (after a second
+//! opinion for downs) and drives the outbox. See the module doc of [`crate::alert`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ringwatch_proto::{Delivery, Monitor, MonitorId, PeerMsg, ProbeResult, Status, Transition};
+
+use super::notifiers;
+use super::outbox::{AfterFailure, Key, Outbox};
+use crate::clock::now_ms;
+use crate::context::{Ctx, Event};
+use crate::live::Due;
+use crate::status;
+
+/// How often confirmation deadlines and the outbox are looked at.
+pub const TICK_EVERY: Duration = Duration::from_millis(250);
+/// Extra time a peer gets beyond the monitor's timeout to answer a second-opinion request;
+/// after it the owner decides alone.
+pub const CONFIRM_GRACE: Duration = Duration::from_secs(3);
+/// Notifications loaded from the store at start wait this long, so deliveries recorded by
+/// peers while this node was away arrive first (they come with the first full sync).
+pub const STARTUP_GRACE: Duration = Duration::from_secs(3);
+/// Notifications learnt from a peer wait this long before this node may send them, so a
+/// delivery record that follows its transition in the same sync arrives first.
+pub const REMOTE_GRACE: Duration = Duration::from_secs(1);
+/// Notification sends in flight at once.
+pub const MAX_SENDS: usize = 64;
+
+pub enum AlerterMessage {
+    /// Status changes the counters call for, after results this node probed.
+    Due(Vec<Due>),
+    /// A peer's answer to our second-opinion request.
+    Confirmed {
+        token: u64,
+        result: ProbeResult,
+    },
+    /// Transitions decided by peers.
+    Transitions(Vec<Transition>),
+    /// Deliveries made (or given up) by peers.
+    Deliveries(Vec<Delivery>),
+    /// A send task finished.
+    Sent {
+        key: Key,
+        outcome: Result<(), String>,
+    },
+    Tick,
+}
+
+impl ractor::Message for AlerterMessage {}
+
+/// A down waiting for a peer's second opinion.
+struct Confirming {
+    token: u64,
+    peer: String,
+    deadline_ms: u64,
+    due: Due,
+}
+
+pub struct AlerterState {
+    ctx: Ctx,
+    confirming: HashMap<MonitorId, Confirming>,
+    next_token: u64,
+    outbox: Outbox,
+    client: reqwest::Client,
+    sends: Arc<tokio::sync::Semaphore>,
+}
+
+pub struct Alerter;
+
+impl Actor for Alerter {
+    type Msg = AlerterMessage;
+    type State = AlerterState;
+    type Arguments = Ctx;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let client = reqwest::Client::builder()
+            .user_agent(crate::probe::USER_AGENT)
+            .timeout(super::notify::SEND_TIMEOUT)
+            .no_proxy()
+            .build()?;
+        let outbox = tokio::task::block_in_place(|| load_outbox(&ctx))?;
+        myself.send_interval(TICK_EVERY, || AlerterMessage::Tick);
+        Ok(AlerterState {
+            ctx,
+            confirming: HashMap::new(),
+            next_token: rand::random(),
+            outbox,
+            client,
+            sends: Arc::new(tokio::sync::Semaphore::new(MAX_SENDS)),
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            AlerterMessage::Due(dues) => state.on_due(&myself, dues),
+            AlerterMessage::Confirmed { token, result } => {
+                state.on_confirmed(&myself, token, result)
+            }
+            AlerterMessage::Transitions(ts) => state.on_remote(ts),
+            AlerterMessage::Deliveries(ds) => state.on_deliveries(ds),
+            AlerterMessage::Sent { key, outcome } => state.on_sent(key, outcome),
+            AlerterMessage::Tick => state.on_tick(&myself),
+        }
+        Ok(())
+    }
+}
+
+/// Rebuilds the outbox: transitions that call for notifications not yet delivered.
+fn load_outbox(ctx: &Ctx) -> Result<Outbox, crate::store::StoreError> {
+    let mut outbox = Outbox::default();
+    let now = now_ms();
+    let horizon = now.saturating_sub(super::outbox::GIVE_UP_AFTER.as_millis() as u64);
+    let not_before = now + STARTUP_GRACE.as_millis() as u64;
+    for t in ctx.store.all_transitions()? {
+        if !t.channels.is_empty() && t.at_ms >= horizon {
+            outbox.add(&t, not_before);
+        }
+    }
+    for d in ctx.store.deliveries()? {
+        outbox.done(&(d.monitor_id, d.seq, d.channel));
+    }
+    Ok(outbox)
+}
+
+impl AlerterState {
+    fn owns(&self, id: &str) -> bool {
+        self.ctx.owner_of(id).is_some_and(|o| o == self.ctx.name)
+    }
+
+    fn on_due(&mut self, myself: &ActorRef<AlerterMessage>, dues: Vec<Due>) {
+        let mut decided = Vec::new();
+        for due in dues {
+            let id = &due.monitor.id;
+            if self.confirming.contains_key(id) || !self.owns(id) {
+                continue;
+            }
+            match self.second_opinion_peer(&due) {
+                Some(peer) => self.ask(peer, due),
+                None => decided.extend(self.decide(due, None, None)),
+            }
+        }
+        self.commit(decided);
+        self.dispatch(myself);
+    }
+
+    /// The peer to ask before a down: the monitor's next owner among the others alive.
+    fn second_opinion_peer(&self, due: &Due) -> Option<String> {
+        if due.to != Status::Down || !self.ctx.config.second_opinion {
+            return None;
+        }
+        let alive = self.ctx.alive();
+        let others: Vec<String> = alive
+            .iter()
+            .filter(|n| **n != self.ctx.name)
+            .cloned()
+            .collect();
+        crate::cluster::assign::owner(&due.monitor.id, &others).map(str::to_owned)
+    }
+
+    fn ask(&mut self, peer: String, due: Due) {
+        self.next_token = self.next_token.wrapping_add(1);
+        let token = self.next_token;
+        let wait = due.monitor.timeout_ms + CONFIRM_GRACE.as_millis() as u64;
+        let monitor_id = due.monitor.id.clone();
+        tracing::info!(monitor = %monitor_id, peer = %peer, "asking for a second opinion before down");
+        self.ctx.send_to(
+            &peer,
+            PeerMsg::Confirm {
+                monitor_id: monitor_id.clone(),
+                token,
+            },
+        );
+        self.confirming.insert(
+            monitor_id,
+            Confirming {
+                token,
+                peer,
+                deadline_ms: now_ms() + wait,
+                due,
+            },
+        );
+    }
+
+    fn on_confirmed(&mut self, myself: &ActorRef<AlerterMessage>, token: u64, result: ProbeResult) {
+        let Some(id) = self
+            .confirming
+            .iter()
+            .find(|(_, c)| c.token == token)
+            .map(|(id, _)| id.clone())
+        else {
+            tracing::debug!(token, "a second opinion arrived late or is not ours");
+            return;
+        };
+        let Some(c) = self.confirming.remove(&id) else {
+            return;
+        };
+        if result.ok {
+            tracing::info!(monitor = %id, peer = %c.peer, "second opinion: up; not going down");
+            self.ctx
+                .metrics
+                .second_opinions
+                .get_or_create(&crate::metrics::VerdictLabel { verdict: "up" })
+                .inc();
+            return;
+        }
+        self.ctx
+            .metrics
+            .second_opinions
+            .get_or_create(&crate::metrics::VerdictLabel { verdict: "down" })
+            .inc();
+        let their = result.error.clone().unwrap_or_else(|| "failed".into());
+        let reason = format!(
+            "{}; confirmed by {}: {their}",
+            reason_of(&c.due.result),
+            c.peer
+        );
+        let decided = self.decide(c.due, Some(c.peer), Some(reason));
+        self.commit(decided.into_iter().collect());
+        self.dispatch(myself);
+    }
+
+    /// The transition for a due change, if the counts still call for it.
+    fn decide(
+        &self,
+        due: Due,
+        confirmed_by: Option<String>,
+        reason: Option<String>,
+    ) -> Option<Transition> {
+        let live = self.ctx.live.get(&due.monitor.id)?;
+        if status::due(&live.state, &live.monitor) != Some(due.to) || !self.owns(&live.monitor.id) {
+            tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
+            return None; // a good probe or a new owner came in between
+        }
+        let from = live.state.status;
+        Some(Transition {
+            monitor_id: live.monitor.id.clone(),
+            name: live.monitor.name.clone(),
+            url: live.monitor.url.clone(),
+            seq: live.state.seq + 1,
+            from,
+            to: due.to,
+            at_ms: now_ms(),
+            reason: reason.unwrap_or_else(|| reason_of(&due.result)),
+            node: self.ctx.name.clone(),
+            confirmed_by,
+            last_result: Some(due.result),
+            channels: self.channels(&live.monitor, from, due.to),
+        })
+    }
+
+    /// Stores decided transitions, sends them to every peer, then applies them and queues
+    /// their notifications: peers hear of a change before any notification of it goes out.
+    fn commit(&mut self, decided: Vec<Transition>) {
+        if decided.is_empty() {
+            return;
+        }
+        let fresh = match self.ctx.store.put_transitions(decided) {
+            Ok(fresh) => fresh, // a number already taken means a peer decided it
+            Err(e) => {
+                tracing::error!(error = %e, "could not store status changes; not deciding them");
+                return;
+            }
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        self.ctx.broadcast(|| PeerMsg::Transitions(fresh.clone()));
+        self.apply(&fresh);
+        let now = now_ms();
+        for t in &fresh {
+            self.outbox.add(t, now);
+        }
+    }
+
+    fn channels(&self, m: &Monitor, from: Status, to: Status) -> Vec<String> {
+        if !status::notifies(from, to) {
+            return Vec::new();
+        }
+        notifiers::live(&self.ctx)
+            .into_iter()
+            .filter(|n| m.alerts(&n.id))
+            .map(|n| n.id)
+            .collect()
+    }
+
+    /// Applies stored transitions to the live view and publishes them.
+    fn apply(&self, ts: &[Transition]) {
+        let ctx = &self.ctx;
+        let mut states = Vec::new();
+        for t in ts {
+            let Some((state, before)) = ctx.live.commit(&t.monitor_id, t.to, t.seq, t.at_ms) else {
+                continue;
+            };
+            states.push((t.monitor_id.clone(), state));
+            tracing::info!(monitor = %t.monitor_id, seq = t.seq, from = before.as_str(), to = t.to.as_str(), by = %t.node, reason = %t.reason, "status changed");
+            ctx.publish(|| Event::Status {
+                monitor_id: t.monitor_id.clone(),
+                status: t.to,
+                previous_status: before,
+                since_ms: t.at_ms,
+            });
+        }
+        if let Err(e) = ctx.store.put_states(&states) {
+            ctx.metrics.store_errors.inc();
+            tracing::error!(error = %e, "could not store monitor states");
+        }
+    }
+
+    fn on_remote(&mut self, ts: Vec<Transition>) {
+        let fresh = match self.ctx.store.put_transitions(ts) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "could not store status changes from a peer");
+                return;
+            }
+        };
+        self.apply(&fresh);
+        let not_before = now_ms() + REMOTE_GRACE.as_millis() as u64;
+        for t in fresh {
+            if t.to == Status::Down {
+                self.confirming.remove(&t.monitor_id);
+            }
+            self.outbox.add(&t, not_before);
+            for channel in &t.channels {
+                let key = (t.monitor_id.clone(), t.seq, channel.clone());
+                if self
+                    .ctx
+                    .store
+                    .delivered(&key.0, key.1, &key.2)
+                    .unwrap_or(false)
+                {
+                    self.outbox.done(&key);
+                }
+            }
+        }
+    }
+
+    fn on_deliveries(&mut self, ds: Vec<Delivery>) {
+        match self.ctx.store.put_deliveries(ds) {
+            Ok(fresh) => {
+                for d in fresh {
+                    self.outbox.done(&(d.monitor_id, d.seq, d.channel));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not store deliveries from a peer"),
+        }
+    }
+
+    fn on_tick(&mut self, myself: &ActorRef<AlerterMessage>) {
+        let now = now_ms();
+        let expired: Vec<MonitorId> = self
+            .confirming
+            .iter()
+            .filter(|(_, c)| c.deadline_ms <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            let Some(c) = self.confirming.remove(&id) else {
+                continue;
+            };
+            tracing::warn!(monitor = %id, peer = %c.peer, "no second opinion in time; deciding alone");
+            let reason = format!(
+                "{} (no second opinion: {} did not answer)",
+                reason_of(&c.due.result),
+                c.peer
+            );
+            let decided = self.decide(c.due, None, Some(reason));
+            self.commit(decided.into_iter().collect());
+        }
+        self.dispatch(myself);
+    }
+
+    /// Starts a send task for every notification due now that this node should send.
+    fn dispatch(&mut self, myself: &ActorRef<AlerterMessage>) {
+        if self.outbox.is_empty() || !self.ctx.settled.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let ctx = self.ctx.clone();
+        let me = ctx.name.clone();
+        let keys = self
+            .outbox
+            .take_due(now_ms(), |id| ctx.owner_of(id).is_some_and(|o| o == me));
+        for key in keys {
+            let transition = self.ctx.store.transition(&key.0, key.1).ok().flatten();
+            let notifier = notifiers::get(&self.ctx, &key.2);
+            let (Some(t), Some(n)) = (transition, notifier) else {
+                tracing::warn!(monitor = %key.0, channel = %key.2, "dropping a notification: its notifier or status change is gone");
+                self.outbox.done(&key);
+                continue;
+            };
+            let client = self.client.clone();
+            let sends = self.sends.clone();
+            let me = myself.clone();
+            tokio::spawn(async move {
+                let _permit = sends.acquire_owned().await;
+                let outcome = super::notify::send(&client, &n, &t).await;
+                let _ = me.cast(AlerterMessage::Sent { key, outcome });
+            });
+        }
+    }
+
+    fn on_sent(&mut self, key: Key, outcome: Result<(), String>) {
+        let now = now_ms();
+        let delivery = match outcome {
+            Ok(()) => {
+                let Some(attempts) = self.outbox.succeeded(&key) else {
+                    return;
+                };
+                tracing::info!(monitor = %key.0, seq = key.1, channel = %key.2, attempts, "notification delivered");
+                self.ctx
+                    .metrics
+                    .notifications
+                    .get_or_create(&crate::metrics::OutcomeLabel {
+                        outcome: "delivered",
+                    })
+                    .inc();
+                (attempts, None)
+            }
+            Err(error) => match self.outbox.failed(&key, now, error.clone()) {
+                None => return,
+                Some(AfterFailure::RetryAt(at)) => {
+                    tracing::warn!(monitor = %key.0, seq = key.1, channel = %key.2, error = %error, retry_in_ms = at - now, "notification failed; will retry");
+                    self.ctx
+                        .metrics
+                        .notifications
+                        .get_or_create(&crate::metrics::OutcomeLabel { outcome: "retry" })
+                        .inc();
+                    return;
+                }
+                Some(AfterFailure::GiveUp { attempts }) => {
+                    tracing::error!(monitor = %key.0, seq = key.1, channel = %key.2, error = %error, attempts, "notification given up");
+                    self.ctx
+                        .metrics
+                        .notifications
+                        .get_or_create(&crate::metrics::OutcomeLabel {
+                            outcome: "given_up",
+                        })
+                        .inc();
+                    (attempts, Some(error))
+                }
+            },
+        };
+        let d = Delivery {
+            monitor_id: key.0,
+            seq: key.1,
+            channel: key.2,
+            at_ms: now,
+            node: self.ctx.name.clone(),
+            attempts: delivery.0,
+            failed: delivery.1,
+        };
+        if let Err(e) = self.ctx.store.put_deliveries(vec![d.clone()]) {
+            tracing::error!(error = %e, "could not store a delivery");
+        }
+        self.ctx.broadcast(|| PeerMsg::Deliveries(vec![d]));
+    }
+}
+
+/// The failing probe's error, for people.
+fn reason_of(r: &ProbeResult) -> String {
+    match (&r.error, r.ok) {
+        (Some(e), _) => format!("{}: {e}", r.node),
+        (None, true) => format!("{}: check passed", r.node),
+        (None, false) => format!("{}: check failed", r.node),
+    }
+}

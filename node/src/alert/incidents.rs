@@ -1,0 +1,90 @@
+//! Incidents: the down periods of a monitor, made from its status changes.
+
+use ringwatch_proto::{Status, Transition};
+use serde::Serialize;
+
+/// One down period. `end_ms` is `None` while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+    /// Milliseconds down: up to the end, or up to `now_ms` while it lasts.
+    pub duration_ms: u64,
+    /// Why it went down (the failing probe, and the second opinion).
+    pub cause: String,
+    /// Who decided it was down, and who confirmed.
+    pub node: String,
+    pub confirmed_by: Option<String>,
+}
+
+/// The incidents in `transitions` (one monitor's, in seq order), newest first.
+pub fn incidents(transitions: &[Transition], now_ms: u64) -> Vec<Incident> {
+    let mut out: Vec<Incident> = Vec::new();
+    for t in transitions {
+        let open = out.last_mut().filter(|i| i.end_ms.is_none());
+        match (t.to, open) {
+            (Status::Down, None) => out.push(Incident {
+                start_ms: t.at_ms,
+                end_ms: None,
+                duration_ms: 0,
+                cause: t.reason.clone(),
+                node: t.node.clone(),
+                confirmed_by: t.confirmed_by.clone(),
+            }),
+            (Status::Down, Some(_)) => {} // already down (a change from another partition side)
+            (_, Some(open)) => open.end_ms = Some(t.at_ms.max(open.start_ms)),
+            (_, None) => {}
+        }
+    }
+    for i in &mut out {
+        i.duration_ms = i.end_ms.unwrap_or(now_ms).saturating_sub(i.start_ms);
+    }
+    out.reverse();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seq: u64, to: Status, at_ms: u64) -> Transition {
+        Transition {
+            monitor_id: "m".into(),
+            name: "m".into(),
+            url: "http://x/".into(),
+            seq,
+            from: Status::Pending,
+            to,
+            at_ms,
+            reason: format!("reason {seq}"),
+            node: "n1".into(),
+            confirmed_by: None,
+            last_result: None,
+            channels: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pairs_downs_with_recoveries() {
+        let ts = [
+            t(1, Status::Up, 0),
+            t(2, Status::Down, 100),
+            t(3, Status::Up, 250),
+            t(4, Status::Down, 900),
+        ];
+        let list = incidents(&ts, 1_000);
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (list[0].start_ms, list[0].end_ms, list[0].duration_ms),
+            (900, None, 100)
+        );
+        assert_eq!(
+            (list[1].start_ms, list[1].end_ms, list[1].duration_ms),
+            (100, Some(250), 150)
+        );
+        assert_eq!(list[1].cause, "reason 2");
+        // A pause (or reset to pending) also ends an incident.
+        let list = incidents(&[t(1, Status::Down, 5), t(2, Status::Pending, 9)], 20);
+        assert_eq!(list[0].end_ms, Some(9));
+    }
+}

@@ -1,0 +1,211 @@
+//! HTTP(S) checks: request, bounded body read, response assertions, classified error.
+//!
+//! Checks open a fresh connection each time (so latency includes connect and TLS) and send
+//! `Connection: close` so the target closes first and our side does not pile up TIME_WAIT
+//! sockets against one host. Redirects are followed up to [`MAX_REDIRECTS`], loops stop at
+//! once. At most [`MAX_BODY_BYTES`] of a body are read, and kept only when a body assertion
+//! needs them: an endless or huge body cannot grow memory.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONNECTION, HeaderValue};
+use ringwatch_proto::{ErrorKind, Monitor};
+
+use super::{MAX_BODY_BYTES, MAX_REDIRECTS, Outcome, USER_AGENT, timed_out, tls};
+use crate::clock::now_ms;
+
+/// Builds an HTTP client for checks; `accept_invalid_certs` turns certificate verification
+/// off. Fails only if the TLS backend cannot initialise.
+pub(super) fn client(accept_invalid_certs: bool) -> reqwest::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .default_headers(headers)
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::custom(redirect_policy))
+        .retry(reqwest::retry::never())
+        .no_proxy()
+        .tcp_nodelay(true)
+        // One request per connection: keepalive probes and user timeouts would only cost
+        // four setsockopt calls per check.
+        .tcp_keepalive(None)
+        .tcp_keepalive_interval(None)
+        .tcp_keepalive_retries(None)
+        .tcp_user_timeout(None)
+        // The server certificate rides along on each response, for its expiry date.
+        .tls_info(true)
+        .tls_danger_accept_invalid_certs(accept_invalid_certs)
+        .build()
+}
+
+fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    if attempt.previous().contains(attempt.url()) {
+        let msg = format!("redirect loop at {}", attempt.url());
+        attempt.error(msg)
+    } else if attempt.previous().len() > MAX_REDIRECTS {
+        attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+    } else {
+        attempt.follow()
+    }
+}
+
+/// Sends the monitor's request and checks the answer against its assertions.
+pub(super) async fn run(client: &reqwest::Client, monitor: &Monitor, timeout: Duration) -> Outcome {
+    let request = match request(client, monitor, timeout) {
+        Ok(r) => r,
+        Err(text) => return Outcome::failed(None, ErrorKind::Other, text),
+    };
+    let mut response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let (kind, text) = classify(&e, timeout);
+            return Outcome::failed(None, kind, text);
+        }
+    };
+    let status = response.status();
+    let outcome = Outcome {
+        status_code: Some(status.as_u16()),
+        tls_days_left: tls::days_left(&response, now_ms()),
+        error: None,
+    };
+    let keep_body =
+        monitor.expect_body_contains.is_some() || monitor.expect_body_not_contains.is_some();
+    let body = match read_body(&mut response, keep_body).await {
+        Ok(body) => body,
+        Err(e) => {
+            let (kind, text) = classify(&e, timeout);
+            return outcome.fail(kind, format!("reading body: {text}"));
+        }
+    };
+    match assert_response(monitor, status, &body, outcome.tls_days_left) {
+        Ok(()) => outcome,
+        Err((kind, text)) => outcome.fail(kind, text),
+    }
+}
+
+/// The monitor's request: method, headers and body as configured. Builds no header map
+/// and copies no body when the monitor sets none.
+fn request(
+    client: &reqwest::Client,
+    monitor: &Monitor,
+    timeout: Duration,
+) -> Result<reqwest::RequestBuilder, String> {
+    let method = reqwest::Method::from_bytes(monitor.method.as_bytes())
+        .map_err(|_| format!("invalid method {:?}", monitor.method))?;
+    let mut request = client.request(method, &monitor.url).timeout(timeout);
+    // An invalid name or value surfaces as a builder error when the request is sent.
+    for (name, value) in &monitor.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = &monitor.body {
+        request = request.body(body.clone());
+    }
+    Ok(request)
+}
+
+/// Reads at most [`MAX_BODY_BYTES`] of the body; returns them if `keep`, else nothing.
+async fn read_body(response: &mut reqwest::Response, keep: bool) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut read = 0usize;
+    while read < MAX_BODY_BYTES {
+        let Some(chunk) = response.chunk().await? else {
+            break;
+        };
+        read += chunk.len();
+        if keep {
+            let room = MAX_BODY_BYTES.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+    }
+    Ok(body)
+}
+
+/// The first assertion of `monitor` that the answer breaks, with a reason for people.
+fn assert_response(
+    monitor: &Monitor,
+    status: StatusCode,
+    body: &[u8],
+    tls_days_left: Option<i64>,
+) -> Result<(), (ErrorKind, String)> {
+    if !monitor.accepts_status(status.as_u16()) {
+        return Err((ErrorKind::BadStatus, format!("unexpected status {status}")));
+    }
+    let assertion = |text: String| (ErrorKind::Assertion, text);
+    if let Some(needle) = &monitor.expect_body_contains
+        && !contains(body, needle.as_bytes())
+    {
+        let text = format!("body does not contain {needle:?} (first {MAX_BODY_BYTES} bytes)");
+        return Err(assertion(text));
+    }
+    if let Some(needle) = &monitor.expect_body_not_contains
+        && !needle.is_empty()
+        && contains(body, needle.as_bytes())
+    {
+        let text = format!("body contains {needle:?} (first {MAX_BODY_BYTES} bytes)");
+        return Err(assertion(text));
+    }
+    tls::assert_lifetime(monitor.tls_min_days, tls_days_left).map_err(assertion)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Sorts a reqwest error into an [`ErrorKind`] and a short text for people.
+fn classify(e: &reqwest::Error, timeout: Duration) -> (ErrorKind, String) {
+    let chain = error_chain(e);
+    let lower = chain.to_ascii_lowercase();
+    let kind = if e.is_timeout() || lower.contains("timed out") {
+        return (ErrorKind::Timeout, timed_out(timeout));
+    } else if e.is_redirect() {
+        ErrorKind::Redirects
+    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
+        ErrorKind::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        ErrorKind::Tls
+    } else if e.is_connect() {
+        ErrorKind::Refused
+    } else if e.is_builder() {
+        ErrorKind::Other
+    } else {
+        ErrorKind::Protocol
+    };
+    (kind, chain)
+}
+
+/// The error and its sources joined by ": ", skipping repeats and reqwest's URL-bearing
+/// wrapper text.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source: Option<&(dyn StdError + 'static)> = e.source();
+    if source.is_none() {
+        parts.push(e.to_string());
+    }
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substring_search() {
+        assert!(contains(b"hello world", b"o w"));
+        assert!(!contains(b"hello", b"world"));
+        assert!(contains(b"", b""));
+    }
+}

@@ -1,0 +1,129 @@
+//! One check of one monitor: an HTTP(S) request (`http`) or a plain TCP connect (`tcp`),
+//! the monitor's assertions, and a classified error.
+//!
+//! Every check is bounded by the monitor's timeout and never panics. A failed assertion
+//! (status, body text, response time, certificate lifetime) is a failed probe whose error
+//! text says which assertion failed and by how much. Https checks report the days left on
+//! the server certificate (`tls`) whether or not the monitor asserts on them.
+
+mod http;
+mod tcp;
+#[cfg(test)]
+mod test_server;
+#[cfg(test)]
+mod tests;
+mod tls;
+
+use std::time::{Duration, Instant};
+
+use ringwatch_proto::{ErrorKind, Monitor, ProbeResult};
+
+use crate::clock::now_ms;
+
+/// Redirect hops followed before a check fails with `redirects`.
+pub const MAX_REDIRECTS: usize = 10;
+/// Bytes of a response body read per check; the rest is not read, and body assertions see
+/// only these.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The User-Agent of every check, unless the monitor sets its own.
+pub const USER_AGENT: &str = concat!("ringwatch/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP clients checks share: one that verifies certificates, and one for the monitors
+/// that set `tls_skip_verify`. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    verified: reqwest::Client,
+    insecure: reqwest::Client,
+}
+
+impl Clients {
+    /// Builds both clients. Fails only if the TLS backend cannot initialise.
+    pub fn new() -> reqwest::Result<Self> {
+        Ok(Clients {
+            verified: http::client(false)?,
+            insecure: http::client(true)?,
+        })
+    }
+
+    fn for_monitor(&self, monitor: &Monitor) -> &reqwest::Client {
+        if monitor.tls_skip_verify {
+            &self.insecure
+        } else {
+            &self.verified
+        }
+    }
+}
+
+/// Probes `monitor` once and describes the outcome. Never panics, never exceeds the
+/// monitor's timeout by more than scheduling noise.
+pub async fn check(clients: &Clients, monitor: &Monitor, node: &str) -> ProbeResult {
+    let at_ms = now_ms();
+    let started = Instant::now();
+    let timeout = Duration::from_millis(monitor.timeout_ms.max(1));
+    let run = async {
+        if monitor.is_tcp() {
+            tcp::run(monitor).await
+        } else {
+            http::run(clients.for_monitor(monitor), monitor, timeout).await
+        }
+    };
+    let outcome = match tokio::time::timeout(timeout, run).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::failed(None, ErrorKind::Timeout, timed_out(timeout)),
+    };
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let outcome = outcome.within(monitor.max_response_ms, latency_ms);
+    ProbeResult {
+        monitor_id: monitor.id.clone(),
+        at_ms,
+        ok: outcome.error.is_none(),
+        status_code: outcome.status_code,
+        latency_ms,
+        error_kind: outcome.error.as_ref().map(|(k, _)| *k),
+        error: outcome.error.map(|(_, e)| e),
+        node: node.to_owned(),
+        tls_days_left: outcome.tls_days_left,
+    }
+}
+
+/// What one check found, before it becomes a [`ProbeResult`].
+#[derive(Debug, Default)]
+struct Outcome {
+    status_code: Option<u16>,
+    tls_days_left: Option<i64>,
+    /// The first failure; `None` when every assertion held.
+    error: Option<(ErrorKind, String)>,
+}
+
+impl Outcome {
+    fn failed(status_code: Option<u16>, kind: ErrorKind, text: String) -> Self {
+        Outcome {
+            status_code,
+            tls_days_left: None,
+            error: Some((kind, text)),
+        }
+    }
+
+    /// This outcome failed for `kind`, keeping what was learnt so far.
+    fn fail(self, kind: ErrorKind, text: String) -> Self {
+        Outcome {
+            error: Some((kind, text)),
+            ..self
+        }
+    }
+
+    /// Fails an otherwise good outcome that took longer than `max_ms`, if set.
+    fn within(self, max_ms: Option<u64>, latency_ms: u64) -> Self {
+        match max_ms {
+            Some(max) if self.error.is_none() && latency_ms > max => self.fail(
+                ErrorKind::Assertion,
+                format!("response took {latency_ms} ms, more than the {max} ms allowed"),
+            ),
+            _ => self,
+        }
+    }
+}
+
+fn timed_out(timeout: Duration) -> String {
+    format!("no complete answer within {} ms", timeout.as_millis())
+}

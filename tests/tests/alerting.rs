@@ -1,0 +1,408 @@
+//! Alerting end to end, against a local webhook sink and a local SMTP sink: SPEC "one status
+//! change gives exactly one notification per channel, cluster-wide, also when the owner dies
+//! during the outage"; downs confirmed by a second node; retries; incidents.
+
+use ringwatch_tests::cluster::Cluster;
+use ringwatch_tests::{
+    Api, Behavior, Received, SmtpSink, Target, WebhookSink, secs, wait_for, wait_until,
+};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Generous bound for a state every node should reach (several probe intervals).
+const SETTLE: Duration = Duration::from_secs(15);
+
+/// Adds a webhook notifier pointing at `sink` through `api`; returns its id.
+async fn add_webhook(api: &Api, sink: &WebhookSink) -> String {
+    let body = json!({ "type": "webhook", "name": "test sink", "url": sink.url("/hook") });
+    let created: Value = api
+        .post_json("/api/notifiers", &body)
+        .await
+        .expect_status(201)
+        .json();
+    created["id"].as_str().expect("notifier id").to_owned()
+}
+
+/// Creates a 1 s monitor of `path` with `failure_threshold` on `api`; returns its id.
+async fn add_monitor(api: &Api, target: &Target, path: &str, failure_threshold: u32) -> String {
+    let body = json!({
+        "url": target.url(path), "name": path, "interval_secs": 1,
+        "timeout_ms": 2000, "failure_threshold": failure_threshold,
+    });
+    api.create_monitor(&body).await.id
+}
+
+async fn wait_status(api: &Api, id: &str, status: &str) {
+    wait_until(&format!("{id} is {status}"), SETTLE, async || {
+        api.get_monitor(id).await.status == status
+    })
+    .await;
+}
+
+fn with_status(received: &[Received], status: &str) -> Vec<Value> {
+    received
+        .iter()
+        .filter_map(|r| r.json.clone())
+        .filter(|j| j["status"] == status)
+        .collect()
+}
+
+/// The owner of `id` as `api` sees it, once it names one.
+async fn owner_of(api: &Api, id: &str) -> String {
+    wait_for("an owner", SETTLE, async || {
+        api.get_monitor(id)
+            .await
+            .owner
+            .ok_or_else(|| "none".to_owned())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_failures_send_one_down_after_a_second_node_confirmed() {
+    let cluster = Cluster::start(2).await;
+    let (n1, n2) = (cluster.api("n1"), cluster.api("n2"));
+    let sink = WebhookSink::start().await;
+    let target = Target::start().await;
+    let notifier = add_webhook(&n1, &sink).await;
+    // Notifiers are cluster-wide: the other node lists it too.
+    wait_until("n2 knows the notifier", SETTLE, async || {
+        let list: Value = n2.get("/api/notifiers").await.json();
+        list.as_array()
+            .is_some_and(|a| a.iter().any(|n| n["id"] == notifier.as_str()))
+    })
+    .await;
+    let id = add_monitor(&n2, &target, "/svc", 3).await;
+    wait_status(&n1, &id, "up").await;
+
+    let failing_since = Instant::now();
+    target.set("/svc", Behavior::Status(503));
+    let down = sink
+        .wait_for_where(1, secs(8), |j| j["status"] == "down")
+        .await;
+    let arrived = down[0].at;
+    assert!(arrived.duration_since(failing_since) <= secs(8));
+    // One or two failures sent nothing: the alert came after the third failing probe, and
+    // after the second opinion's probe (4 failing requests at the target).
+    let failing = target.hits_between("/svc", failing_since, arrived);
+    assert!(failing >= 4, "DOWN after only {failing} failing requests");
+    let body = down[0].json.clone().unwrap();
+    let owner = body["node"].as_str().unwrap().to_owned();
+    let other = if owner == "n1" { "n2" } else { "n1" };
+    assert_eq!(body["confirmed_by"], other, "{body}");
+    assert_eq!(body["previous_status"], "up");
+    assert_eq!(body["monitor_id"], id.as_str());
+    assert!(body["reason"].as_str().unwrap().contains("503"), "{body}");
+    assert_eq!(body["last_result"]["status_code"], 503);
+    for key in ["name", "url", "since_ms"] {
+        assert!(body.get(key).is_some(), "{key} missing from {body}");
+    }
+    wait_status(&n1, &id, "down").await;
+    wait_status(&n2, &id, "down").await;
+
+    target.set("/svc", Behavior::Status(200));
+    let up = sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "up")
+        .await;
+    assert_eq!(up[0].json.as_ref().unwrap()["previous_status"], "down");
+    assert_eq!(with_status(&sink.accepted(), "down").len(), 1);
+
+    // The incident is listed on both nodes, with its cause and end.
+    for api in [&n1, &n2] {
+        let list: Value = wait_for("the incident", SETTLE, async || {
+            let list: Value = api
+                .get(&format!("/api/monitors/{id}/incidents"))
+                .await
+                .json();
+            match list.as_array().map(Vec::len) {
+                Some(1) if !list[0]["end_ms"].is_null() => Ok(list),
+                _ => Err(list.to_string()),
+            }
+        })
+        .await;
+        assert!(
+            list[0]["cause"].as_str().unwrap().contains("confirmed by"),
+            "{list}"
+        );
+        assert!(list[0]["duration_ms"].as_u64().unwrap() > 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blip_with_the_second_opinion_on_sends_nothing() {
+    let cluster = Cluster::start(2).await;
+    let n1 = cluster.api("n1");
+    let sink = WebhookSink::start().await;
+    let target = Target::start().await;
+    add_webhook(&n1, &sink).await;
+    // Threshold 1: without a second opinion, one failed probe would be a down.
+    let id = add_monitor(&n1, &target, "/blip", 1).await;
+    wait_status(&n1, &id, "up").await;
+
+    let since = Instant::now();
+    target.set(
+        "/blip",
+        Behavior::FailTimes {
+            times: 1,
+            status: 500,
+        },
+    );
+    // The failing probe, the peer's second opinion (good), then more good probes.
+    wait_until("the blip and 3 good probes after it", SETTLE, async || {
+        target.hits_since("/blip", since) >= 5
+    })
+    .await;
+    let monitor = n1.get_monitor(&id).await;
+    assert_eq!(monitor.status, "up");
+    assert!(sink.requests().is_empty(), "{:?}", sink.requests());
+    let incidents: Value = n1
+        .get(&format!("/api/monitors/{id}/incidents"))
+        .await
+        .json();
+    assert_eq!(incidents, json!([]));
+    let metrics = n1.get("/metrics").await.text();
+    let n2_metrics = cluster.api("n2").get("/metrics").await.text();
+    let verdict = "ringwatch_second_opinions_total{verdict=\"up\"} 1";
+    assert!(
+        metrics.contains(verdict) || n2_metrics.contains(verdict),
+        "no second opinion was asked"
+    );
+}
+
+/// Three nodes with a fast failure detector; a notifier and one failing-ready monitor.
+struct Outage {
+    cluster: Cluster,
+    sink: WebhookSink,
+    target: Target,
+    id: String,
+}
+
+impl Outage {
+    async fn start(failure_threshold: u32) -> Outage {
+        let cluster = Cluster::start_with(3, &["--heartbeat-timeout", "1s"]).await;
+        let sink = WebhookSink::start().await;
+        let target = Target::start().await;
+        let n1 = cluster.api("n1");
+        let notifier = add_webhook(&n1, &sink).await;
+        for n in ["n2", "n3"] {
+            let api = cluster.api(n);
+            wait_until("the notifier replicated", SETTLE, async || {
+                api.get(&format!("/api/notifiers/{notifier}")).await.status == 200
+            })
+            .await;
+        }
+        let id = add_monitor(&n1, &target, "/svc", failure_threshold).await;
+        wait_status(&n1, &id, "up").await;
+        Outage {
+            cluster,
+            sink,
+            target,
+            id,
+        }
+    }
+
+    fn survivor(&self, dead: &str) -> Api {
+        let name = ["n1", "n2", "n3"].into_iter().find(|n| *n != dead).unwrap();
+        self.cluster.api(name)
+    }
+
+    /// After `dead` was killed: waits until a survivor owns the monitor and probed it
+    /// `probes` times since `since`.
+    async fn wait_taken_over(&self, dead: &str, since: Instant, probes: usize) {
+        let api = self.survivor(dead);
+        wait_until("a survivor owns the monitor", SETTLE, async || {
+            api.get_monitor(&self.id)
+                .await
+                .owner
+                .is_some_and(|o| o != dead)
+        })
+        .await;
+        wait_until("the new owner probed", SETTLE, async || {
+            self.target.hits_since("/svc", since) >= probes
+        })
+        .await;
+    }
+
+    fn count(&self, status: &str) -> usize {
+        with_status(&self.sink.accepted(), status).len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_killed_after_the_down_alert_sends_no_second_down_and_one_up() {
+    let mut o = Outage::start(2).await;
+    let owner = owner_of(&o.cluster.api("n1"), &o.id).await;
+    o.target.set("/svc", Behavior::Status(500));
+    o.sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+
+    let killed = Instant::now();
+    o.cluster.kill(&owner).await;
+    o.wait_taken_over(&owner, killed, 4).await;
+    assert_eq!(o.count("down"), 1, "{:?}", o.sink.accepted());
+    let api = o.survivor(&owner);
+    assert_eq!(api.get_monitor(&o.id).await.status, "down");
+
+    o.target.set("/svc", Behavior::Status(200));
+    o.sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "up")
+        .await;
+    let after_up = Instant::now();
+    wait_until("3 more probes", SETTLE, async || {
+        o.target.hits_since("/svc", after_up) >= 3
+    })
+    .await;
+    assert_eq!(
+        (o.count("down"), o.count("up")),
+        (1, 1),
+        "{:?}",
+        o.sink.accepted()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_killed_before_the_down_alert_gives_exactly_one_down() {
+    let mut o = Outage::start(3).await;
+    let owner = owner_of(&o.cluster.api("n1"), &o.id).await;
+    let failing_since = Instant::now();
+    o.target.set("/svc", Behavior::Status(500));
+    // The owner sees the first failure (of three needed), then dies.
+    wait_until("a failing probe", SETTLE, async || {
+        o.target.hits_since("/svc", failing_since) >= 1
+    })
+    .await;
+    let killed = Instant::now();
+    o.cluster.kill(&owner).await;
+    let down = o
+        .sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    assert_ne!(down[0].json.as_ref().unwrap()["node"], owner.as_str());
+    o.wait_taken_over(&owner, killed, 6).await;
+    assert_eq!(o.count("down"), 1, "{:?}", o.sink.accepted());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_killed_while_the_channel_fails_leaves_the_alert_to_the_next_owner() {
+    let mut o = Outage::start(2).await;
+    let owner = owner_of(&o.cluster.api("n1"), &o.id).await;
+    o.sink.fail_next(1_000);
+    o.target.set("/svc", Behavior::Status(500));
+    // The owner decided and tried; the channel refused.
+    o.sink.wait_for_attempts(1, SETTLE).await;
+    let killed = Instant::now();
+    o.cluster.kill(&owner).await;
+    o.sink.fail_next(0);
+    let down = o
+        .sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    assert_eq!(
+        down[0].json.as_ref().unwrap()["node"],
+        owner.as_str(),
+        "decided once, by the old owner"
+    );
+    o.wait_taken_over(&owner, killed, 4).await;
+    assert_eq!(o.count("down"), 1, "{:?}", o.sink.accepted());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_webhook_gets_the_alert_once_after_retries() {
+    let cluster = Cluster::start(1).await;
+    let n1 = cluster.api("n1");
+    let sink = WebhookSink::start().await;
+    let target = Target::start().await;
+    add_webhook(&n1, &sink).await;
+    let id = add_monitor(&n1, &target, "/svc", 1).await;
+    wait_status(&n1, &id, "up").await;
+
+    sink.fail_next(3);
+    target.set("/svc", Behavior::Status(500));
+    let down = sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    assert_eq!(sink.attempts(), 4, "3 refusals, then the delivery");
+    assert_eq!(
+        down[0].header("idempotency-key"),
+        Some(format!("{id}/1").as_str())
+    );
+    let after = Instant::now();
+    wait_until("3 more probes", SETTLE, async || {
+        target.hits_since("/svc", after) >= 3
+    })
+    .await;
+    assert_eq!(sink.accepted().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smtp_channel_receives_a_readable_email() {
+    let cluster = Cluster::start(1).await;
+    let n1 = cluster.api("n1");
+    let smtp = SmtpSink::start().await;
+    let target = Target::start().await;
+    let body = json!({
+        "type": "email", "name": "ops mail", "smtp_host": "127.0.0.1", "smtp_port": smtp.port(),
+        "smtp_security": "none", "smtp_username": "ringwatch", "smtp_password": "secret",
+        "from": "ringwatch@example.test", "to": ["ops@example.test"],
+    });
+    let created: Value = n1
+        .post_json("/api/notifiers", &body)
+        .await
+        .expect_status(201)
+        .json();
+    assert!(
+        !created.to_string().contains("secret"),
+        "password shown: {created}"
+    );
+    let id = add_monitor(&n1, &target, "/shop", 1).await;
+    wait_status(&n1, &id, "up").await;
+
+    target.set("/shop", Behavior::Status(503));
+    let mail = smtp.wait_for(1, SETTLE).await;
+    assert_eq!(mail[0].to, ["ops@example.test"]);
+    assert_eq!(mail[0].auth_user.as_deref(), Some("ringwatch"));
+    let subject = mail[0].subject().unwrap();
+    assert!(
+        subject.contains("DOWN") && subject.contains("/shop"),
+        "{subject}"
+    );
+    let text = mail[0].body();
+    assert!(text.contains("503") && text.contains(&id), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifier_api_refuses_bad_input_and_deletes() {
+    let cluster = Cluster::start(1).await;
+    let n1 = cluster.api("n1");
+    for (body, want) in [
+        (
+            json!({"type": "sms", "url": "http://x/"}),
+            "must be webhook",
+        ),
+        (json!({"type": "webhook"}), "url is required"),
+        (
+            json!({"type": "webhook", "url": "http://x/", "id": "mine"}),
+            "made by the server",
+        ),
+        (
+            json!({"type": "email", "smtp_host": "h", "from": "x", "to": ["a@b"]}),
+            "email address",
+        ),
+    ] {
+        let resp = n1.post_json("/api/notifiers", &body).await;
+        resp.check_refusal(400).unwrap();
+        let message = resp.error_message().unwrap();
+        assert!(message.contains(want), "{body}: {message}");
+    }
+    let resp = n1.post_bytes("/api/notifiers", b"{not json".to_vec()).await;
+    resp.check_refusal(400).unwrap();
+    let list: Value = n1.get("/api/notifiers").await.json();
+    assert_eq!(list, json!([]), "nothing was created by refused requests");
+
+    let sink = WebhookSink::start().await;
+    let id = add_webhook(&n1, &sink).await;
+    assert_eq!(n1.delete(&format!("/api/notifiers/{id}")).await.status, 204);
+    assert_eq!(n1.get(&format!("/api/notifiers/{id}")).await.status, 404);
+    assert_eq!(n1.delete(&format!("/api/notifiers/{id}")).await.status, 404);
+}
