@@ -4,7 +4,8 @@
 
 use ringwatch_tests::cluster::Cluster;
 use ringwatch_tests::{
-    Api, Behavior, Received, SmtpSink, Target, WebhookSink, secs, wait_for, wait_until,
+    Api, Behavior, NodeProc, Received, SmtpSink, Target, TestDir, WebhookSink, secs, wait_for,
+    wait_until,
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -32,9 +33,11 @@ async fn add_monitor(api: &Api, target: &Target, path: &str, failure_threshold: 
     api.create_monitor(&body).await.id
 }
 
+/// Waits until `api` lists monitor `id` (it may not have replicated yet) with `status`.
 async fn wait_status(api: &Api, id: &str, status: &str) {
     wait_until(&format!("{id} is {status}"), SETTLE, async || {
-        api.get_monitor(id).await.status == status
+        let resp = api.get(&format!("/api/monitors/{id}")).await;
+        resp.status == 200 && resp.json::<Value>()["status"] == status
     })
     .await;
 }
@@ -405,4 +408,50 @@ async fn notifier_api_refuses_bad_input_and_deletes() {
     assert_eq!(n1.delete(&format!("/api/notifiers/{id}")).await.status, 204);
     assert_eq!(n1.get(&format!("/api/notifiers/{id}")).await.status, 404);
     assert_eq!(n1.delete(&format!("/api/notifiers/{id}")).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_notifiers_and_a_monitors_choice_of_channels() {
+    let from_file = WebhookSink::start().await;
+    let from_api = WebhookSink::start().await;
+    let dir = TestDir::new();
+    let config = dir.path().join("ringwatch.toml");
+    let toml = format!(
+        "[[notifiers]]\nid = \"file-hook\"\ntype = \"webhook\"\nurl = \"{}\"\n",
+        from_file.url("/hook")
+    );
+    std::fs::write(&config, toml).unwrap();
+    let node = NodeProc::start_in(&dir, "n1", &["--config", config.to_str().unwrap()]).await;
+    let api = node.api();
+    let listed: Value = api
+        .get("/api/notifiers/file-hook")
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(listed["type"], "webhook");
+    add_webhook(&api, &from_api).await;
+
+    let target = Target::start().await;
+    let body = json!({
+        "url": target.url("/only-file"), "interval_secs": 1, "failure_threshold": 1,
+        "notifiers": ["file-hook"],
+    });
+    let chosen = api.create_monitor(&body).await.id;
+    let everyone = add_monitor(&api, &target, "/all", 1).await;
+    wait_status(&api, &chosen, "up").await;
+    wait_status(&api, &everyone, "up").await;
+    target.set("/only-file", Behavior::Status(500));
+    target.set("/all", Behavior::Status(500));
+
+    let is = |id: &str| {
+        let id = id.to_owned();
+        move |j: &Value| j["monitor_id"] == id.as_str()
+    };
+    from_file.wait_for_where(1, SETTLE, is(&chosen)).await;
+    from_file.wait_for_where(1, SETTLE, is(&everyone)).await;
+    from_api.wait_for_where(1, SETTLE, is(&everyone)).await;
+    assert!(
+        from_api.accepted_where(is(&chosen)).is_empty(),
+        "a channel the monitor did not choose was alerted"
+    );
 }

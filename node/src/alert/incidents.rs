@@ -1,6 +1,6 @@
 //! Incidents: the down periods of a monitor, made from its status changes.
 
-use ringwatch_proto::{Status, Transition};
+use ringwatch_proto::{Delivery, Status, Transition};
 use serde::Serialize;
 
 /// One down period. `end_ms` is `None` while it lasts.
@@ -15,10 +15,54 @@ pub struct Incident {
     /// Who decided it was down, and who confirmed.
     pub node: String,
     pub confirmed_by: Option<String>,
+    /// The notifications of its start and end, per channel.
+    pub alerts: Vec<Alert>,
 }
 
-/// The incidents in `transitions` (one monitor's, in seq order), newest first.
-pub fn incidents(transitions: &[Transition], now_ms: u64) -> Vec<Incident> {
+/// One notification of an incident's start (`down`) or end (`up`) to one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub status: Status,
+    pub channel: String,
+    /// `delivered`, `failed` (given up) or `pending`.
+    pub outcome: &'static str,
+    /// When it was delivered or given up.
+    pub at_ms: Option<u64>,
+    pub attempts: u32,
+    /// The node that sent it.
+    pub node: Option<String>,
+}
+
+fn alerts(t: &Transition, deliveries: &[Delivery]) -> Vec<Alert> {
+    t.channels
+        .iter()
+        .map(|channel| {
+            let d = deliveries
+                .iter()
+                .find(|d| d.seq == t.seq && d.channel == *channel);
+            Alert {
+                status: t.to,
+                channel: channel.clone(),
+                outcome: match d {
+                    None => "pending",
+                    Some(d) if d.failed.is_some() => "failed",
+                    Some(_) => "delivered",
+                },
+                at_ms: d.map(|d| d.at_ms),
+                attempts: d.map_or(0, |d| d.attempts),
+                node: d.map(|d| d.node.clone()),
+            }
+        })
+        .collect()
+}
+
+/// The incidents in `transitions` (one monitor's, in seq order) with the notifications
+/// recorded in `deliveries`, newest first.
+pub fn incidents(
+    transitions: &[Transition],
+    deliveries: &[Delivery],
+    now_ms: u64,
+) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
     for t in transitions {
         let open = out.last_mut().filter(|i| i.end_ms.is_none());
@@ -30,9 +74,13 @@ pub fn incidents(transitions: &[Transition], now_ms: u64) -> Vec<Incident> {
                 cause: t.reason.clone(),
                 node: t.node.clone(),
                 confirmed_by: t.confirmed_by.clone(),
+                alerts: alerts(t, deliveries),
             }),
             (Status::Down, Some(_)) => {} // already down (a change from another partition side)
-            (_, Some(open)) => open.end_ms = Some(t.at_ms.max(open.start_ms)),
+            (_, Some(open)) => {
+                open.end_ms = Some(t.at_ms.max(open.start_ms));
+                open.alerts.extend(alerts(t, deliveries));
+            }
             (_, None) => {}
         }
     }
@@ -60,7 +108,7 @@ mod tests {
             node: "n1".into(),
             confirmed_by: None,
             last_result: None,
-            channels: Vec::new(),
+            channels: vec!["hook".into()],
         }
     }
 
@@ -72,7 +120,16 @@ mod tests {
             t(3, Status::Up, 250),
             t(4, Status::Down, 900),
         ];
-        let list = incidents(&ts, 1_000);
+        let delivered = Delivery {
+            monitor_id: "m".into(),
+            seq: 2,
+            channel: "hook".into(),
+            at_ms: 101,
+            node: "n1".into(),
+            attempts: 2,
+            failed: None,
+        };
+        let list = incidents(&ts, &[delivered], 1_000);
         assert_eq!(list.len(), 2);
         assert_eq!(
             (list[0].start_ms, list[0].end_ms, list[0].duration_ms),
@@ -83,8 +140,18 @@ mod tests {
             (100, Some(250), 150)
         );
         assert_eq!(list[1].cause, "reason 2");
+        let outcomes: Vec<_> = list[1]
+            .alerts
+            .iter()
+            .map(|a| (a.status, a.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [(Status::Down, "delivered"), (Status::Up, "pending")]
+        );
+        assert_eq!(list[1].alerts[0].attempts, 2);
         // A pause (or reset to pending) also ends an incident.
-        let list = incidents(&[t(1, Status::Down, 5), t(2, Status::Pending, 9)], 20);
+        let list = incidents(&[t(1, Status::Down, 5), t(2, Status::Pending, 9)], &[], 20);
         assert_eq!(list[0].end_ms, Some(9));
     }
 }

@@ -54,8 +54,13 @@ pub async fn incidents(id: String, ctx: Ctx) -> ApiResult {
     }
     let store = ctx.store.clone();
     let owned = id.clone();
-    let transitions = tokio::task::spawn_blocking(move || store.transitions(&owned))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(json(&incidents_of(&transitions, now_ms())).into_response())
+    let (transitions, deliveries) = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::store::StoreError>((
+            store.transitions(&owned)?,
+            store.deliveries_of(&owned)?,
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(json(&incidents_of(&transitions, &deliveries, now_ms())).into_response())
 }

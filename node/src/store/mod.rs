@@ -423,6 +423,15 @@ impl Store {
         Ok(fresh)
     }
 
+    /// The delivery records of one monitor's changes.
+    pub fn deliveries_of(&self, id: &str) -> StoreResult<Vec<Delivery>> {
+        let (from, to) = keys::prefix_range(id);
+        let rows = self
+            .kv
+            .range(Tree::Deliveries, &from, &to, false, usize::MAX)?;
+        self.decode_all("delivery", rows)
+    }
+
     /// Every delivery record.
     pub fn deliveries(&self) -> StoreResult<Vec<Delivery>> {
         self.decode_all("delivery", self.kv.scan(Tree::Deliveries)?)
