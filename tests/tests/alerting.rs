@@ -455,3 +455,80 @@ async fn config_file_notifiers_and_a_monitors_choice_of_channels() {
         "a channel the monitor did not choose was alerted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_sends_what_it_still_owed_once() {
+    let dir = TestDir::new();
+    let mut node = NodeProc::start_in(&dir, "n1", &[]).await;
+    let sink = WebhookSink::start().await;
+    let target = Target::start().await;
+    add_webhook(&node.api(), &sink).await;
+    let id = add_monitor(&node.api(), &target, "/svc", 1).await;
+    wait_status(&node.api(), &id, "up").await;
+
+    // Decided and tried, refused by the channel, then the process dies.
+    sink.fail_next(1_000);
+    target.set("/svc", Behavior::Status(500));
+    sink.wait_for_attempts(1, SETTLE).await;
+    node.sigkill();
+    sink.fail_next(0);
+    node.restart().await;
+    let down = sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    assert_eq!(
+        down[0].json.as_ref().unwrap()["event_id"],
+        format!("{id}/1")
+    );
+
+    // Restarted again after the delivery: nothing is sent twice.
+    node.sigkill();
+    node.restart().await;
+    target.set("/svc", Behavior::Status(200));
+    sink.wait_for_where(1, SETTLE, |j| j["status"] == "up")
+        .await;
+    let after = Instant::now();
+    wait_until("3 more probes", SETTLE, async || {
+        target.hits_since("/svc", after) >= 3
+    })
+    .await;
+    let accepted = sink.accepted();
+    assert_eq!(with_status(&accepted, "down").len(), 1, "{accepted:?}");
+    assert_eq!(with_status(&accepted, "up").len(), 1, "{accepted:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_and_discord_get_their_own_formats() {
+    let cluster = Cluster::start(1).await;
+    let n1 = cluster.api("n1");
+    let sink = WebhookSink::start().await;
+    for (kind, path) in [("slack", "/slack"), ("discord", "/discord")] {
+        let body = json!({ "type": kind, "url": sink.url(path) });
+        n1.post_json("/api/notifiers", &body)
+            .await
+            .expect_status(201);
+    }
+    let target = Target::start().await;
+    let id = add_monitor(&n1, &target, "/shop", 1).await;
+    wait_status(&n1, &id, "up").await;
+    target.set("/shop", Behavior::Status(502));
+    let got = sink.wait_for(2, SETTLE).await;
+    let slack = got
+        .iter()
+        .find(|r| r.path == "/slack")
+        .expect("slack message");
+    let discord = got
+        .iter()
+        .find(|r| r.path == "/discord")
+        .expect("discord message");
+    let text = slack.json.as_ref().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.starts_with("DOWN: /shop") && text.contains("502"),
+        "{text}"
+    );
+    let content = discord.json.as_ref().unwrap()["content"].as_str().unwrap();
+    assert_eq!(content, text);
+}

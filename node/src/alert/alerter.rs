@@ -276,6 +276,9 @@ impl AlerterState {
         if fresh.is_empty() {
             return;
         }
+        // Durable before anyone hears of it: a change notified but lost in a crash would be
+        // decided, and notified, again.
+        self.flush();
         self.ctx.broadcast(|| PeerMsg::Transitions(fresh.clone()));
         self.apply(&fresh);
         let now = now_ms();
@@ -465,6 +468,16 @@ impl AlerterState {
             tracing::error!(error = %e, "could not store a delivery");
         }
         self.ctx.broadcast(|| PeerMsg::Deliveries(vec![d]));
+        self.flush();
+    }
+
+    /// Makes alerting records durable now rather than at the store's next timed flush (they
+    /// are few: one per status change and channel).
+    fn flush(&self) {
+        if let Err(e) = tokio::task::block_in_place(|| self.ctx.store.flush()) {
+            self.ctx.metrics.store_errors.inc();
+            tracing::error!(error = %e, "could not flush alerting records");
+        }
     }
 }
 
