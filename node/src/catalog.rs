@@ -154,6 +154,67 @@ pub fn merge(ctx: &Ctx, incoming: Vec<Monitor>) {
     }
 }
 
+/// A monitor of the config file: a fixed id, then the fields `POST /api/monitors` takes.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+pub struct MonitorSeed {
+    pub id: String,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MonitorSeed {
+    /// The definition, validated like an API request. It carries revision zero and creation
+    /// time zero, so every node's copy of the file yields the same record, and any edit made
+    /// later through the API (a later revision) wins over the file.
+    pub fn to_monitor(&self) -> Result<Monitor, String> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !id_ok {
+            return Err("needs an id of 1-64 letters, digits, '-', '_' or '.'".into());
+        }
+        let value = serde_json::Value::Object(self.fields.clone());
+        let input: crate::api::input::MonitorInput =
+            serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let mut m = input.into_monitor().map_err(|e| e.message)?;
+        m.id = self.id.clone();
+        m.rev = Rev::default();
+        m.created_ms = 0;
+        Ok(m)
+    }
+}
+
+/// Adds the config file's monitors that the store does not hold (not even as a tombstone:
+/// a monitor deleted through the API stays deleted). Runs before the actors start, which
+/// then pick the monitors up from the live view; peers get them in the first full sync.
+pub fn seed(
+    store: &crate::store::Store,
+    live: &crate::live::LiveView,
+    seeds: &[MonitorSeed],
+) -> Result<usize, String> {
+    let mut fresh = Vec::new();
+    for (i, s) in seeds.iter().enumerate() {
+        let m = s
+            .to_monitor()
+            .map_err(|e| format!("monitors[{i}] ({}): {e}", s.id))?;
+        if store
+            .get_monitor(&m.id)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            fresh.push(m);
+        }
+    }
+    store.put_monitors(&fresh).map_err(|e| e.to_string())?;
+    for m in &fresh {
+        live.upsert(Arc::new(m.clone()));
+    }
+    Ok(fresh.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,10 @@ pub struct Config {
     /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
     /// more can be added through `POST /api/notifiers`.
     pub notifiers: Vec<crate::alert::notifiers::NotifierInput>,
+    /// Monitors the cluster should have (each needs a fixed `id`; the other keys are those
+    /// of `POST /api/monitors`). Added when the node does not know the id yet; later changes
+    /// and deletes through the API win over the file.
+    pub monitors: Vec<crate::catalog::MonitorSeed>,
 }
 
 impl Default for Config {
@@ -85,6 +89,7 @@ impl Default for Config {
             max_concurrent_checks: 10_000,
             second_opinion: true,
             notifiers: Vec::new(),
+            monitors: Vec::new(),
         }
     }
 }
@@ -232,6 +237,10 @@ impl Config {
                 .into_notifier()
                 .map_err(|e| ConfigError::Invalid(format!("notifiers[{i}] ({id}): {e}")))?;
         }
+        for (i, m) in self.monitors.iter().enumerate() {
+            m.to_monitor()
+                .map_err(|e| ConfigError::Invalid(format!("monitors[{i}] ({}): {e}", m.id)))?;
+        }
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));
         }
@@ -270,7 +279,10 @@ mod tests {
         let examples: String = include_str!("../../cluster.toml")
             .lines()
             .skip_while(|l| !l.starts_with("# [[notifiers]]"))
-            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .map(|l| match l.strip_prefix("# ") {
+                Some(code) if code.starts_with("[[") || code.contains(" = ") => code,
+                _ => l,
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let c = Config::from_toml(&examples, "examples")
@@ -279,6 +291,22 @@ mod tests {
             .unwrap();
         assert_eq!(c.notifiers.len(), 2);
         assert_eq!(c.notifiers[1].kind, "email");
+        assert_eq!(c.monitors.len(), 1);
+        let shop = c.monitors[0].to_monitor().unwrap();
+        assert_eq!((shop.id.as_str(), shop.tls_min_days), ("shop", Some(14)));
+    }
+
+    #[test]
+    fn refuses_bad_monitors() {
+        let bad = "[[monitors]]\nid = \"a\"\nurl = \"ftp://x/\"\n";
+        let err = Config::from_toml(bad, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("monitors[0] (a)"), "{err}");
+        let unknown = "[[monitors]]\nid = \"a\"\nurl = \"http://x/\"\nintervall = 3\n";
+        let err = Config::from_toml(unknown, "f")
+            .unwrap()
+            .finish()
+            .unwrap_err();
+        assert!(err.to_string().contains("intervall"), "{err}");
     }
 
     #[test]

@@ -292,6 +292,11 @@ impl Node {
     /// Starts the tree on an already opened store (tests use the in-memory one).
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
         let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
+        let seeded =
+            crate::catalog::seed(&store, &live, &config.monitors).map_err(StartError::Spawn)?;
+        if seeded > 0 {
+            tracing::info!(monitors = seeded, "added the config file's monitors");
+        }
         // A state written just before a crash may predate the last status change stored.
         for t in store.all_transitions()? {
             live.commit(&t.monitor_id, t.to, t.seq, t.at_ms);

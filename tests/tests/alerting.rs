@@ -414,11 +414,15 @@ async fn notifier_api_refuses_bad_input_and_deletes() {
 async fn config_file_notifiers_and_a_monitors_choice_of_channels() {
     let from_file = WebhookSink::start().await;
     let from_api = WebhookSink::start().await;
+    let target = Target::start().await;
     let dir = TestDir::new();
     let config = dir.path().join("ringwatch.toml");
     let toml = format!(
-        "[[notifiers]]\nid = \"file-hook\"\ntype = \"webhook\"\nurl = \"{}\"\n",
-        from_file.url("/hook")
+        "[[notifiers]]\nid = \"file-hook\"\ntype = \"webhook\"\nurl = \"{}\"\n\n\
+         [[monitors]]\nid = \"file-shop\"\nurl = \"{}\"\ninterval_secs = 1\n\
+         failure_threshold = 1\nnotifiers = [\"file-hook\"]\nexpect_status = [200, \"300-399\"]\n",
+        from_file.url("/hook"),
+        target.url("/only-file"),
     );
     std::fs::write(&config, toml).unwrap();
     let node = NodeProc::start_in(&dir, "n1", &["--config", config.to_str().unwrap()]).await;
@@ -431,12 +435,8 @@ async fn config_file_notifiers_and_a_monitors_choice_of_channels() {
     assert_eq!(listed["type"], "webhook");
     add_webhook(&api, &from_api).await;
 
-    let target = Target::start().await;
-    let body = json!({
-        "url": target.url("/only-file"), "interval_secs": 1, "failure_threshold": 1,
-        "notifiers": ["file-hook"],
-    });
-    let chosen = api.create_monitor(&body).await.id;
+    let chosen = "file-shop".to_owned();
+    assert_eq!(api.get_monitor(&chosen).await.failure_threshold, 1);
     let everyone = add_monitor(&api, &target, "/all", 1).await;
     wait_status(&api, &chosen, "up").await;
     wait_status(&api, &everyone, "up").await;
