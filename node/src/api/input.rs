@@ -303,6 +303,15 @@ fn parse_statuses(specs: Vec<StatusSpec>) -> Result<Vec<StatusRange>, ApiError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_keep_the_order_they_were_sent_in() {
+        let body = br#"{"url": "http://x/", "headers": {"X-Good": "1", "Authorization": "t"}}"#;
+        let (inputs, _) = parse_create(body).unwrap();
+        let m = inputs.into_iter().next().unwrap().into_monitor().unwrap();
+        let names: Vec<&str> = m.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["X-Good", "Authorization"]);
+    }
     use ringwatch_proto::DEFAULT_INTERVAL_SECS;
 
     fn create(body: &str) -> Result<Vec<Monitor>, ApiError> {
