@@ -1,17 +1,27 @@
 //! The Ringwatch web dashboard, embedded into the node binary.
 //!
-//! This crate owns the three static files of the single-page dashboard (`index.html`, `app.js`,
-//! `style.css`) and the mapping from request path to file. It promises that the page is
-//! self-contained: no CDN, no external fonts, no build step; everything it loads comes from
+//! This crate owns the static files of the single-page dashboard (`index.html`, `style.css`, the
+//! entry module `app.js` and the modules it imports) and the mapping from request path to file.
+//! It promises that the page is self-contained: no CDN, no external fonts, no build step (the
+//! scripts are plain ES modules the browser loads as they are); everything it loads comes from
 //! the node that served it, and all its data comes from that node's HTTP API (`/api/...`).
 //! Serving (routes, headers, caching) belongs to the node's HTTP module.
 
 /// The page served at `/`.
 pub const INDEX_HTML: &str = include_str!("../index.html");
-/// The dashboard script, served at `/app.js`.
+/// The dashboard's entry module, served at `/app.js`: the monitor table, counts, cluster panel,
+/// add form and live events.
 pub const APP_JS: &str = include_str!("../app.js");
 /// The dashboard style sheet, served at `/style.css`.
 pub const STYLE_CSS: &str = include_str!("../style.css");
+
+/// The modules `app.js` imports, by file name (each served at `/<name>`).
+pub const MODULES: [(&str, &str); 4] = [
+    ("util.js", include_str!("../util.js")),
+    ("fields.js", include_str!("../fields.js")),
+    ("notifiers.js", include_str!("../notifiers.js")),
+    ("detail.js", include_str!("../detail.js")),
+];
 
 const HTML: &str = "text/html; charset=utf-8";
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
@@ -19,16 +29,24 @@ const CSS: &str = "text/css; charset=utf-8";
 
 /// The dashboard file for a request path, as `(content type with charset, body)`.
 ///
-/// `path` is relative to the root: `""` and `"index.html"` give the page, `"app.js"` and
-/// `"style.css"` their files; one leading `/` is accepted too. Any other path is `None`
-/// (the caller answers 404).
+/// `path` is relative to the root: `""` and `"index.html"` give the page, `"app.js"`,
+/// `"style.css"` and each module of [`MODULES`] their files; one leading `/` is accepted too.
+/// Any other path is `None` (the caller answers 404).
 pub fn asset(path: &str) -> Option<(&'static str, &'static str)> {
     match path.strip_prefix('/').unwrap_or(path) {
         "" | "index.html" => Some((HTML, INDEX_HTML)),
         "app.js" => Some((JAVASCRIPT, APP_JS)),
         "style.css" => Some((CSS, STYLE_CSS)),
-        _ => None,
+        other => MODULES
+            .iter()
+            .find(|(name, _)| *name == other)
+            .map(|(_, text)| (JAVASCRIPT, *text)),
     }
+}
+
+/// Every script of the dashboard, as `(file name, text)`: `app.js` and its modules.
+pub fn scripts() -> impl Iterator<Item = (&'static str, &'static str)> {
+    std::iter::once(("app.js", APP_JS)).chain(MODULES)
 }
 
 #[cfg(test)]
@@ -51,6 +69,14 @@ mod tests {
         ] {
             assert_eq!(asset(unknown), None, "{unknown}");
         }
+        for (name, text) in MODULES {
+            assert_eq!(asset(name), Some((JAVASCRIPT, text)), "{name}");
+            assert_eq!(
+                asset(&format!("/{name}")),
+                Some((JAVASCRIPT, text)),
+                "{name}"
+            );
+        }
         for path in ["", "app.js", "style.css"] {
             let (content_type, body) = asset(path).unwrap();
             assert!(content_type.ends_with("; charset=utf-8"), "{path}");
@@ -60,24 +86,52 @@ mod tests {
 
     #[test]
     fn index_loads_script_and_style_relatively() {
-        assert!(INDEX_HTML.contains(r#"<script src="app.js""#));
+        assert!(INDEX_HTML.contains(r#"<script src="app.js" type="module">"#));
         assert!(INDEX_HTML.contains(r#"<link rel="stylesheet" href="style.css">"#));
+    }
+
+    /// Each `import ... from './x.js'` names a served module, so no import can 404.
+    #[test]
+    fn every_import_is_served() {
+        let mut imported = Vec::new();
+        for (name, text) in scripts() {
+            for (at, _) in text.match_indices(" from '") {
+                let rest = &text[at + " from '".len()..];
+                let target = &rest[..rest.find('\'').expect("closing quote")];
+                let file = target.strip_prefix("./").expect("relative import");
+                assert!(
+                    asset(file).is_some(),
+                    "{name} imports {target}, which is not served"
+                );
+                imported.push(file);
+            }
+        }
+        for (name, _) in MODULES {
+            assert!(
+                imported.contains(&name),
+                "{name} is served but imported by no script"
+            );
+        }
     }
 
     /// The dashboard must work offline: no asset may point at another host. The only absolute
     /// URLs allowed are on `example.com`, the reserved documentation domain (input hints).
+    /// Naming a scheme (`https:// URLs`) or a probe's `tcp://host:port`, which no browser
+    /// loads, is not a reference.
     #[test]
     fn no_external_urls() {
-        for (name, text) in [
-            ("index.html", INDEX_HTML),
-            ("app.js", APP_JS),
-            ("style.css", STYLE_CSS),
-        ] {
+        let pages = [("index.html", INDEX_HTML), ("style.css", STYLE_CSS)];
+        for (name, text) in pages.into_iter().chain(scripts()) {
             for (at, _) in text.match_indices("://") {
-                let on_example =
-                    text[..at].ends_with("https") && text[at..].starts_with("://example.com/");
+                let after = &text[at + 3..];
+                let host_len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                    .unwrap_or(after.len());
+                let allowed = host_len == 0
+                    || text[..at].ends_with("tcp")
+                    || (text[..at].ends_with("https") && after.starts_with("example.com/"));
                 let context: String = text[at..].chars().take(40).collect();
-                assert!(on_example, "{name} references {context}");
+                assert!(allowed, "{name} references {context}");
             }
             assert!(!text.contains("@import"), "{name} imports a style sheet");
         }
@@ -85,14 +139,19 @@ mod tests {
 
     #[test]
     fn api_text_never_goes_through_inner_html() {
-        // Monitor names and URLs are user input; the script inserts text with textContent.
-        for forbidden in [
-            "innerHTML",
-            "outerHTML",
-            "insertAdjacentHTML",
-            "document.write",
-        ] {
-            assert!(!APP_JS.contains(forbidden), "app.js uses {forbidden}");
+        // Monitor names, URLs, incident causes and notifier names are user input; the scripts
+        // insert text with textContent and text nodes.
+        for (name, text) in scripts() {
+            for forbidden in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+            ] {
+                assert!(!text.contains(forbidden), "{name} uses {forbidden}");
+            }
         }
     }
 }
