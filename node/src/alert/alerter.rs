@@ -194,32 +194,21 @@ impl AlerterState {
     }
 
     fn on_confirmed(&mut self, myself: &ActorRef<AlerterMessage>, token: u64, result: ProbeResult) {
-        let Some(id) = self
-            .confirming
-            .iter()
-            .find(|(_, c)| c.token == token)
-            .map(|(id, _)| id.clone())
-        else {
-            tracing::debug!(token, "a second opinion arrived late or is not ours");
+        let id = result.monitor_id.clone();
+        if self.confirming.get(&id).is_none_or(|c| c.token != token) {
+            tracing::debug!(token, monitor = %id, "a second opinion arrived late or is not ours");
             return;
-        };
+        }
         let Some(c) = self.confirming.remove(&id) else {
             return;
         };
+        let verdict = if result.ok { "up" } else { "down" };
+        let label = crate::metrics::VerdictLabel { verdict };
+        self.ctx.metrics.second_opinions.get_or_create(&label).inc();
         if result.ok {
             tracing::info!(monitor = %id, peer = %c.peer, "second opinion: up; not going down");
-            self.ctx
-                .metrics
-                .second_opinions
-                .get_or_create(&crate::metrics::VerdictLabel { verdict: "up" })
-                .inc();
             return;
         }
-        self.ctx
-            .metrics
-            .second_opinions
-            .get_or_create(&crate::metrics::VerdictLabel { verdict: "down" })
-            .inc();
         let their = result.error.clone().unwrap_or_else(|| "failed".into());
         let reason = format!(
             "{}; confirmed by {}: {their}",
