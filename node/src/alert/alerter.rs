@@ -47,6 +47,9 @@ pub enum AlerterMessage {
         outcome: Result<(), String>,
     },
     Tick,
+    /// Test-only fault: make the alerter panic.
+    #[cfg(any(test, feature = "fault-injection"))]
+    Panic,
 }
 
 impl ractor::Message for AlerterMessage {}
@@ -112,6 +115,8 @@ impl Actor for Alerter {
             AlerterMessage::Deliveries(ds) => state.on_deliveries(ds),
             AlerterMessage::Sent { key, outcome } => state.on_sent(key, outcome),
             AlerterMessage::Tick => state.on_tick(&myself),
+            #[cfg(any(test, feature = "fault-injection"))]
+            AlerterMessage::Panic => panic!("injected alerter fault"),
         }
         Ok(())
     }

@@ -31,3 +31,6 @@ pub mod notify;
 pub mod outbox;
 
 pub use alerter::{Alerter, AlerterMessage};
+
+#[cfg(test)]
+mod tests;
