@@ -52,13 +52,46 @@ fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect
     }
 }
 
+/// Where a request goes and what it carries: the monitor's own, or a later hop of a redirect
+/// chain that the lean path hands over (see [`super::lean`]).
+pub(super) struct Hop {
+    pub url: String,
+    pub method: reqwest::Method,
+    pub body: Option<bytes::Bytes>,
+    /// Drop credentials (`Authorization`, `Cookie`): the chain left the first host.
+    pub strip_credentials: bool,
+}
+
+impl Hop {
+    /// The monitor's own request. Fails on a method that is not a valid token.
+    pub fn first(monitor: &Monitor) -> Result<Hop, String> {
+        let method = reqwest::Method::from_bytes(monitor.method.as_bytes())
+            .map_err(|_| format!("invalid method {:?}", monitor.method))?;
+        Ok(Hop {
+            url: monitor.url.clone(),
+            method,
+            body: monitor.body.clone().map(bytes::Bytes::from),
+            strip_credentials: false,
+        })
+    }
+}
+
 /// Sends the monitor's request and checks the answer against its assertions.
 pub(super) async fn run(client: &reqwest::Client, monitor: &Monitor, timeout: Duration) -> Outcome {
-    let request = match request(client, monitor, timeout) {
-        Ok(r) => r,
-        Err(text) => return Outcome::failed(None, ErrorKind::Other, text),
-    };
-    let mut response = match request.send().await {
+    match Hop::first(monitor) {
+        Ok(hop) => run_hop(client, monitor, hop, timeout).await,
+        Err(text) => Outcome::failed(None, ErrorKind::Other, text),
+    }
+}
+
+/// Sends `hop` (reqwest follows any further redirects) and checks the answer.
+pub(super) async fn run_hop(
+    client: &reqwest::Client,
+    monitor: &Monitor,
+    hop: Hop,
+    timeout: Duration,
+) -> Outcome {
+    let mut response = match request(client, monitor, hop, timeout).send().await {
         Ok(r) => r,
         Err(e) => {
             let (kind, text) = classify(&e, timeout);
@@ -71,9 +104,7 @@ pub(super) async fn run(client: &reqwest::Client, monitor: &Monitor, timeout: Du
         tls_days_left: tls::days_left(&response, now_ms()),
         error: None,
     };
-    let keep_body =
-        monitor.expect_body_contains.is_some() || monitor.expect_body_not_contains.is_some();
-    let body = match read_body(&mut response, keep_body).await {
+    let body = match read_body(&mut response, keeps_body(monitor)).await {
         Ok(body) => body,
         Err(e) => {
             let (kind, text) = classify(&e, timeout);
@@ -86,24 +117,37 @@ pub(super) async fn run(client: &reqwest::Client, monitor: &Monitor, timeout: Du
     }
 }
 
-/// The monitor's request: method, headers and body as configured. Builds no header map
-/// and copies no body when the monitor sets none.
+/// Whether a body assertion needs the body kept (else it is read and dropped).
+pub(super) fn keeps_body(monitor: &Monitor) -> bool {
+    monitor.expect_body_contains.is_some() || monitor.expect_body_not_contains.is_some()
+}
+
+/// Request headers that carry credentials, dropped when a redirect leaves the first host.
+pub(super) fn is_credential(name: &str) -> bool {
+    ["authorization", "cookie", "proxy-authorization"]
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c))
+}
+
+/// The request of `hop` with the monitor's headers. Builds no header map and copies no body
+/// when the monitor sets none.
 fn request(
     client: &reqwest::Client,
     monitor: &Monitor,
+    hop: Hop,
     timeout: Duration,
-) -> Result<reqwest::RequestBuilder, String> {
-    let method = reqwest::Method::from_bytes(monitor.method.as_bytes())
-        .map_err(|_| format!("invalid method {:?}", monitor.method))?;
-    let mut request = client.request(method, &monitor.url).timeout(timeout);
+) -> reqwest::RequestBuilder {
+    let mut request = client.request(hop.method, &hop.url).timeout(timeout);
     // An invalid name or value surfaces as a builder error when the request is sent.
     for (name, value) in &monitor.headers {
-        request = request.header(name, value);
+        if !(hop.strip_credentials && is_credential(name)) {
+            request = request.header(name, value);
+        }
     }
-    if let Some(body) = &monitor.body {
-        request = request.body(body.clone());
+    if let Some(body) = hop.body {
+        request = request.body(body);
     }
-    Ok(request)
+    request
 }
 
 /// Reads at most [`MAX_BODY_BYTES`] of the body; returns them if `keep`, else nothing.
@@ -124,7 +168,7 @@ async fn read_body(response: &mut reqwest::Response, keep: bool) -> reqwest::Res
 }
 
 /// The first assertion of `monitor` that the answer breaks, with a reason for people.
-fn assert_response(
+pub(super) fn assert_response(
     monitor: &Monitor,
     status: StatusCode,
     body: &[u8],

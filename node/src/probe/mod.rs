@@ -7,6 +7,7 @@
 //! the server certificate (`tls`) whether or not the monitor asserts on them.
 
 mod http;
+mod lean;
 mod tcp;
 #[cfg(test)]
 mod test_server;
@@ -63,6 +64,8 @@ pub async fn check(clients: &Clients, monitor: &Monitor, node: &str) -> ProbeRes
     let run = async {
         if monitor.is_tcp() {
             tcp::run(monitor).await
+        } else if lean::takes(monitor) {
+            lean::run(clients.for_monitor(monitor), monitor, timeout).await
         } else {
             http::run(clients.for_monitor(monitor), monitor, timeout).await
         }

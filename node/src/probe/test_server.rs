@@ -45,6 +45,8 @@ pub struct Answer {
     pub body: String,
     /// Time the server waits before answering: a slow target.
     pub delay: Duration,
+    /// A `Location` header, for redirects.
+    pub location: Option<String>,
 }
 
 impl Answer {
@@ -54,6 +56,15 @@ impl Answer {
             status,
             body: body.to_owned(),
             delay: Duration::ZERO,
+            location: None,
+        }
+    }
+
+    /// A redirect with `status` to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Answer {
+            location: Some(location.to_owned()),
+            ..Answer::new(status, "")
         }
     }
 }
@@ -173,6 +184,12 @@ async fn answer(
     tokio::time::sleep(answer.delay).await;
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("valid status");
+    if let Some(location) = answer.location {
+        let value = hyper::header::HeaderValue::from_str(&location).expect("valid location");
+        response
+            .headers_mut()
+            .insert(hyper::header::LOCATION, value);
+    }
     Ok(response)
 }
 

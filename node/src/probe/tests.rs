@@ -234,3 +234,77 @@ fn days_left_of_a_certificate() {
         Some(-2)
     );
 }
+
+/// The lean http:// path follows redirects as the reqwest path does.
+#[tokio::test]
+async fn lean_path_redirects_like_browsers() {
+    let server = TestServer::http(|seen| match seen.path.as_str() {
+        "/post" => Answer::redirect(303, "/landing"),
+        "/keep" => Answer::redirect(307, "/landing"),
+        "/loop-a" => Answer::redirect(302, "/loop-b"),
+        "/loop-b" => Answer::redirect(302, "/loop-a"),
+        _ => Answer::new(200, "landed"),
+    })
+    .await;
+    let mut m = monitor(&server.url("/post"));
+    m.method = "POST".into();
+    m.body = Some("payload".into());
+    m.expect_body_contains = Some("landed".into());
+    assert_ok(&probe(&m).await);
+    m.url = server.url("/keep");
+    assert_ok(&probe(&m).await);
+    let seen = server.seen();
+    let landings: Vec<(&str, &[u8])> = seen
+        .iter()
+        .filter(|s| s.path == "/landing")
+        .map(|s| (s.method.as_str(), s.body.as_slice()))
+        .collect();
+    assert_eq!(landings, [("GET", &b""[..]), ("POST", &b"payload"[..])]);
+    m.url = server.url("/loop-a");
+    assert_failed(&probe(&m).await, ErrorKind::Redirects, "redirect loop");
+}
+
+#[tokio::test]
+async fn lean_path_drops_credentials_when_a_redirect_leaves_the_host() {
+    let elsewhere = TestServer::http(|_| Answer::new(200, "ok")).await;
+    let away = elsewhere.url("/there");
+    let server = TestServer::http(move |seen| match seen.path.as_str() {
+        "/start" => Answer::redirect(302, "/same"),
+        "/same" => Answer::redirect(302, &away),
+        _ => Answer::new(200, "ok"),
+    })
+    .await;
+    let mut m = monitor(&server.url("/start"));
+    m.headers = vec![("Authorization".into(), "Bearer t".into())];
+    assert_ok(&probe(&m).await);
+    let same = server.seen();
+    assert!(
+        same.iter()
+            .all(|s| s.header("authorization") == Some("Bearer t"))
+    );
+    let there = elsewhere.seen();
+    assert_eq!(there.len(), 1);
+    assert_eq!(there[0].header("authorization"), None, "{:?}", there[0]);
+    assert!(
+        there[0]
+            .header("host")
+            .is_some_and(|h| h.starts_with("127.0.0.1:"))
+    );
+}
+
+#[tokio::test]
+async fn lean_path_hands_a_redirect_to_https_over() {
+    let cert = TestCert::expiring_in(time::Duration::days(3));
+    let secure = TestServer::https(&cert, |_| Answer::new(200, "secure")).await;
+    let target = secure.url("/");
+    let plain = TestServer::http(move |_| Answer::redirect(301, &target)).await;
+    let mut m = monitor(&plain.url("/"));
+    m.tls_skip_verify = true;
+    m.expect_body_contains = Some("secure".into());
+    let r = probe(&m).await;
+    assert_ok(&r);
+    assert!(
+        r.tls_days_left.is_some_and(|d| (2..=3).contains(&d)),
+        "{r:?}"
+    );
+}
