@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use ringwatch_proto::{Monitor, StatusRange};
 
@@ -148,30 +149,35 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    at: &str,
-) -> Result<T, ApiError> {
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("{at}{e}")))
+/// Parses the JSON `text` of one value as `T`; `at` prefixes the message of a refusal.
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str, at: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("{at}{e}")))
 }
 
-/// Parses a create body: one object or an array of them.
+fn malformed(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request(format!("malformed JSON: {e}"))
+}
+
+/// Parses a create body: one object or an array of them. Each element is deserialized
+/// straight from its text (no intermediate `serde_json::Value` tree: a bulk import of
+/// thousands of monitors would build and drop one, and objects would lose their order).
 pub fn parse_create(body: &[u8]) -> Result<(Vec<MonitorInput>, bool), ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-    match value {
-        serde_json::Value::Array(items) => {
+    let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(malformed)?;
             if items.is_empty() {
                 return Err(ApiError::bad_request("the array of monitors is empty"));
             }
             let inputs = items
-                .into_iter()
+                .iter()
                 .enumerate()
-                .map(|(i, v)| parse_json(v, &format!("monitor #{i}: ")))
+                .map(|(i, v)| parse_json(v.get(), &format!("monitor #{i}: ")))
                 .collect::<Result<_, _>>()?;
             Ok((inputs, true))
         }
-        v @ serde_json::Value::Object(_) => Ok((vec![parse_json(v, "")?], false)),
+        Some(b'{') => Ok((vec![parse_json(text, "")?], false)),
         _ => Err(ApiError::bad_request(
             "expected a monitor object or an array of monitor objects",
         )),
@@ -180,14 +186,13 @@ pub fn parse_create(body: &[u8]) -> Result<(Vec<MonitorInput>, bool), ApiError> 
 
 /// Parses a PATCH body.
 pub fn parse_patch(body: &[u8]) -> Result<MonitorPatch, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-    if !value.is_object() {
+    let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    if !raw.get().starts_with('{') {
         return Err(ApiError::bad_request(
             "expected a JSON object of fields to change",
         ));
     }
-    parse_json(value, "")
+    parse_json(raw.get(), "")
 }
 
 impl MonitorInput {
