@@ -165,23 +165,20 @@ fn build(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Request<Full<Bytes>>
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
-    let headers = request.headers_mut().expect("a fresh builder has headers");
     if !sets("host") {
         let host = match url.port() {
             Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_owned(),
         };
-        let value =
-            HeaderValue::from_str(&host).map_err(|e| fail(ErrorKind::Other, e.to_string()))?;
-        headers.insert(HOST, value);
+        request = request.header(HOST, host);
     }
     if !sets("user-agent") {
-        headers.insert(USER_AGENT, HeaderValue::from_static(super::USER_AGENT));
+        request = request.header(USER_AGENT, HeaderValue::from_static(super::USER_AGENT));
     }
     if !sets("accept") {
-        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        request = request.header(ACCEPT, HeaderValue::from_static("*/*"));
     }
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    request = request.header(CONNECTION, HeaderValue::from_static("close"));
     for (name, value) in &monitor.headers {
         if !(hop.strip_credentials && is_credential(name)) {
             request = request.header(name.as_str(), value.as_str());

@@ -308,3 +308,14 @@ async fn lean_path_hands_a_redirect_to_https_over() {
         "{r:?}"
     );
 }
+
+/// Paths the URL parser keeps as they are but the HTTP request line may refuse end as a
+/// result (a good one or a failed one), never as a panic.
+#[tokio::test]
+async fn lean_path_odd_paths_never_panic() {
+    let server = TestServer::http(|_| Answer::new(200, "ok")).await;
+    for path in ["/a|b", "/a^b", "/[x]", "/%zz", "/a\\b"] {
+        let r = probe(&monitor(&server.url(path))).await;
+        assert!(r.ok || r.error.is_some(), "{path}: {r:?}");
+    }
+}
