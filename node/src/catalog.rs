@@ -14,7 +14,8 @@ use crate::clock::hlc_millis;
 use crate::context::{Ctx, Event};
 use crate::store::StoreError;
 
-fn next_rev(ctx: &Ctx) -> Rev {
+/// A revision for a write made on this node now.
+pub(crate) fn next_rev(ctx: &Ctx) -> Rev {
     Rev {
         hlc: ctx.hlc.now(),
         node: ctx.name.clone(),
@@ -167,14 +168,9 @@ impl MonitorSeed {
     /// time zero, so every node's copy of the file yields the same record, and any edit made
     /// later through the API (a later revision) wins over the file.
     pub fn to_monitor(&self) -> Result<Monitor, String> {
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= 64
-            && self
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !id_ok {
-            return Err("needs an id of 1-64 letters, digits, '-', '_' or '.'".into());
+        if !crate::config::is_plain_name(&self.id) {
+            let rule = crate::config::PLAIN_NAME_RULE;
+            return Err(format!("needs an id of {rule}"));
         }
         let value = serde_json::Value::Object(self.fields.clone());
         let input: crate::api::input::MonitorInput =

@@ -191,14 +191,9 @@ impl Config {
         if self.name.is_empty() {
             self.name = format!("node-{}", self.cluster.port());
         }
-        let name_ok = self.name.len() <= 64
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !name_ok {
+        if !is_plain_name(&self.name) {
             return Err(ConfigError::Invalid(format!(
-                "node name {:?} must be 1-64 characters of letters, digits, '-', '_' or '.'",
+                "node name {:?} must be {PLAIN_NAME_RULE}",
                 self.name
             )));
         }
@@ -223,14 +218,9 @@ impl Config {
         }
         for (i, n) in self.notifiers.iter().enumerate() {
             let id = n.id.as_deref().unwrap_or_default();
-            let id_ok = !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if !id_ok {
+            if !is_plain_name(id) {
                 return Err(ConfigError::Invalid(format!(
-                    "notifiers[{i}] needs an id of 1-64 letters, digits, '-', '_' or '.'"
+                    "notifiers[{i}] needs an id of {PLAIN_NAME_RULE}"
                 )));
             }
             n.clone()
@@ -253,6 +243,17 @@ impl Config {
             .clone()
             .unwrap_or_else(|| Path::new("data").join(&self.name))
     }
+}
+
+/// What node names and config-file ids may be, for messages.
+pub const PLAIN_NAME_RULE: &str = "1-64 characters of letters, digits, '-', '_' or '.'";
+
+/// Whether `s` is a node name or config-file id: [`PLAIN_NAME_RULE`]. Such names appear in
+/// URLs, file paths and log lines without quoting.
+pub fn is_plain_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

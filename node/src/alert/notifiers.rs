@@ -254,10 +254,7 @@ pub fn create(ctx: &Ctx, mut n: Notifier) -> Result<Notifier, StoreError> {
     if n.id.is_empty() {
         n.id = new_id();
     }
-    n.rev = Rev {
-        hlc: ctx.hlc.now(),
-        node: ctx.name.clone(),
-    };
+    n.rev = crate::catalog::next_rev(ctx);
     save(ctx, vec![n.clone()])?;
     Ok(n)
 }
@@ -268,10 +265,7 @@ pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
         return Ok(false);
     };
     n.deleted = true;
-    n.rev = Rev {
-        hlc: ctx.hlc.now(),
-        node: ctx.name.clone(),
-    };
+    n.rev = crate::catalog::next_rev(ctx);
     save(ctx, vec![n])?;
     Ok(true)
 }
@@ -325,10 +319,7 @@ pub fn seed(ctx: &Ctx, inputs: &[NotifierInput]) -> Result<(), String> {
             .into_notifier()
             .map_err(|e| format!("notifiers[{i}] ({id}): {e}"))?;
         n.id = id;
-        n.rev = Rev {
-            hlc: 0,
-            node: String::new(),
-        };
+        n.rev = Rev::default();
         let known = ctx.notifiers.read().unwrap_or_else(|p| p.into_inner());
         if !known.contains_key(&n.id) {
             fresh.push(n);
