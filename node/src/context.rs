@@ -139,6 +139,11 @@ impl NodeContext {
         crate::cluster::assign::owner(id, &self.alive()).map(str::to_owned)
     }
 
+    /// Whether this node probes monitor `id` now.
+    pub fn owns(&self, id: &str) -> bool {
+        crate::cluster::assign::owner(id, &self.alive()).is_some_and(|o| o == self.name)
+    }
+
     pub fn watermarks(&self) -> Vec<(String, u64)> {
         let wm = self.watermarks.lock().unwrap_or_else(|p| p.into_inner());
         wm.iter().map(|(n, t)| (n.clone(), *t)).collect()

@@ -140,15 +140,11 @@ fn load_outbox(ctx: &Ctx) -> Result<Outbox, crate::store::StoreError> {
 }
 
 impl AlerterState {
-    fn owns(&self, id: &str) -> bool {
-        self.ctx.owner_of(id).is_some_and(|o| o == self.ctx.name)
-    }
-
     fn on_due(&mut self, myself: &ActorRef<AlerterMessage>, dues: Vec<Due>) {
         let mut decided = Vec::new();
         for due in dues {
             let id = &due.monitor.id;
-            if self.confirming.contains_key(id) || !self.owns(id) {
+            if self.confirming.contains_key(id) || !self.ctx.owns(id) {
                 continue;
             }
             match self.second_opinion_peer(&due) {
@@ -233,7 +229,9 @@ impl AlerterState {
         reason: Option<String>,
     ) -> Option<Transition> {
         let live = self.ctx.live.get(&due.monitor.id)?;
-        if status::due(&live.state, &live.monitor) != Some(due.to) || !self.owns(&live.monitor.id) {
+        if status::due(&live.state, &live.monitor) != Some(due.to)
+            || !self.ctx.owns(&live.monitor.id)
+        {
             tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
             return None; // a good probe or a new owner came in between
         }
@@ -384,11 +382,8 @@ impl AlerterState {
         if self.outbox.is_empty() || !self.ctx.settled.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        let ctx = self.ctx.clone();
-        let me = ctx.name.clone();
-        let keys = self
-            .outbox
-            .take_due(now_ms(), |id| ctx.owner_of(id).is_some_and(|o| o == me));
+        let ctx = &self.ctx;
+        let keys = self.outbox.take_due(now_ms(), |id| ctx.owns(id));
         for key in keys {
             let transition = self.ctx.store.transition(&key.0, key.1).ok().flatten();
             let notifier = notifiers::get(&self.ctx, &key.2);
@@ -416,35 +411,19 @@ impl AlerterState {
                     return;
                 };
                 tracing::info!(monitor = %key.0, seq = key.1, channel = %key.2, attempts, "notification delivered");
-                self.ctx
-                    .metrics
-                    .notifications
-                    .get_or_create(&crate::metrics::OutcomeLabel {
-                        outcome: "delivered",
-                    })
-                    .inc();
+                self.count("delivered");
                 (attempts, None)
             }
             Err(error) => match self.outbox.failed(&key, now, error.clone()) {
                 None => return,
                 Some(AfterFailure::RetryAt(at)) => {
                     tracing::warn!(monitor = %key.0, seq = key.1, channel = %key.2, error = %error, retry_in_ms = at - now, "notification failed; will retry");
-                    self.ctx
-                        .metrics
-                        .notifications
-                        .get_or_create(&crate::metrics::OutcomeLabel { outcome: "retry" })
-                        .inc();
+                    self.count("retry");
                     return;
                 }
                 Some(AfterFailure::GiveUp { attempts }) => {
                     tracing::error!(monitor = %key.0, seq = key.1, channel = %key.2, error = %error, attempts, "notification given up");
-                    self.ctx
-                        .metrics
-                        .notifications
-                        .get_or_create(&crate::metrics::OutcomeLabel {
-                            outcome: "given_up",
-                        })
-                        .inc();
+                    self.count("given_up");
                     (attempts, Some(error))
                 }
             },
@@ -463,6 +442,12 @@ impl AlerterState {
         }
         self.ctx.broadcast(|| PeerMsg::Deliveries(vec![d]));
         self.flush();
+    }
+
+    /// Counts a send outcome in `notifications_total`.
+    fn count(&self, outcome: &'static str) {
+        let label = crate::metrics::OutcomeLabel { outcome };
+        self.ctx.metrics.notifications.get_or_create(&label).inc();
     }
 
     /// Makes alerting records durable now rather than at the store's next timed flush (they
