@@ -124,24 +124,13 @@ async fn post(
         .json(body)
         .send()
         .await
-        .map_err(|e| error_text(&e))?;
+        .map_err(|e| crate::probe::error_chain(&e, false))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
         Err(format!("answered {status}"))
     }
-}
-
-fn error_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn mailbox(addr: &str) -> Result<Mailbox, String> {

@@ -6,7 +6,6 @@
 //! once. At most [`MAX_BODY_BYTES`] of a body are read, and kept only when a body assertion
 //! needs them: an endless or huge body cannot grow memory.
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -91,7 +90,7 @@ pub(super) async fn run_hop(
     hop: Hop,
     timeout: Duration,
 ) -> Outcome {
-    let mut response = match request(client, monitor, hop, timeout).send().await {
+    let response = match request(client, monitor, hop, timeout).send().await {
         Ok(r) => r,
         Err(e) => {
             let (kind, text) = classify(&e, timeout);
@@ -104,7 +103,7 @@ pub(super) async fn run_hop(
         tls_days_left: tls::days_left(&response, now_ms()),
         error: None,
     };
-    let body = match read_body(&mut response, keeps_body(monitor)).await {
+    let body = match super::read_capped(response.bytes_stream(), keeps_body(monitor)).await {
         Ok(body) => body,
         Err(e) => {
             let (kind, text) = classify(&e, timeout);
@@ -150,23 +149,6 @@ fn request(
     request
 }
 
-/// Reads at most [`MAX_BODY_BYTES`] of the body; returns them if `keep`, else nothing.
-async fn read_body(response: &mut reqwest::Response, keep: bool) -> reqwest::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    let mut read = 0usize;
-    while read < MAX_BODY_BYTES {
-        let Some(chunk) = response.chunk().await? else {
-            break;
-        };
-        read += chunk.len();
-        if keep {
-            let room = MAX_BODY_BYTES.saturating_sub(body.len());
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        }
-    }
-    Ok(body)
-}
-
 /// The first assertion of `monitor` that the answer breaks, with a reason for people.
 pub(super) fn assert_response(
     monitor: &Monitor,
@@ -200,7 +182,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Sorts a reqwest error into an [`ErrorKind`] and a short text for people.
 fn classify(e: &reqwest::Error, timeout: Duration) -> (ErrorKind, String) {
-    let chain = error_chain(e);
+    let chain = super::error_chain(e, true);
     let lower = chain.to_ascii_lowercase();
     let kind = if e.is_timeout() || lower.contains("timed out") {
         return (ErrorKind::Timeout, timed_out(timeout));
@@ -219,27 +201,6 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> (ErrorKind, String) {
         ErrorKind::Protocol
     };
     (kind, chain)
-}
-
-/// The error and its sources joined by ": ", skipping repeats and reqwest's URL-bearing
-/// wrapper text.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source: Option<&(dyn StdError + 'static)> = e.source();
-    if source.is_none() {
-        parts.push(e.to_string());
-    }
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    if parts.is_empty() {
-        parts.push(e.to_string());
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! `User-Agent`, `Accept: */*` and `Connection: close`; redirects followed up to
 //! [`MAX_REDIRECTS`] with loops stopped at once, `303` (and `301`/`302` after a `POST`)
 //! turning into `GET`, credentials dropped when the chain leaves the first host; the body read
-//! up to [`MAX_BODY_BYTES`]. A redirect to `https://` hands the rest of the chain to reqwest.
+//! up to [`super::MAX_BODY_BYTES`]. A redirect to `https://` hands the rest of the chain to reqwest.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -22,7 +22,7 @@ use ringwatch_proto::{ErrorKind, Monitor};
 use tokio::net::TcpStream;
 
 use super::http::{Hop, assert_response, is_credential, keeps_body};
-use super::{MAX_BODY_BYTES, MAX_REDIRECTS, Outcome};
+use super::{MAX_REDIRECTS, Outcome, error_chain};
 
 /// Whether the lean path takes this monitor: plain http (https needs reqwest's TLS).
 pub(super) fn takes(monitor: &Monitor) -> bool {
@@ -83,13 +83,14 @@ async fn follow(monitor: &Monitor) -> Result<Ended, Failure> {
         let response = exchange(&url, &hop, monitor).await?;
         let status = response.status();
         let Some(next) = redirect_target(&url, &response) else {
-            let body = read_body(response, keeps_body(monitor))
+            let chunks = response.into_body().into_data_stream();
+            let body = super::read_capped(chunks, keeps_body(monitor))
                 .await
                 .map_err(|e| {
                     (
                         Some(status.as_u16()),
                         ErrorKind::Protocol,
-                        format!("reading body: {e}"),
+                        format!("reading body: {}", error_chain(&e, false)),
                     )
                 })?;
             return Ok(Ended::Answer { status, body });
@@ -144,7 +145,7 @@ async fn exchange(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Response<In
     let stream = connect(url).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| fail(ErrorKind::Protocol, error_chain(&e)))?;
+        .map_err(|e| fail(ErrorKind::Protocol, error_chain(&e, false)))?;
     // The connection runs until the answer is read or dropped (then it closes).
     tokio::spawn(async move {
         let _ = connection.await;
@@ -152,7 +153,7 @@ async fn exchange(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Response<In
     sender
         .send_request(request)
         .await
-        .map_err(|e| fail(ErrorKind::Protocol, error_chain(&e)))
+        .map_err(|e| fail(ErrorKind::Protocol, error_chain(&e, false)))
 }
 
 /// The request of `hop` to `url`: default headers unless the monitor sets its own.
@@ -216,40 +217,4 @@ async fn connect(url: &Url) -> Result<TcpStream, Failure> {
         Some(e) => fail(ErrorKind::Refused, format!("tcp connect error: {e}")),
         None => fail(ErrorKind::Dns, "dns error: no addresses"),
     })
-}
-
-/// Reads at most [`MAX_BODY_BYTES`] of the body; returns them if `keep`, else nothing.
-async fn read_body(response: Response<Incoming>, keep: bool) -> Result<Vec<u8>, String> {
-    let mut incoming = response.into_body();
-    let mut body = Vec::new();
-    let mut read = 0usize;
-    while read < MAX_BODY_BYTES {
-        let Some(frame) = incoming.frame().await else {
-            break;
-        };
-        let frame = frame.map_err(|e| error_chain(&e))?;
-        if let Ok(chunk) = frame.into_data() {
-            read += chunk.len();
-            if keep {
-                let room = MAX_BODY_BYTES.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-        }
-    }
-    Ok(body)
-}
-
-/// A hyper error and its sources, joined by ": ".
-fn error_chain(e: &hyper::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }

@@ -127,6 +127,47 @@ impl Outcome {
     }
 }
 
+/// Reads a body's chunks until [`MAX_BODY_BYTES`] have come (the rest is not read); returns
+/// them if `keep`, else nothing (a body no assertion looks at is not held in memory).
+async fn read_capped<E>(
+    chunks: impl futures::Stream<Item = Result<bytes::Bytes, E>>,
+    keep: bool,
+) -> Result<Vec<u8>, E> {
+    use futures::StreamExt;
+    let mut chunks = std::pin::pin!(chunks);
+    let mut body = Vec::new();
+    let mut read = 0usize;
+    while read < MAX_BODY_BYTES {
+        let Some(chunk) = chunks.next().await.transpose()? else {
+            break;
+        };
+        read += chunk.len();
+        if keep {
+            let room = MAX_BODY_BYTES.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+    }
+    Ok(body)
+}
+
+/// An error and its sources joined by ": ", each text once. `skip_top` leaves out the
+/// outermost text when there are sources (reqwest's, which repeats the whole URL).
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static), skip_top: bool) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !skip_top || e.source().is_none() {
+        parts.push(e.to_string());
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 fn timed_out(timeout: Duration) -> String {
     format!("no complete answer within {} ms", timeout.as_millis())
 }
