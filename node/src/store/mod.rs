@@ -360,22 +360,31 @@ impl Store {
     /// Stores status changes; one already held under the same (monitor, seq) is kept.
     /// Returns the ones that were new.
     pub fn put_transitions(&self, ts: Vec<Transition>) -> StoreResult<Vec<Transition>> {
-        let mut fresh = Vec::with_capacity(ts.len());
-        for t in ts {
-            let key = keys::transition_key(&t.monitor_id, t.seq);
-            if self.kv.get(Tree::Transitions, &key)?.is_none()
-                && !fresh
-                    .iter()
-                    .any(|f: &Transition| f.monitor_id == t.monitor_id && f.seq == t.seq)
-            {
-                fresh.push(t);
+        self.put_new(Tree::Transitions, ts, |t| {
+            keys::transition_key(&t.monitor_id, t.seq)
+        })
+    }
+
+    /// Writes, in one batch, the records whose key the tree does not hold yet (the first of
+    /// several with one key in `items`), and returns them. Records written once never change:
+    /// a later copy under the same key is a repeat, or a rival decision that lost.
+    fn put_new<T: Serialize>(
+        &self,
+        tree: Tree,
+        items: Vec<T>,
+        key: impl Fn(&T) -> Vec<u8>,
+    ) -> StoreResult<Vec<T>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut fresh = Vec::with_capacity(items.len());
+        let mut writes = Vec::with_capacity(items.len());
+        for item in items {
+            let k = key(&item);
+            if seen.insert(k.clone()) && self.kv.get(tree, &k)?.is_none() {
+                writes.push((k, Some(encode(&item))));
+                fresh.push(item);
             }
         }
-        let writes = fresh
-            .iter()
-            .map(|t| (keys::transition_key(&t.monitor_id, t.seq), Some(encode(t))))
-            .collect();
-        self.kv.apply(Tree::Transitions, writes)?;
+        self.kv.apply(tree, writes)?;
         Ok(fresh)
     }
 
@@ -411,16 +420,9 @@ impl Store {
 
     /// Stores delivery records; returns the ones that were new.
     pub fn put_deliveries(&self, ds: Vec<Delivery>) -> StoreResult<Vec<Delivery>> {
-        let mut fresh = Vec::with_capacity(ds.len());
-        for d in ds {
-            let key = keys::delivery_key(&d.monitor_id, d.seq, &d.channel);
-            if self.kv.get(Tree::Deliveries, &key)?.is_none() {
-                self.kv
-                    .apply(Tree::Deliveries, vec![(key, Some(encode(&d)))])?;
-                fresh.push(d);
-            }
-        }
-        Ok(fresh)
+        self.put_new(Tree::Deliveries, ds, |d| {
+            keys::delivery_key(&d.monitor_id, d.seq, &d.channel)
+        })
     }
 
     /// The delivery records of one monitor's changes.

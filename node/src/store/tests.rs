@@ -210,7 +210,12 @@ fn deliveries_are_recorded_once() {
             attempts: 4,
             failed: None,
         };
-        assert_eq!(store.put_deliveries(vec![d.clone()]).unwrap().len(), 1);
+        let twice = vec![d.clone(), d.clone()];
+        assert_eq!(
+            store.put_deliveries(twice).unwrap().len(),
+            1,
+            "one per key in a batch"
+        );
         assert!(store.put_deliveries(vec![d.clone()]).unwrap().is_empty());
         assert_eq!(store.deliveries().unwrap(), vec![d]);
     }
