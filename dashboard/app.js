@@ -7,7 +7,7 @@
 // skipped while the previous one is still running); /api/events (SSE) patches visible rows in
 // between. Every string that comes from the API reaches the DOM as a text node, textContent or
 // a checked attribute, never as markup: monitor names and URLs are user input.
-import { $, ago, api, ApiError, clockTime, duration, el, field, isAbort, ms, num, safeHref, setClass, setText, str, submitForm } from './util.js';
+import { $, ago, api, ApiError, clockTime, duration, el, enc, field, isAbort, ms, num, safeHref, setClass, setText, str, submitForm } from './util.js';
 import { closeDetail, detailResult, loadIncidents, openDetail, renderDetailHead, tickDetail } from './detail.js';
 import { advancedFields, createBody, readMonitor, syncKind } from './fields.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';

@@ -83,6 +83,7 @@ export function renderDetailHead(v) {
   setText(d.head, facts.filter(Boolean).join(' · '));
   setText(d.checks, `Checks: ${checkSummary(m)} · Notifies: ${notifySummary(m.notifiers)}`);
   renderTls(d.tls, m);
+  d.edit.follow();
 }
 
 function checkSummary(m) {
@@ -280,6 +281,10 @@ function editForm(v, hooks) {
     fillMonitor(form, advanced.notifiers, v.m);
     state.base = normalise(v.m);
     state.dirty = false;
+  };
+  /** An open form nobody typed in follows changes made elsewhere (the row's Pause button). */
+  state.follow = () => {
+    if (root.open && !state.dirty && JSON.stringify(normalise(v.m)) !== JSON.stringify(state.base)) fill();
   };
   // Filled when opened, not before: the definition may change while the panel is open.
   root.addEventListener('toggle', () => {

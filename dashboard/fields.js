@@ -28,13 +28,17 @@ function textArea(label, name, props) {
   return el('label', { class: 'wide' }, label, el('textarea', { name, rows: 3, spellcheck: false, ...props }));
 }
 
-/** The URL, name, interval and timeout fields (the add form has its own in the page). */
+/**
+ * The URL, name, interval and timeout fields and the "active" switch (pause/resume) of the
+ * edit form; the add form has its own fields in the page and creates active monitors.
+ */
 export function basicFields() {
   return [
     input('URL', 'url', { type: 'url', required: true, placeholder: 'https://example.com/health' }, 'f-url'),
     input('Name', 'name', { type: 'text', maxLength: 200 }, 'f-name'),
     numberInput('Interval (s)', 'interval_secs', 1, { required: true }, 'f-num'),
     numberInput('Timeout (ms)', 'timeout_ms', 1, { required: true }, 'f-num'),
+    el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'active' }), 'Active (unticked: paused, not probed)'),
   ];
 }
 
@@ -180,11 +184,13 @@ export function readMonitor(form, notifiers) {
   const statuses = text(form, 'expect_status');
   const headers = text(form, 'headers', { trim: false });
   const skip = field(form, 'tls_skip_verify');
+  const active = field(form, 'active'); // only in the edit form
   return {
     url,
     name: text(form, 'name'),
     interval_secs: wholeNumber(form, 'interval_secs', 'Interval', 1),
     timeout_ms: wholeNumber(form, 'timeout_ms', 'Timeout', 1),
+    active: active ? active.checked : null,
     expect_status: statuses === null ? null : parseStatuses(statuses),
     expect_body_contains: text(form, 'expect_body_contains', { trim: false }),
     expect_body_not_contains: text(form, 'expect_body_not_contains', { trim: false }),
@@ -210,6 +216,7 @@ export function normalise(m) {
     name: orNull(m.name),
     interval_secs: num(m.interval_secs),
     timeout_ms: num(m.timeout_ms),
+    active: m.active !== false,
     expect_status: list(m.expect_status),
     expect_body_contains: orNull(m.expect_body_contains),
     expect_body_not_contains: orNull(m.expect_body_not_contains),
@@ -236,8 +243,8 @@ export function createBody(def) {
   return body;
 }
 
-/** Fields that cannot be cleared: left empty in an edit form, they keep their value. */
-const REQUIRED = ['url', 'interval_secs', 'timeout_ms', 'failure_threshold', 'recovery_threshold'];
+/** Fields that cannot be cleared: left empty (or absent) in a form, they keep their value. */
+const REQUIRED = ['url', 'interval_secs', 'timeout_ms', 'active', 'failure_threshold', 'recovery_threshold'];
 
 /** Notifier ids and headers are sets to the server: their order is no change. */
 function canonical(key, v) {
@@ -271,6 +278,7 @@ export function fillMonitor(form, notifiers, m) {
   set('method', d.method);
   set('headers', formatHeaders(d.headers));
   field(form, 'tls_skip_verify').checked = d.tls_skip_verify;
+  field(form, 'active').checked = d.active;
   notifiers.set(d.notifiers);
   syncKind(form);
 }
