@@ -43,9 +43,10 @@ pub enum Command {
         #[command(flatten)]
         node: NodeUrl,
     },
-    /// Delete a monitor.
+    /// Delete a monitor, named by its id or by its name (when no other monitor has that name).
     Rm {
-        id: String,
+        /// The monitor's id, or its exact name.
+        monitor: String,
         #[command(flatten)]
         node: NodeUrl,
     },
@@ -198,6 +199,47 @@ impl Client {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// `/api/monitors/{id}` with `id` escaped as one path segment.
+    fn monitor_url(&self, id: &str) -> anyhow::Result<reqwest::Url> {
+        let mut url = reqwest::Url::parse(&self.url("/api/monitors"))
+            .with_context(|| format!("--node {} is not a URL", self.base))?;
+        url.path_segments_mut()
+            .map_err(|()| anyhow::anyhow!("--node {} cannot take a path", self.base))?
+            .push(id);
+        Ok(url)
+    }
+
+    /// The id of the monitor `key` names: an id, or else the one monitor with that name.
+    async fn resolve_monitor(&self, key: &str) -> anyhow::Result<String> {
+        let resp = self
+            .http
+            .get(self.monitor_url(key)?)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the node at {}", self.base))?;
+        if resp.status().is_success() {
+            return Ok(key.to_owned());
+        }
+        let list = self.send(self.http.get(self.url("/api/monitors"))).await?;
+        let named: Vec<&str> = list
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m["name"].as_str() == Some(key))
+            .filter_map(|m| m["id"].as_str())
+            .collect();
+        match named.as_slice() {
+            [] => bail!("no monitor has the id or name {key:?} (`ringwatch ls` lists them)"),
+            [id] => Ok((*id).to_owned()),
+            ids => bail!(
+                "{} monitors are named {key:?} ({}): name one by its id",
+                ids.len(),
+                ids.join(", ")
+            ),
+        }
+    }
 }
 
 /// Runs a client subcommand; `node` is handled by the binary.
@@ -218,10 +260,10 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
                 list.as_array().map(Vec::as_slice).unwrap_or_default(),
             ))?;
         }
-        Command::Rm { id, node } => {
+        Command::Rm { monitor, node } => {
             let c = Client::new(&node)?;
-            c.send(c.http.delete(c.url(&format!("/api/monitors/{id}"))))
-                .await?;
+            let id = c.resolve_monitor(&monitor).await?;
+            c.send(c.http.delete(c.monitor_url(&id)?)).await?;
             emit(&format!("deleted {id}\n"))?;
         }
         Command::Cluster { node } => {
@@ -233,24 +275,30 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Widest name `ls` shows; a longer one is cut with an ellipsis (the URL column follows).
+const LS_NAME_WIDTH: usize = 24;
+
 fn format_monitors(list: &[Value]) -> String {
-    let mut out = format!(
-        "{:<20} {:<8} {:>8} {:>9} {:<12} URL\n",
-        "ID", "STATUS", "LATENCY", "INTERVAL", "OWNER"
-    );
+    let row = |id: &str, name: &str, status: &str, latency: &str, interval: &str, owner: &str| {
+        format!(
+            "{id:<20} {name:<w$} {status:<8} {latency:>8} {interval:>9} {owner:<12}",
+            w = LS_NAME_WIDTH
+        )
+    };
+    let mut out = row("ID", "NAME", "STATUS", "LATENCY", "INTERVAL", "OWNER") + " URL\n";
     for m in list {
         let latency = m["last_result"]["latency_ms"]
             .as_u64()
             .map_or("-".into(), |l| format!("{l}ms"));
-        out.push_str(&format!(
-            "{:<20} {:<8} {:>8} {:>9} {:<12} {}\n",
+        let line = row(
             m["id"].as_str().unwrap_or("?"),
+            &clip(m["name"].as_str().unwrap_or(""), LS_NAME_WIDTH),
             m["status"].as_str().unwrap_or("?"),
-            latency,
-            format!("{}s", m["interval_secs"]),
+            &latency,
+            &format!("{}s", m["interval_secs"]),
             m["owner"].as_str().unwrap_or("-"),
-            m["url"].as_str().unwrap_or("?"),
-        ));
+        );
+        out.push_str(&format!("{line} {}\n", m["url"].as_str().unwrap_or("?")));
         if m["last_result"]["ok"] == false
             && let Some(error) = m["last_result"]["error"].as_str()
         {
@@ -258,6 +306,16 @@ fn format_monitors(list: &[Value]) -> String {
         }
     }
     out
+}
+
+/// `text` cut to at most `width` characters, the last one an ellipsis when it was longer.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn format_cluster(view: &Value) -> String {
@@ -380,6 +438,28 @@ mod tests {
         assert_eq!(body["recovery_threshold"], 2);
         assert_eq!(body["notifiers"], json!(["ops", "web"]));
         assert!(Cli::try_parse_from(["ringwatch", "add", "http://a/", "--header", "x"]).is_err());
+    }
+
+    #[test]
+    fn ls_shows_each_monitor_by_name() {
+        let list = [
+            json!({"id": "m-1", "name": "home", "status": "up", "interval_secs": 30,
+            "url": "http://a/"}),
+            json!({"id": "m-2", "name": "a name much longer than the column is wide",
+            "status": "pending", "interval_secs": 60, "url": "http://b/"}),
+        ];
+        let out = format_monitors(&list);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].contains(" NAME "), "{out}");
+        assert!(
+            lines[1].starts_with("m-1") && lines[1].contains(" home "),
+            "{out}"
+        );
+        assert!(lines[2].contains(" a name much longer than… "), "{out}");
+        // Columns line up: every row puts its status where the header says STATUS.
+        let at = lines[0].find("STATUS").expect("STATUS column");
+        assert_eq!(&lines[1][at..at + 2], "up", "{out}");
+        assert_eq!(lines[2].chars().nth(at), Some('p'), "{out}");
     }
 
     #[test]

@@ -268,6 +268,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readme_names_the_default_addresses() {
+        let readme = include_str!("../../README.md");
+        let c = Config::default();
+        assert!(
+            readme.contains(&format!("http://{}/", c.http)),
+            "{}",
+            c.http
+        );
+        assert!(readme.contains(&format!("./data/node-{}", c.cluster.port())));
+    }
+
+    #[test]
     fn shipped_cluster_toml_parses() {
         let c = Config::from_toml(include_str!("../../cluster.toml"), "cluster.toml")
             .unwrap()

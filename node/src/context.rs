@@ -86,6 +86,8 @@ pub struct NodeContext {
     pub http_addr: OnceLock<SocketAddr>,
     /// Every notifier definition (tombstones too), by id.
     pub notifiers: std::sync::RwLock<crate::alert::notifiers::Table>,
+    /// Failed attempts of notifications still being retried, cluster-wide.
+    pub attempts: crate::alert::attempts::Attempts,
 }
 
 pub type Ctx = Arc<NodeContext>;
@@ -198,6 +200,19 @@ impl NodeContext {
         } else {
             drop(sink);
             self.metrics.results_dropped.inc();
+        }
+    }
+
+    /// Has the recorder store everything handed to it so far; gives up after `timeout` (the
+    /// results then stay queued and are stored on the recorder's next flush).
+    pub async fn flush_results(&self, timeout: std::time::Duration) {
+        let Some(recorder) = self.recorder() else {
+            return;
+        };
+        match recorder.call(RecorderMessage::Drain, Some(timeout)).await {
+            Ok(ractor::rpc::CallResult::Success(())) => {}
+            Ok(_) => tracing::warn!(?timeout, "the recorder did not store results in time"),
+            Err(e) => tracing::warn!(error = %e, "the recorder is restarting"),
         }
     }
 

@@ -34,11 +34,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Log filter when `RINGWATCH_LOG` is unset. warp logs every connection a client drops early
+/// (an event stream closed with its page, say) at ERROR: that is the client's doing, not the
+/// node's, and one client could fill the log with it. `RINGWATCH_LOG=info,warp::server=error`
+/// shows them again.
+const DEFAULT_LOG_FILTER: &str = "info,warp::server=off";
+
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("RINGWATCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour codes only for a person's terminal, never into a file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

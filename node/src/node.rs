@@ -43,7 +43,7 @@ use crate::actors::STOP_TIMEOUT;
 use crate::actors::coordinator::{Coordinator, CoordinatorMessage};
 use crate::actors::http::HttpServer;
 use crate::actors::pool::ProberPool;
-use crate::actors::recorder::{Recorder, RecorderMessage};
+use crate::actors::recorder::Recorder;
 use crate::alert::Alerter;
 use crate::clock::{Hlc, now_ms};
 use crate::cluster::peers::{Peers, PeersMessage};
@@ -258,11 +258,7 @@ impl NodeState {
                 let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
             }
         }
-        if let Some(recorder) = self.ctx.recorder() {
-            let _ = recorder
-                .call(RecorderMessage::Drain, Some(STOP_TIMEOUT))
-                .await;
-        }
+        self.ctx.flush_results(STOP_TIMEOUT).await;
         for child in [Child::Recorder, Child::Alerter, Child::Http, Child::Peers] {
             if let Some(cell) = self.cell(child) {
                 let _ = cell.stop_and_wait(None, Some(STOP_TIMEOUT)).await;
@@ -327,6 +323,7 @@ impl Node {
             cluster_addr: OnceLock::new(),
             watermarks: std::sync::Mutex::new(watermarks),
             notifiers: Default::default(),
+            attempts: Default::default(),
         });
         crate::alert::notifiers::load(&ctx)?;
         crate::alert::notifiers::seed(&ctx, &ctx.config.notifiers).map_err(StartError::Spawn)?;

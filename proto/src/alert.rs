@@ -119,3 +119,23 @@ pub struct Delivery {
     /// Set when the channel kept failing until the delivery was given up; the last error.
     pub failed: Option<String>,
 }
+
+/// Where a notification that has not reached its channel yet stands: the attempts made so far
+/// and the last error. Only the sending node knows; it shares this with its peers after each
+/// failed attempt, so every node can show it. Forgotten once a [`Delivery`] is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    pub monitor_id: MonitorId,
+    pub seq: u64,
+    pub channel: NotifierId,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The error of the last attempt, for people.
+    pub last_error: String,
+    /// Unix ms of the last attempt.
+    pub at_ms: u64,
+    /// Unix ms of the next attempt.
+    pub next_attempt_ms: u64,
+    /// The node that sends it.
+    pub node: String,
+}

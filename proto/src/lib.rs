@@ -12,12 +12,13 @@ mod peer;
 mod result;
 
 pub use alert::{
-    Delivery, EmailChannel, Notifier, NotifierId, NotifierKind, SmtpSecurity, Transition,
+    Delivery, DeliveryAttempt, EmailChannel, Notifier, NotifierId, NotifierKind, SmtpSecurity,
+    Transition,
 };
 pub use codec::{DecodeError, FORMAT_VERSION, decode, encode};
 pub use monitor::{
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD, DEFAULT_RECOVERY_THRESHOLD,
-    DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
+    DEFAULT_EXPECT_STATUS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD,
+    DEFAULT_RECOVERY_THRESHOLD, DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
 };
 pub use peer::{Envelope, MemberInfo, PeerMsg};
 pub use result::{ErrorKind, MonitorState, ProbeResult, Status};

@@ -25,6 +25,9 @@ pub struct StatusRange {
     pub to: u16,
 }
 
+/// The status codes an HTTP check accepts when the monitor names none.
+pub const DEFAULT_EXPECT_STATUS: StatusRange = StatusRange { from: 200, to: 399 };
+
 impl StatusRange {
     pub fn contains(&self, code: u16) -> bool {
         (self.from..=self.to).contains(&code)
@@ -124,10 +127,20 @@ impl Monitor {
 
     /// Whether `code` is an accepted status for this monitor.
     pub fn accepts_status(&self, code: u16) -> bool {
-        if self.expect_status.is_empty() {
-            (200..=399).contains(&code)
+        self.effective_expect_status()
+            .iter()
+            .any(|r| r.contains(code))
+    }
+
+    /// The status codes a check of this monitor accepts: its own list, or
+    /// [`DEFAULT_EXPECT_STATUS`] when that is empty. TCP checks have no status: none.
+    pub fn effective_expect_status(&self) -> &[StatusRange] {
+        if self.is_tcp() {
+            &[]
+        } else if self.expect_status.is_empty() {
+            std::slice::from_ref(&DEFAULT_EXPECT_STATUS)
         } else {
-            self.expect_status.iter().any(|r| r.contains(code))
+            &self.expect_status
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Delivery, Monitor, MonitorId, Notifier, ProbeResult, Transition};
+use crate::{Delivery, DeliveryAttempt, Monitor, MonitorId, Notifier, ProbeResult, Transition};
 
 /// How a node is reached and which process start it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,4 +63,7 @@ pub enum PeerMsg {
     Confirm { monitor_id: MonitorId, token: u64 },
     /// The answer to [`PeerMsg::Confirm`] with the same token.
     Confirmed { token: u64, result: ProbeResult },
+    /// Failed attempts of notifications still being retried (new variants go last: postcard
+    /// numbers them by position).
+    Attempts(Vec<DeliveryAttempt>),
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Why a probe failed, for people and for alert routing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The host name did not resolve.
@@ -44,7 +44,7 @@ impl ErrorKind {
 }
 
 /// One probe of one monitor by one node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProbeResult {
     pub monitor_id: String,
     /// Unix milliseconds when the probe started.
@@ -62,7 +62,7 @@ pub struct ProbeResult {
 }
 
 /// A monitor's status as users see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not yet decided: too few probes since it was created or changed.

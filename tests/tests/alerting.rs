@@ -532,3 +532,83 @@ async fn slack_and_discord_get_their_own_formats() {
     let content = discord.json.as_ref().unwrap()["content"].as_str().unwrap();
     assert_eq!(content, text);
 }
+
+/// The `down` notification of the newest incident of `id`, as `api` shows it.
+async fn down_alert(api: &Api, id: &str) -> Value {
+    let incidents: Value = api
+        .get(&format!("/api/monitors/{id}/incidents"))
+        .await
+        .expect_status(200)
+        .json();
+    incidents[0]["alerts"]
+        .as_array()
+        .and_then(|alerts| alerts.iter().find(|a| a["status"] == "down"))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_shows_a_failing_channels_attempts_and_error_while_it_retries() {
+    let cluster = Cluster::start(2).await;
+    let n1 = cluster.api("n1");
+    let sink = WebhookSink::start().await;
+    let target = Target::start().await;
+    add_webhook(&n1, &sink).await;
+    let id = add_monitor(&n1, &target, "/svc", 1).await;
+    wait_status(&n1, &id, "up").await;
+
+    sink.fail_next(1_000);
+    target.set("/svc", Behavior::Status(500));
+    sink.wait_for_attempts(2, SETTLE).await;
+    for name in ["n1", "n2"] {
+        let api = cluster.api(name);
+        let alert = wait_for(
+            &format!("{name} shows the failed attempts"),
+            SETTLE,
+            async || {
+                let alert = down_alert(&api, &id).await;
+                if alert["attempts"].as_u64().unwrap_or(0) >= 2 {
+                    Ok(alert)
+                } else {
+                    Err(format!("{alert}"))
+                }
+            },
+        )
+        .await;
+        assert_eq!(alert["outcome"], "pending", "{name}: {alert}");
+        let error = alert["last_error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("500"),
+            "{name}: the sink's 500 is the error: {alert}"
+        );
+        assert!(
+            !error.contains(&sink.url("/hook")),
+            "{name}: the webhook URL is a secret: {alert}"
+        );
+        assert!(
+            alert["next_attempt_ms"].as_u64().is_some(),
+            "{name}: {alert}"
+        );
+    }
+
+    sink.fail_next(0);
+    sink.wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    for name in ["n1", "n2"] {
+        let api = cluster.api(name);
+        let alert = wait_for(&format!("{name} shows the delivery"), SETTLE, async || {
+            let alert = down_alert(&api, &id).await;
+            if alert["outcome"] == "delivered" {
+                Ok(alert)
+            } else {
+                Err(format!("{alert}"))
+            }
+        })
+        .await;
+        assert!(
+            alert["attempts"].as_u64().unwrap_or(0) >= 3,
+            "{name}: {alert}"
+        );
+        assert!(alert["last_error"].is_null(), "{name}: {alert}");
+    }
+}

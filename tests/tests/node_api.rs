@@ -105,6 +105,11 @@ async fn create_applies_defaults_and_get_and_list_agree() {
     assert!(created.active, "default active");
     assert_eq!(created.failure_threshold, 2, "default failure_threshold");
     assert_eq!(created.recovery_threshold, 1, "default recovery_threshold");
+    assert_eq!(
+        created.expect_status,
+        json!(["200-399"]),
+        "the accepted statuses a check applies when none are named"
+    );
     assert!(
         ["pending", "up", "down"].contains(&created.status.as_str()),
         "status of a new active monitor: {}",
@@ -674,6 +679,12 @@ async fn check_probes_now_and_answers_the_result() {
         target.hits("/check") > hits_before,
         "the check did not reach the target"
     );
+    // Once `/check` has answered, its result is history: read at once, no waiting.
+    let stored = api.results(&good.id, None, None).await;
+    assert!(
+        stored.contains(&result),
+        "/results right after /check lacks its result {result:?}: {stored:?}"
+    );
 
     let failed = api.check(&bad.id).await;
     assert_eq!(failed.monitor_id, bad.id);
@@ -730,4 +741,70 @@ async fn results_are_oldest_first_and_respect_since_and_limit() {
         .results(&monitor.id, Some(now_ms() + 3_600_000), None)
         .await;
     assert!(future.is_empty(), "since in the future: {future:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_notifier_ids_are_refused_by_name() {
+    let target = Target::start().await;
+    let node = NodeProc::start("solo").await;
+    let api = node.api();
+    let url = target.url("/notified");
+
+    let refused = api
+        .post_json(
+            "/api/monitors",
+            &json!({"url": url, "notifiers": ["ops", "pager"]}),
+        )
+        .await;
+    refused.expect_status(400);
+    let msg = refused.error_message().unwrap_or_default();
+    assert!(
+        msg.contains("\"ops\"") && msg.contains("\"pager\""),
+        "the refusal should name both unknown ids: {msg:?}"
+    );
+    assert!(
+        api.monitor_ids().await.is_empty(),
+        "a refused create made a monitor"
+    );
+
+    let hook = api
+        .post_json(
+            "/api/notifiers",
+            &json!({"type": "webhook", "url": target.url("/hook")}),
+        )
+        .await;
+    hook.expect_status(201);
+    let hook_id = hook.json::<Value>()["id"]
+        .as_str()
+        .expect("notifier id")
+        .to_owned();
+    let monitor = api
+        .create_monitor(&json!({"url": url, "notifiers": [hook_id]}))
+        .await;
+
+    let refused = api
+        .patch_json(
+            &monitor_path(&monitor.id),
+            &json!({"notifiers": [hook_id, "ops"]}),
+        )
+        .await;
+    refused.expect_status(400);
+    let msg = refused.error_message().unwrap_or_default();
+    assert!(
+        msg.contains("\"ops\"") && !msg.contains(&hook_id),
+        "{msg:?}"
+    );
+    assert_eq!(
+        api.get_monitor(&monitor.id).await.definition(),
+        monitor.definition()
+    );
+
+    // A notifier deleted later does not block other changes to the monitors that name it.
+    api.delete(&format!("/api/notifiers/{hook_id}"))
+        .await
+        .expect_status(204);
+    let paused = api
+        .patch_monitor(&monitor.id, &json!({"active": false}))
+        .await;
+    assert!(!paused.active);
 }

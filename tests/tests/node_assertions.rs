@@ -61,6 +61,11 @@ async fn tcp_monitor_against_a_listener_goes_up() {
         .create_monitor(&json!({ "url": url, "interval_secs": 1, "failure_threshold": 1 }))
         .await;
     assert_eq!(monitor.url, url);
+    assert_eq!(
+        monitor.expect_status,
+        json!([]),
+        "a tcp check accepts no status codes: it has none"
+    );
 
     let up = api.wait_status(&monitor.id, "up", DECISION_TIMEOUT).await;
     let last = up.last_result.expect("an up monitor has a last_result");

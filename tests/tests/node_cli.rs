@@ -66,6 +66,15 @@ async fn add_ls_rm_and_cluster_work_against_a_node() {
             "`ls` lacks {id}: {listed}"
         );
     }
+    let named_row = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(named.id.as_str()))
+        .unwrap_or_else(|| panic!("no row for {}: {listed}", named.id));
+    assert!(
+        named_row.split_whitespace().nth(1) == Some("web"),
+        "`ls` does not show the name in the column after the id: {listed}"
+    );
 
     cli(&["rm", &plain.id]).await.assert_success("ringwatch rm");
     assert_eq!(api.monitor_ids().await, vec![named.id.clone()]);
@@ -75,6 +84,21 @@ async fn add_ls_rm_and_cluster_work_against_a_node() {
         !listed.stdout.contains(plain.id.as_str()),
         "`ls` still shows the removed {}: {listed}",
         plain.id
+    );
+
+    // `rm` takes a name too; a name no monitor has is refused and deletes nothing.
+    let unknown = cli(&["rm", "no-such-monitor"]).await;
+    assert!(
+        !unknown.status.success(),
+        "rm of an unknown name: {unknown}"
+    );
+    assert!(unknown.stderr.contains("no-such-monitor"), "{unknown}");
+    cli(&["rm", "web"])
+        .await
+        .assert_success("ringwatch rm NAME");
+    assert!(
+        api.monitor_ids().await.is_empty(),
+        "rm web left the monitor"
     );
 
     let cluster = cli(&["cluster"]).await;

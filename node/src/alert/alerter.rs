@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use ringwatch_proto::{Delivery, Monitor, MonitorId, PeerMsg, ProbeResult, Status, Transition};
+use ringwatch_proto::{
+    Delivery, DeliveryAttempt, Monitor, MonitorId, PeerMsg, ProbeResult, Status, Transition,
+};
 
 use super::notifiers;
 use super::outbox::{AfterFailure, Key, Outbox};
@@ -346,7 +348,9 @@ impl AlerterState {
         match self.ctx.store.put_deliveries(ds) {
             Ok(fresh) => {
                 for d in fresh {
-                    self.outbox.done(&(d.monitor_id, d.seq, d.channel));
+                    let key = (d.monitor_id, d.seq, d.channel);
+                    self.ctx.attempts.clear(&key);
+                    self.outbox.done(&key);
                 }
             }
             Err(e) => tracing::error!(error = %e, "could not store deliveries from a peer"),
@@ -419,6 +423,7 @@ impl AlerterState {
                 Some(AfterFailure::RetryAt(at)) => {
                     tracing::warn!(monitor = %key.0, seq = key.1, channel = %key.2, error = %error, retry_in_ms = at - now, "notification failed; will retry");
                     self.count("retry");
+                    self.share_attempt(key, error, now, at);
                     return;
                 }
                 Some(AfterFailure::GiveUp { attempts }) => {
@@ -440,8 +445,28 @@ impl AlerterState {
         if let Err(e) = self.ctx.store.put_deliveries(vec![d.clone()]) {
             tracing::error!(error = %e, "could not store a delivery");
         }
+        self.ctx
+            .attempts
+            .clear(&(d.monitor_id.clone(), d.seq, d.channel.clone()));
         self.ctx.broadcast(|| PeerMsg::Deliveries(vec![d]));
         self.flush();
+    }
+
+    /// Notes a failed attempt of a notification that will be retried, here and on every peer,
+    /// so its incident shows it now rather than once it is given up.
+    fn share_attempt(&self, key: Key, error: String, now: u64, next_attempt_ms: u64) {
+        let attempt = DeliveryAttempt {
+            attempts: self.outbox.attempts(&key),
+            monitor_id: key.0,
+            seq: key.1,
+            channel: key.2,
+            last_error: error,
+            at_ms: now,
+            next_attempt_ms,
+            node: self.ctx.name.clone(),
+        };
+        self.ctx.attempts.note(attempt.clone());
+        self.ctx.broadcast(|| PeerMsg::Attempts(vec![attempt]));
     }
 
     /// Counts a send outcome in `notifications_total`.

@@ -1,10 +1,12 @@
 //! Incidents: the down periods of a monitor, made from its status changes.
 
-use ringwatch_proto::{Delivery, Status, Transition};
+use ringwatch_proto::{Delivery, DeliveryAttempt, Status, Transition};
 use serde::Serialize;
 
+use super::outbox::Key;
+
 /// One down period. `end_ms` is `None` while it lasts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub start_ms: u64,
     pub end_ms: Option<u64>,
@@ -20,7 +22,7 @@ pub struct Incident {
 }
 
 /// One notification of an incident's start (`down`) or end (`up`) to one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Alert {
     pub status: Status,
     pub channel: String,
@@ -28,39 +30,74 @@ pub struct Alert {
     pub outcome: &'static str,
     /// When it was delivered or given up.
     pub at_ms: Option<u64>,
+    /// Attempts made: all of them once delivered or given up; while pending, the failed ones
+    /// so far.
     pub attempts: u32,
-    /// The node that sent it.
+    /// The error of the last failed attempt (`failed`, or `pending` after a failure).
+    pub last_error: Option<String>,
+    /// While pending after a failure: when the next attempt is due (unix ms).
+    pub next_attempt_ms: Option<u64>,
+    /// The node that sent it (or is retrying it).
     pub node: Option<String>,
 }
 
-fn alerts(t: &Transition, deliveries: &[Delivery]) -> Vec<Alert> {
+fn alerts(
+    t: &Transition,
+    deliveries: &[Delivery],
+    pending: &impl Fn(&Key) -> Option<DeliveryAttempt>,
+) -> Vec<Alert> {
     t.channels
         .iter()
         .map(|channel| {
             let d = deliveries
                 .iter()
                 .find(|d| d.seq == t.seq && d.channel == *channel);
-            Alert {
+            let alert = Alert {
                 status: t.to,
                 channel: channel.clone(),
-                outcome: match d {
-                    None => "pending",
-                    Some(d) if d.failed.is_some() => "failed",
-                    Some(_) => "delivered",
+                outcome: "pending",
+                at_ms: None,
+                attempts: 0,
+                last_error: None,
+                next_attempt_ms: None,
+                node: None,
+            };
+            match d {
+                Some(d) => Alert {
+                    outcome: if d.failed.is_some() {
+                        "failed"
+                    } else {
+                        "delivered"
+                    },
+                    at_ms: Some(d.at_ms),
+                    attempts: d.attempts,
+                    last_error: d.failed.clone(),
+                    node: Some(d.node.clone()),
+                    ..alert
                 },
-                at_ms: d.map(|d| d.at_ms),
-                attempts: d.map_or(0, |d| d.attempts),
-                node: d.map(|d| d.node.clone()),
+                None => match pending(&(t.monitor_id.clone(), t.seq, channel.clone())) {
+                    Some(a) => Alert {
+                        at_ms: Some(a.at_ms),
+                        attempts: a.attempts,
+                        last_error: Some(a.last_error),
+                        next_attempt_ms: Some(a.next_attempt_ms),
+                        node: Some(a.node),
+                        ..alert
+                    },
+                    None => alert,
+                },
             }
         })
         .collect()
 }
 
 /// The incidents in `transitions` (one monitor's, in seq order) with the notifications
-/// recorded in `deliveries`, newest first.
+/// recorded in `deliveries`, newest first. `pending` tells how a notification that is not
+/// delivered yet stands (see [`super::attempts`]).
 pub fn incidents(
     transitions: &[Transition],
     deliveries: &[Delivery],
+    pending: impl Fn(&Key) -> Option<DeliveryAttempt>,
     now_ms: u64,
 ) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
@@ -74,12 +111,12 @@ pub fn incidents(
                 cause: t.reason.clone(),
                 node: t.node.clone(),
                 confirmed_by: t.confirmed_by.clone(),
-                alerts: alerts(t, deliveries),
+                alerts: alerts(t, deliveries, &pending),
             }),
             (Status::Down, Some(_)) => {} // already down (a change from another partition side)
             (_, Some(open)) => {
                 open.end_ms = Some(t.at_ms.max(open.start_ms));
-                open.alerts.extend(alerts(t, deliveries));
+                open.alerts.extend(alerts(t, deliveries, &pending));
             }
             (_, None) => {}
         }
@@ -129,7 +166,18 @@ mod tests {
             attempts: 2,
             failed: None,
         };
-        let list = incidents(&ts, &[delivered], 1_000);
+        let retrying = DeliveryAttempt {
+            monitor_id: "m".into(),
+            seq: 3,
+            channel: "hook".into(),
+            attempts: 2,
+            last_error: "answered 503 Service Unavailable".into(),
+            at_ms: 260,
+            next_attempt_ms: 1_260,
+            node: "n1".into(),
+        };
+        let pending = |k: &Key| (k.1 == 3).then(|| retrying.clone());
+        let list = incidents(&ts, &[delivered], pending, 1_000);
         assert_eq!(list.len(), 2);
         assert_eq!(
             (list[0].start_ms, list[0].end_ms, list[0].duration_ms),
@@ -150,8 +198,19 @@ mod tests {
             [(Status::Down, "delivered"), (Status::Up, "pending")]
         );
         assert_eq!(list[1].alerts[0].attempts, 2);
+        // The recovery's notification is being retried: its attempts and error show now.
+        let up = &list[1].alerts[1];
+        assert_eq!(
+            (up.attempts, up.last_error.as_deref(), up.next_attempt_ms),
+            (2, Some("answered 503 Service Unavailable"), Some(1_260))
+        );
         // A pause (or reset to pending) also ends an incident.
-        let list = incidents(&[t(1, Status::Down, 5), t(2, Status::Pending, 9)], &[], 20);
+        let list = incidents(
+            &[t(1, Status::Down, 5), t(2, Status::Pending, 9)],
+            &[],
+            |_: &Key| None,
+            20,
+        );
         assert_eq!(list[0].end_ms, Some(9));
     }
 }

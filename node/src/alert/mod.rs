@@ -25,6 +25,7 @@
 //! During a network partition each side owns its share and decides for it alone.
 
 mod alerter;
+pub mod attempts;
 pub mod incidents;
 pub mod notifiers;
 pub mod notify;

@@ -21,7 +21,7 @@ pub const MAX_FIELD_LEN: usize = 2048;
 pub const MAX_RECIPIENTS: usize = 50;
 
 /// A notifier as the API takes it and the config file's `[[notifiers]]` tables write it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifierInput {
     /// Only in the config file: a fixed id, so every node's file names the same notifier.
@@ -39,13 +39,16 @@ pub struct NotifierInput {
     /// Email: `starttls` (default), `tls` or `none`.
     pub smtp_security: Option<String>,
     pub smtp_username: Option<String>,
+    /// Never shown again.
+    #[schema(write_only)]
     pub smtp_password: Option<String>,
     pub from: Option<String>,
     pub to: Option<Vec<String>>,
 }
 
 /// A notifier as the API shows it: the SMTP password is never shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Notifier)]
 pub struct NotifierView {
     pub id: String,
     pub name: String,

@@ -1,6 +1,6 @@
 //! Sending one notification to one channel: the message formats and the transports.
 //!
-//! Webhooks get the generic JSON body of `SPEC.md` (plus `event_id`, also sent as the
+//! Webhooks get the generic JSON body of `docs/contract-notes.md` (plus `event_id`, also sent as the
 //! `Idempotency-Key` header, for receivers that deduplicate); Slack and Discord get their own
 //! incoming-webhook formats; email goes over SMTP with lettre. Every send is bounded by
 //! [`SEND_TIMEOUT`]; a non-2xx answer or an SMTP error is a failure to retry.
@@ -124,7 +124,8 @@ async fn post(
         .json(body)
         .send()
         .await
-        .map_err(|e| crate::probe::error_chain(&e, false))?;
+        // Without the URL: a webhook URL is a secret, and this text reaches logs and the API.
+        .map_err(|e| crate::probe::error_chain(&e.without_url(), false))?;
     let status = response.status();
     if status.is_success() {
         Ok(())

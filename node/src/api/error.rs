@@ -17,6 +17,13 @@ pub struct ApiError {
 
 impl warp::reject::Reject for ApiError {}
 
+/// The body of every 4xx and 5xx answer of the API.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// What is wrong, for a person to read.
+    pub error: &'a str,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
@@ -45,7 +52,9 @@ impl ApiError {
 impl Reply for ApiError {
     fn into_response(self) -> Response {
         let mut response = warp::reply::with_status(
-            warp::reply::json(&serde_json::json!({ "error": self.message })),
+            warp::reply::json(&ErrorBody {
+                error: &self.message,
+            }),
             self.status,
         )
         .into_response();

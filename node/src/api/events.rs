@@ -3,11 +3,53 @@
 use std::convert::Infallible;
 
 use futures::{Stream, StreamExt};
+use ringwatch_proto::{ProbeResult, Status};
+use serde::Serialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use utoipa::openapi::{Ref, RefOr, schema::Schema};
+use utoipa::{PartialSchema, ToSchema};
 use warp::sse::Event as SseEvent;
 
 use crate::context::{Ctx, Event};
+
+/// The data of a `status` event: a monitor's status changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusEvent<'a> {
+    pub monitor_id: &'a str,
+    pub status: Status,
+    pub previous_status: Status,
+    /// Unix ms of the change.
+    pub since_ms: u64,
+}
+
+/// The data of a `monitor` event: a monitor was created or changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonitorEvent<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+}
+
+/// The data of a `deleted` event: a monitor was deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedEvent<'a> {
+    pub id: &'a str,
+}
+
+/// Each event name with the schema of its JSON data, for the OpenAPI document (which lists
+/// them as `x-events` of the events route: OpenAPI 3.1 has no words for an event stream).
+pub fn data_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
+    let named = |name: std::borrow::Cow<'static, str>| RefOr::from(Ref::from_schema_name(name));
+    vec![
+        ("result", named(ProbeResult::name())),
+        ("status", named(StatusEvent::name())),
+        ("monitor", named(MonitorEvent::name())),
+        ("deleted", named(DeletedEvent::name())),
+        // The number of events a slow subscriber missed.
+        ("lagged", u64::schema()),
+    ]
+}
 
 fn to_sse(event: &Event) -> Option<SseEvent> {
     let (name, data) = match event {
@@ -19,23 +61,41 @@ fn to_sse(event: &Event) -> Option<SseEvent> {
             since_ms,
         } => (
             "status",
-            serde_json::to_string(&serde_json::json!({
-                "monitor_id": monitor_id,
-                "status": status,
-                "previous_status": previous_status,
-                "since_ms": since_ms,
-            })),
+            serde_json::to_string(&StatusEvent {
+                monitor_id,
+                status: *status,
+                previous_status: *previous_status,
+                since_ms: *since_ms,
+            }),
         ),
         Event::Monitor(m) => (
             "monitor",
-            serde_json::to_string(&serde_json::json!({ "id": m.id, "name": m.name, "url": m.url })),
+            serde_json::to_string(&MonitorEvent {
+                id: &m.id,
+                name: &m.name,
+                url: &m.url,
+            }),
         ),
-        Event::Deleted(id) => (
-            "deleted",
-            serde_json::to_string(&serde_json::json!({ "id": id })),
-        ),
+        Event::Deleted(id) => ("deleted", serde_json::to_string(&DeletedEvent { id })),
     };
     Some(SseEvent::default().event(name).data(data.ok()?))
+}
+
+/// Server-sent events of results, status changes and definition edits, as they happen.
+///
+/// Each event's `event:` line names it and its `data:` line is JSON: `result` a ProbeResult,
+/// `status` a StatusEvent, `monitor` a MonitorEvent, `deleted` a DeletedEvent; `lagged` carries
+/// the number of events a slow subscriber missed (`x-events` maps each name to its schema).
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "events",
+    responses(
+        (status = 200, description = "An endless text/event-stream", body = String, content_type = "text/event-stream"),
+    ),
+)]
+pub fn events(c: Ctx) -> impl warp::Reply {
+    warp::sse::reply(warp::sse::keep_alive().stream(stream(&c)))
 }
 
 /// The event stream of one subscriber. A subscriber too slow to keep up is told how many

@@ -55,10 +55,12 @@ pub const MAX_NOTIFIERS: usize = 50;
 pub const MAX_NOTIFIER_ID_CHARS: usize = 100;
 
 /// An accepted-status entry: `200` or `"200-299"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum StatusSpec {
+    /// One status code, 100-599.
     Code(i64),
+    /// A range of status codes, `"FROM-TO"`.
     Text(String),
 }
 
@@ -86,33 +88,61 @@ impl<'de> Deserialize<'de> for HeaderList {
     }
 }
 
-/// The body of `POST /api/monitors` (one element of it, for bulk).
-#[derive(Debug, Deserialize)]
+/// The body of `POST /api/monitors` (one element of it, for bulk). Missing fields take their
+/// defaults.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorInput {
+    /// `http://` or `https://` with a host, or `tcp://host:port`; at most 2048 bytes.
     pub url: String,
+    /// 1-200 characters; default: the URL.
     pub name: Option<String>,
+    /// Seconds between probes, 1-86400; default 30.
     pub interval_secs: Option<u64>,
+    /// Probe timeout in milliseconds, 1-300000; default 10000.
     pub timeout_ms: Option<u64>,
+    /// `false` pauses probing; default `true`.
     pub active: Option<bool>,
+    /// Consecutive failed probes before the monitor is down, 1-100; default 2.
     pub failure_threshold: Option<u32>,
+    /// Consecutive good probes before it is up again, 1-100; default 1.
     pub recovery_threshold: Option<u32>,
+    /// Accepted status codes and ranges; default 200-399.
     pub expect_status: Option<Vec<StatusSpec>>,
+    /// Text the body must contain, at most 1024 bytes.
     pub expect_body_contains: Option<String>,
+    /// Text the body must not contain, 1-1024 bytes.
     pub expect_body_not_contains: Option<String>,
+    /// A slower answer fails the probe, 1-300000 ms.
     pub max_response_ms: Option<u64>,
+    /// GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.
     pub method: Option<String>,
+    /// Request headers, at most 50; framing headers (Content-Length, Connection...) are refused.
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub headers: Option<HeaderList>,
+    /// Request body, at most 64 KiB.
     pub body: Option<String>,
+    /// https only: fewer days than this before the certificate expires fails the probe, 0-3650.
     pub tls_min_days: Option<u64>,
+    /// Accept certificates that do not verify; default `false`.
     pub tls_skip_verify: Option<bool>,
     /// Notifier ids to alert; missing or `null` means every notifier.
     pub notifiers: Option<Vec<String>>,
 }
 
+/// The body of `POST /api/monitors`: one monitor, or a non-empty array of them (bulk create,
+/// all or nothing).
+// Only the schema: `parse_create` reads the body (and says which element is wrong).
+#[derive(Debug, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CreateBody {
+    One(Box<MonitorInput>),
+    Bulk(Vec<MonitorInput>),
+}
+
 /// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
 /// nullable ones (for `notifiers`: back to every notifier).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorPatch {
     pub url: Option<String>,
@@ -132,6 +162,7 @@ pub struct MonitorPatch {
     pub max_response_ms: Option<Option<u64>>,
     pub method: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub headers: Option<Option<HeaderList>>,
     #[serde(default, deserialize_with = "present")]
     pub body: Option<Option<String>>,

@@ -1,11 +1,14 @@
 //! The HTTP API and dashboard (warp). Handlers are thin: parsing and validation here, every
-//! change through [`crate::catalog`], every read from the live view or the store.
+//! change through [`crate::catalog`], every read from the live view or the store. The OpenAPI
+//! document of every route ([`openapi`]) is generated from the handlers and their types.
 
 mod alerts;
 mod error;
 mod events;
 pub mod input;
 mod monitors;
+pub mod openapi;
+mod overview;
 mod views;
 
 use std::collections::HashMap;
@@ -19,7 +22,6 @@ use warp::{Filter, Rejection};
 
 pub use error::{ApiError, MAX_BODY_BYTES};
 
-use crate::clock::now_ms;
 use crate::context::Ctx;
 
 fn with_ctx(ctx: Ctx) -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clone {
@@ -69,7 +71,7 @@ fn query() -> impl Filter<Extract = (HashMap<String, String>,), Error = Rejectio
 pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let healthz = warp::path!("healthz")
         .and(warp::get())
-        .map(|| warp::reply::json(&serde_json::json!({ "ok": true })));
+        .map(overview::healthz);
 
     let monitors = warp::path!("api" / "monitors");
     let create = monitors
@@ -142,49 +144,28 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
     let summary = warp::path!("api" / "summary")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .map(|c: Ctx| {
-            let s = c.live.summary();
-            warp::reply::json(&serde_json::json!({
-                "total": s.total, "up": s.up, "down": s.down,
-                "pending": s.pending, "paused": s.paused,
-                "node": c.name, "version": env!("CARGO_PKG_VERSION"),
-            }))
-        });
+        .map(overview::summary);
     let cluster = warp::path!("api" / "cluster")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .map(|c: Ctx| warp::reply::json(&cluster_view(&c)));
+        .map(overview::cluster);
     let events = warp::path!("api" / "events")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .map(|c: Ctx| warp::sse::reply(warp::sse::keep_alive().stream(events::stream(&c))));
+        .map(events::events);
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .map(|c: Ctx| {
-            let text = c.metrics.render(
-                c.live.summary(),
-                c.store.corrupt_records(),
-                c.store.disk_bytes(),
-            );
-            warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4")
-        });
+        .map(overview::metrics);
+    let openapi = warp::path!("api" / "openapi.json")
+        .and(warp::get())
+        .map(openapi::openapi_json);
     let debug_partition = warp::path!("api" / "debug" / "partition")
         .and(warp::post())
         .and(with_ctx(ctx.clone()))
         .and(body())
         .and_then(|c, b| async { partition(c, b).await.map_err(warp::reject::custom) });
-    let dashboard =
-        warp::get()
-            .and(warp::path::tail())
-            .and_then(|tail: warp::path::Tail| async move {
-                match ringwatch_dashboard::asset(tail.as_str()) {
-                    Some((content_type, text)) => {
-                        Ok(warp::reply::with_header(text, "content-type", content_type))
-                    }
-                    None => Err(warp::reject::not_found()),
-                }
-            });
+    let dashboard = warp::get().and(warp::path::tail()).and_then(dashboard);
 
     healthz
         .or(create)
@@ -203,55 +184,29 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(cluster)
         .or(events)
         .or(metrics)
+        .or(openapi)
         .or(debug_partition)
         .or(dashboard)
         .recover(error::recover)
         .with(warp::reply::with::header("cache-control", "no-store"))
 }
 
-fn cluster_view(c: &Ctx) -> serde_json::Value {
-    let alive = c.alive();
-    let mut owned: HashMap<&str, usize> = HashMap::new();
-    let probed = c.live.probed();
-    for m in &probed {
-        if let Some(o) = crate::cluster::assign::owner(&m.id, &alive) {
-            *owned.entry(o).or_default() += 1;
+/// The dashboard: `/` is its page; its scripts and styles are served beside it.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "docs",
+    responses(
+        (status = 200, description = "The dashboard's HTML page", body = String, content_type = "text/html"),
+    ),
+)]
+async fn dashboard(tail: warp::path::Tail) -> Result<impl Reply, Rejection> {
+    match ringwatch_dashboard::asset(tail.as_str()) {
+        Some((content_type, text)) => {
+            Ok(warp::reply::with_header(text, "content-type", content_type))
         }
+        None => Err(warp::reject::not_found()),
     }
-    let mut members = c.members.read().unwrap_or_else(|p| p.into_inner()).clone();
-    if members.is_empty() {
-        members.push(crate::context::MemberView {
-            name: c.name.clone(),
-            http: c.http_addr.get().unwrap_or(&c.config.http).to_string(),
-            cluster: c
-                .cluster_addr
-                .get()
-                .unwrap_or(&c.config.cluster)
-                .to_string(),
-            alive: true,
-            last_heard_ms: now_ms(),
-        });
-    }
-    let nodes: Vec<_> = members
-        .iter()
-        .map(|m| {
-            let owns = if m.alive {
-                owned.get(m.name.as_str()).copied().unwrap_or(0)
-            } else {
-                0
-            };
-            serde_json::json!({
-                "name": m.name,
-                "http": m.http,
-                "cluster": m.cluster,
-                "alive": m.alive,
-                "self": m.name == c.name,
-                "last_heard_ms": m.last_heard_ms,
-                "monitors_owned": owns,
-            })
-        })
-        .collect();
-    serde_json::json!({ "node": c.name, "alive": *alive, "nodes": nodes })
 }
 
 /// `POST /api/debug/partition {"block": ["n2"]}`: drop all traffic with the named peers (an

@@ -3,13 +3,15 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use ringwatch_proto::Status;
+use ringwatch_proto::{ProbeResult, Status};
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response, json, with_header, with_status};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::input::{CreateBody, MonitorPatch};
 use super::input::{parse_create, parse_patch};
-use super::views::MonitorView;
+use super::views::{Created, MonitorView};
+use crate::alert::notifiers;
 use crate::catalog;
 use crate::context::Ctx;
 use crate::live::{LiveEntry, Query};
@@ -32,6 +34,19 @@ fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("monitor {id:?}")))
 }
 
+/// Creates one monitor, or all of an array of them (bulk: all or nothing).
+#[utoipa::path(
+    post,
+    path = "/api/monitors",
+    operation_id = "create_monitors",
+    tag = "monitors",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The created monitor, or an array for an array body", body = Created),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or values out of range", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+    ),
+)]
 pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
     let (inputs, bulk) = parse_create(&body)?;
     let monitors = inputs
@@ -47,16 +62,46 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    known_notifiers(
+        &ctx,
+        monitors.iter().flat_map(|m| m.notifiers.iter().flatten()),
+    )?;
     let created = catalog::create(&ctx, monitors)?;
     let entries: Vec<LiveEntry> = created.iter().filter_map(|m| ctx.live.get(&m.id)).collect();
     let alive = ctx.alive();
     let views: Vec<_> = entries.iter().map(|e| view(&alive, e)).collect();
     let body = if bulk {
-        json(&views)
+        Created::Bulk(views)
     } else {
-        json(&views.first())
+        let one = views.into_iter().next();
+        let one = one.ok_or_else(|| ApiError::internal("the new monitor was deleted meanwhile"))?;
+        Created::One(Box::new(one))
     };
-    Ok(with_status(body, StatusCode::CREATED).into_response())
+    Ok(with_status(json(&body), StatusCode::CREATED).into_response())
+}
+
+/// Refuses notifier ids the cluster does not have (a typo would otherwise mean alerts that
+/// silently go nowhere), naming every unknown one.
+fn known_notifiers<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a String>) -> Result<(), ApiError> {
+    let mut unknown: Vec<&str> = ids
+        .map(String::as_str)
+        .filter(|id| notifiers::get(ctx, id).is_none())
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    match unknown.as_slice() {
+        [] => Ok(()),
+        [one] => Err(ApiError::bad_request(format!(
+            "no notifier has the id {one:?} (GET /api/notifiers lists them)"
+        ))),
+        many => Err(ApiError::bad_request(format!(
+            "no notifiers have the ids {} (GET /api/notifiers lists them)",
+            many.iter()
+                .map(|id| format!("{id:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 fn param<T: std::str::FromStr>(
@@ -72,6 +117,23 @@ fn param<T: std::str::FromStr>(
         .transpose()
 }
 
+/// Lists monitors with their current status, oldest first, filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/api/monitors",
+    operation_id = "list_monitors",
+    tag = "monitors",
+    params(
+        ("q" = Option<String>, Query, description = "Only monitors whose name, URL or id contains this text (case-insensitive)"),
+        ("status" = Option<Status>, Query, description = "Only monitors with this status"),
+        ("offset" = Option<usize>, Query, description = "Matching monitors to skip (default 0)"),
+        ("limit" = Option<usize>, Query, description = "Most monitors to answer (default: all)"),
+    ),
+    responses(
+        (status = 200, description = "One page of the matching monitors", body = [MonitorView], headers(("x-total-count" = usize, description = "How many monitors match, over all pages"))),
+        (status = 400, description = "A malformed query parameter", body = ErrorBody),
+    ),
+)]
 pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
     let status = match q.get("status").map(String::as_str) {
         None | Some("") => None,
@@ -97,19 +159,62 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
     Ok(with_header(json(&views), "x-total-count", total.to_string()).into_response())
 }
 
+/// One monitor with its current status.
+#[utoipa::path(
+    get,
+    path = "/api/monitors/{id}",
+    operation_id = "get_monitor",
+    tag = "monitors",
+    params(("id" = String, Path, description = "Monitor id")),
+    responses(
+        (status = 200, description = "The monitor", body = MonitorView),
+        (status = 404, description = "No monitor with this id", body = ErrorBody),
+    ),
+)]
 pub async fn get(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
     Ok(json(&view(&ctx.alive(), &e)).into_response())
 }
 
+/// Changes the given fields of a monitor; `null` clears a nullable one.
+#[utoipa::path(
+    patch,
+    path = "/api/monitors/{id}",
+    operation_id = "patch_monitor",
+    tag = "monitors",
+    params(("id" = String, Path, description = "Monitor id")),
+    request_body = MonitorPatch,
+    responses(
+        (status = 200, description = "The changed monitor", body = MonitorView),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or values out of range", body = ErrorBody),
+        (status = 404, description = "No monitor with this id", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+    ),
+)]
 pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
     let e = entry(&ctx, &id)?;
     let changed = parse_patch(&body)?.apply((*e.monitor).clone())?;
+    // Only ids the patch adds: a notifier deleted since must not block pausing, say.
+    let before = e.monitor.notifiers.as_deref().unwrap_or_default();
+    let added = changed.notifiers.iter().flatten();
+    known_notifiers(&ctx, added.filter(|id| !before.contains(id)))?;
     catalog::update(&ctx, changed)?;
     let e = entry(&ctx, &id)?;
     Ok(json(&view(&ctx.alive(), &e)).into_response())
 }
 
+/// Deletes a monitor everywhere; probing stops.
+#[utoipa::path(
+    delete,
+    path = "/api/monitors/{id}",
+    operation_id = "delete_monitor",
+    tag = "monitors",
+    params(("id" = String, Path, description = "Monitor id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No monitor with this id", body = ErrorBody),
+    ),
+)]
 pub async fn delete(id: String, ctx: Ctx) -> ApiResult {
     if catalog::delete(&ctx, &id)? {
         Ok(StatusCode::NO_CONTENT.into_response())
@@ -118,13 +223,47 @@ pub async fn delete(id: String, ctx: Ctx) -> ApiResult {
     }
 }
 
+/// Longest `POST /check` waits for its result to be stored before answering anyway.
+const CHECK_STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Probes now and answers once the result is stored, so `/results` read after this answer
+/// holds it (on this node; peers get it like any other result).
+#[utoipa::path(
+    post,
+    path = "/api/monitors/{id}/check",
+    operation_id = "check_monitor",
+    tag = "monitors",
+    params(("id" = String, Path, description = "Monitor id")),
+    responses(
+        (status = 200, description = "The result of the probe just made", body = ProbeResult),
+        (status = 404, description = "No monitor with this id", body = ErrorBody),
+    ),
+)]
 pub async fn check(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
     let result = probe::check(&ctx.clients, &e.monitor, &ctx.name).await;
     ctx.record(result.clone());
+    ctx.flush_results(CHECK_STORE_TIMEOUT).await;
     Ok(json(&result).into_response())
 }
 
+/// Results of a monitor from every node, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/monitors/{id}/results",
+    operation_id = "monitor_results",
+    tag = "monitors",
+    params(
+        ("id" = String, Path, description = "Monitor id"),
+        ("since" = Option<u64>, Query, description = "Only results of probes started at or after this unix ms (default 0)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "Most results to answer, 1-10000 (default 1000)"),
+    ),
+    responses(
+        (status = 200, description = "The results, oldest first", body = [ProbeResult]),
+        (status = 400, description = "A malformed since or limit", body = ErrorBody),
+        (status = 404, description = "No monitor with this id", body = ErrorBody),
+    ),
+)]
 pub async fn results(id: String, ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
     entry(&ctx, &id)?;
     let since = param(&q, "since", "unix milliseconds")?.unwrap_or(0);

@@ -4,10 +4,12 @@ use ringwatch_proto::{ProbeResult, Status, StatusRange};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::input::StatusSpec;
 use crate::live::LiveEntry;
 
 /// A monitor with its current status, as every monitor endpoint answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Monitor)]
 pub struct MonitorView<'a> {
     pub id: &'a str,
     pub url: &'a str,
@@ -17,11 +19,14 @@ pub struct MonitorView<'a> {
     pub active: bool,
     pub failure_threshold: u32,
     pub recovery_threshold: u32,
-    pub expect_status: Vec<serde_json::Value>,
+    /// Accepted status codes and ranges; empty means the default 200-399.
+    pub expect_status: Vec<StatusSpec>,
     pub expect_body_contains: Option<&'a str>,
     pub expect_body_not_contains: Option<&'a str>,
     pub max_response_ms: Option<u64>,
     pub method: &'a str,
+    /// Request headers sent with each check.
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     pub headers: HeadersView<'a>,
     pub body: Option<&'a str>,
     pub tls_min_days: Option<u32>,
@@ -29,10 +34,23 @@ pub struct MonitorView<'a> {
     /// `null`: every notifier.
     pub notifiers: Option<&'a [String]>,
     pub status: Status,
+    /// Unix ms of the last status change; `null` before the first.
     pub status_since_ms: Option<u64>,
+    /// The node probing the monitor now; `null` when it is not probed.
     pub owner: Option<&'a str>,
+    /// The newest probe result.
     pub last_result: Option<&'a ProbeResult>,
+    /// Unix ms of its creation.
     pub created_ms: u64,
+}
+
+/// The answer of `POST /api/monitors`: the created monitor, or an array of them when the
+/// body was an array.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Created<'a> {
+    One(Box<MonitorView<'a>>),
+    Bulk(Vec<MonitorView<'a>>),
 }
 
 /// Request headers as a JSON object, in the monitor's order.
@@ -49,11 +67,11 @@ impl Serialize for HeadersView<'_> {
     }
 }
 
-fn status_spec(r: &StatusRange) -> serde_json::Value {
+fn status_spec(r: &StatusRange) -> StatusSpec {
     if r.from == r.to {
-        r.from.into()
+        StatusSpec::Code(r.from.into())
     } else {
-        format!("{}-{}", r.from, r.to).into()
+        StatusSpec::Text(format!("{}-{}", r.from, r.to))
     }
 }
 
@@ -70,7 +88,11 @@ impl<'a> MonitorView<'a> {
             active: m.active,
             failure_threshold: m.failure_threshold,
             recovery_threshold: m.recovery_threshold,
-            expect_status: m.expect_status.iter().map(status_spec).collect(),
+            expect_status: m
+                .effective_expect_status()
+                .iter()
+                .map(status_spec)
+                .collect(),
             expect_body_contains: m.expect_body_contains.as_deref(),
             expect_body_not_contains: m.expect_body_not_contains.as_deref(),
             max_response_ms: m.max_response_ms,

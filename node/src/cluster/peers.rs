@@ -318,6 +318,9 @@ impl PeersState {
                 tracing::debug!(peer = %from.name, token, ok = result.ok, "second opinion received");
                 self.ctx.alert(AlerterMessage::Confirmed { token, result })
             }
+            PeerMsg::Attempts(attempts) => {
+                attempts.into_iter().for_each(|a| self.ctx.attempts.note(a))
+            }
         }
     }
 

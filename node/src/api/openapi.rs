@@ -1,0 +1,113 @@
+//! The OpenAPI 3.1 document of the HTTP API, served at `GET /api/openapi.json`.
+//!
+//! It is generated from the handlers' `#[utoipa::path]` attributes and the request and response
+//! types themselves, never written by hand; `node/tests/openapi.rs` checks real answers of every
+//! route against it, and that every route of [`super::routes`] is in it.
+
+use std::sync::OnceLock;
+
+use utoipa::OpenApi;
+use utoipa::openapi::extensions::Extensions;
+use warp::reply::{Reply, with_header};
+
+use super::{alerts, error, events, input, monitors, overview, views};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ringwatch HTTP API",
+        description = "A distributed website-uptime monitor. Any node answers for the whole \
+            cluster. Bodies are JSON; errors are `{\"error\": \"...\"}` with 400 (bad input, \
+            unknown fields), 404 (unknown id or path) or 413 (body over 1 MiB).",
+    ),
+    paths(
+        overview::healthz,
+        monitors::create,
+        monitors::list,
+        monitors::get,
+        monitors::patch,
+        monitors::delete,
+        monitors::check,
+        monitors::results,
+        alerts::incidents,
+        alerts::create,
+        alerts::list,
+        alerts::get,
+        alerts::delete,
+        overview::summary,
+        overview::cluster,
+        events::events,
+        overview::metrics,
+        openapi_json,
+        super::dashboard,
+    ),
+    components(schemas(
+        error::ErrorBody,
+        input::CreateBody,
+        input::MonitorInput,
+        input::MonitorPatch,
+        input::StatusSpec,
+        views::MonitorView,
+        views::Created,
+        ringwatch_proto::ProbeResult,
+        ringwatch_proto::ErrorKind,
+        ringwatch_proto::Status,
+        crate::alert::notifiers::NotifierInput,
+        crate::alert::notifiers::NotifierView,
+        crate::alert::incidents::Incident,
+        crate::alert::incidents::Alert,
+        overview::Health,
+        overview::Summary,
+        overview::ClusterView,
+        overview::NodeView,
+        events::StatusEvent,
+        events::MonitorEvent,
+        events::DeletedEvent,
+    )),
+    tags(
+        (name = "monitors", description = "Monitor definitions, their checks and results"),
+        (name = "notifiers", description = "Alert channels and incidents"),
+        (name = "node", description = "Health, counts, cluster view and metrics"),
+        (name = "events", description = "Server-sent events"),
+        (name = "docs", description = "This document and the dashboard"),
+    )
+)]
+struct ApiDoc;
+
+/// The document, with the event stream's `x-events` (event name to the schema of its data).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let events = doc
+        .paths
+        .paths
+        .get_mut("/api/events")
+        .and_then(|item| item.get.as_mut());
+    if let Some(op) = events {
+        let schemas: serde_json::Map<String, serde_json::Value> = events::data_schemas()
+            .into_iter()
+            .filter_map(|(name, schema)| {
+                Some((name.to_owned(), serde_json::to_value(schema).ok()?))
+            })
+            .collect();
+        op.extensions
+            .get_or_insert_with(Extensions::default)
+            .insert("x-events".to_owned(), schemas.into());
+    }
+    doc
+}
+
+/// This document: the OpenAPI 3.1 description of every route.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "docs",
+    responses((status = 200, description = "The OpenAPI document", body = Object)),
+)]
+pub fn openapi_json() -> impl Reply {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        // Serializing a document of plain maps and strings cannot fail; "{}" would say so.
+        document().to_json().unwrap_or_else(|_| "{}".to_owned())
+    });
+    with_header(text.as_str(), "content-type", "application/json")
+}

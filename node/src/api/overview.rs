@@ -1,0 +1,172 @@
+//! Handlers of the node-wide views: `/healthz`, `/api/summary`, `/api/cluster`, `/metrics`.
+//! Each JSON answer is a typed struct, so the OpenAPI document and the answer share one shape.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::reply::{Json, Reply, json, with_header};
+
+use crate::clock::now_ms;
+use crate::context::{Ctx, MemberView};
+
+/// The answer of `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `true`: the node serves.
+    pub ok: bool,
+}
+
+/// Monitor counts by status, and who answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Summary {
+    /// Every monitor.
+    pub total: usize,
+    pub up: usize,
+    pub down: usize,
+    pub pending: usize,
+    pub paused: usize,
+    /// Name of the node that answered.
+    pub node: String,
+    /// Version of the node that answered.
+    pub version: &'static str,
+}
+
+/// One node's view of the cluster.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterView {
+    /// Name of the node that answered.
+    pub node: String,
+    /// Names of the nodes it considers alive, which share the probing work.
+    pub alive: Vec<String>,
+    /// Every known member, alive or not.
+    pub nodes: Vec<NodeView>,
+}
+
+/// One member of the cluster, as the answering node sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeView {
+    pub name: String,
+    /// Its HTTP address.
+    pub http: String,
+    /// Its cluster (peer) address.
+    pub cluster: String,
+    pub alive: bool,
+    /// Whether this member is the node that answered.
+    #[serde(rename = "self")]
+    pub is_self: bool,
+    /// Unix ms of the last message from it.
+    pub last_heard_ms: u64,
+    /// Monitors it probes now; 0 while it is not alive.
+    pub monitors_owned: usize,
+}
+
+/// Liveness: 200 once the node serves HTTP.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "node",
+    responses((status = 200, description = "The node serves", body = Health)),
+)]
+pub fn healthz() -> Json {
+    json(&Health { ok: true })
+}
+
+/// Monitor counts by status (cluster-wide), with the answering node's name and version.
+#[utoipa::path(
+    get,
+    path = "/api/summary",
+    tag = "node",
+    responses(
+        (status = 200, description = "Counts of monitors by status", body = Summary),
+    ),
+)]
+pub fn summary(c: Ctx) -> Json {
+    let s = c.live.summary();
+    json(&Summary {
+        total: s.total,
+        up: s.up,
+        down: s.down,
+        pending: s.pending,
+        paused: s.paused,
+        node: c.name.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// This node's view of the cluster: members, alive or not, and the monitors each probes.
+#[utoipa::path(
+    get,
+    path = "/api/cluster",
+    tag = "node",
+    responses(
+        (status = 200, description = "The cluster as this node sees it", body = ClusterView),
+    ),
+)]
+pub fn cluster(c: Ctx) -> Json {
+    json(&cluster_view(&c))
+}
+
+/// Prometheus metrics of this node.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "node",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+    ),
+)]
+pub fn metrics(c: Ctx) -> impl Reply {
+    let text = c.metrics.render(
+        c.live.summary(),
+        c.store.corrupt_records(),
+        c.store.disk_bytes(),
+    );
+    with_header(text, "content-type", "text/plain; version=0.0.4")
+}
+
+fn cluster_view(c: &Ctx) -> ClusterView {
+    let alive = c.alive();
+    let mut owned: HashMap<&str, usize> = HashMap::new();
+    let probed = c.live.probed();
+    for m in &probed {
+        if let Some(o) = crate::cluster::assign::owner(&m.id, &alive) {
+            *owned.entry(o).or_default() += 1;
+        }
+    }
+    let mut members = c.members.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if members.is_empty() {
+        members.push(MemberView {
+            name: c.name.clone(),
+            http: c.http_addr.get().unwrap_or(&c.config.http).to_string(),
+            cluster: c
+                .cluster_addr
+                .get()
+                .unwrap_or(&c.config.cluster)
+                .to_string(),
+            alive: true,
+            last_heard_ms: now_ms(),
+        });
+    }
+    let nodes = members
+        .into_iter()
+        .map(|m| NodeView {
+            monitors_owned: if m.alive {
+                owned.get(m.name.as_str()).copied().unwrap_or(0)
+            } else {
+                0
+            },
+            is_self: m.name == c.name,
+            name: m.name,
+            http: m.http,
+            cluster: m.cluster,
+            alive: m.alive,
+            last_heard_ms: m.last_heard_ms,
+        })
+        .collect();
+    ClusterView {
+        node: c.name.clone(),
+        alive: alive.to_vec(),
+        nodes,
+    }
+}
