@@ -12,6 +12,7 @@ use ringwatch_proto::{Monitor, PeerMsg, Rev};
 use crate::actors::coordinator::CoordinatorMessage;
 use crate::clock::hlc_millis;
 use crate::context::{Ctx, Event};
+use crate::domain::spec::MonitorSeed;
 use crate::store::StoreError;
 
 /// A revision for a write made on this node now.
@@ -152,34 +153,6 @@ pub fn merge(ctx: &Ctx, incoming: Vec<Monitor>) {
         } else {
             apply(ctx, Arc::new(m), false);
         }
-    }
-}
-
-/// A monitor of the config file: a fixed id, then the fields `POST /api/monitors` takes.
-#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
-pub struct MonitorSeed {
-    pub id: String,
-    #[serde(flatten)]
-    pub fields: serde_json::Map<String, serde_json::Value>,
-}
-
-impl MonitorSeed {
-    /// The definition, validated like an API request. It carries revision zero and creation
-    /// time zero, so every node's copy of the file yields the same record, and any edit made
-    /// later through the API (a later revision) wins over the file.
-    pub fn to_monitor(&self) -> Result<Monitor, String> {
-        if !crate::config::is_plain_name(&self.id) {
-            let rule = crate::config::PLAIN_NAME_RULE;
-            return Err(format!("needs an id of {rule}"));
-        }
-        let value = serde_json::Value::Object(self.fields.clone());
-        let input: crate::api::input::MonitorInput =
-            serde_json::from_value(value).map_err(|e| e.to_string())?;
-        let mut m = input.into_monitor().map_err(|e| e.message)?;
-        m.id = self.id.clone();
-        m.rev = Rev::default();
-        m.created_ms = 0;
-        Ok(m)
     }
 }
 

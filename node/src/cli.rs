@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Overrides;
+use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -123,47 +124,30 @@ fn millis(d: Duration) -> u64 {
 }
 
 impl AddArgs {
-    /// The create request body.
-    pub fn body(&self) -> Value {
-        let mut body = json!({
-            "url": self.url,
-            "interval_secs": self.interval.as_secs().max(1),
-            "timeout_ms": millis(self.timeout),
-        });
-        let b = &mut body;
-        put(b, "name", self.name.as_ref());
-        put(b, "expect_status", non_empty(&self.expect_status));
-        put(b, "expect_body_contains", self.contains.as_ref());
-        put(b, "expect_body_not_contains", self.not_contains.as_ref());
-        put(b, "max_response_ms", self.max_response.map(millis));
-        put(b, "method", self.method.as_ref());
-        put(b, "headers", self.header_map());
-        put(b, "body", self.body.as_ref());
-        put(b, "tls_min_days", self.tls_min_days);
-        put(b, "tls_skip_verify", self.tls_skip_verify.then_some(true));
-        put(b, "failure_threshold", self.failure_threshold);
-        put(b, "recovery_threshold", self.recovery_threshold);
-        put(b, "notifiers", non_empty(&self.notifiers));
-        body
+    /// The monitor to create: the same spec type the API and the config file take.
+    pub fn spec(&self) -> MonitorInput {
+        let some_list = |list: &[String]| (!list.is_empty()).then(|| list.to_vec());
+        MonitorInput {
+            url: self.url.clone(),
+            name: self.name.clone(),
+            interval_secs: Some(self.interval.as_secs().max(1)),
+            timeout_ms: Some(millis(self.timeout)),
+            expect_status: some_list(&self.expect_status)
+                .map(|codes| codes.into_iter().map(StatusSpec::Text).collect()),
+            expect_body_contains: self.contains.clone(),
+            expect_body_not_contains: self.not_contains.clone(),
+            max_response_ms: self.max_response.map(millis),
+            method: self.method.clone(),
+            headers: (!self.headers.is_empty()).then(|| HeaderList(self.headers.clone())),
+            body: self.body.clone(),
+            tls_min_days: self.tls_min_days.map(u64::from),
+            tls_skip_verify: self.tls_skip_verify.then_some(true),
+            failure_threshold: self.failure_threshold,
+            recovery_threshold: self.recovery_threshold,
+            notifiers: some_list(&self.notifiers),
+            ..MonitorInput::default()
+        }
     }
-
-    /// The `--header` flags as a JSON object, if any were given.
-    fn header_map(&self) -> Option<serde_json::Map<String, Value>> {
-        let map = self.headers.iter();
-        let map = map.map(|(name, value)| (name.clone(), Value::from(value.as_str())));
-        (!self.headers.is_empty()).then(|| map.collect())
-    }
-}
-
-/// Sets `key` of the JSON object `body` to `value`, if there is one.
-fn put(body: &mut Value, key: &str, value: Option<impl serde::Serialize>) {
-    if let Some(value) = value {
-        body[key] = json!(value);
-    }
-}
-
-fn non_empty(list: &[String]) -> Option<&[String]> {
-    (!list.is_empty()).then_some(list)
 }
 
 struct Client {
@@ -249,7 +233,7 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
         Command::Add(add) => {
             let c = Client::new(&add.node)?;
             let m = c
-                .send(c.http.post(c.url("/api/monitors")).json(&add.body()))
+                .send(c.http.post(c.url("/api/monitors")).json(&add.spec()))
                 .await?;
             emit(&format!("{}\n", m["id"].as_str().unwrap_or_default()))?;
         }
@@ -357,6 +341,7 @@ fn emit(text: &str) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use serde_json::json;
 
     #[test]
     fn command_line_is_well_formed() {
@@ -376,8 +361,9 @@ mod tests {
                 assert_eq!(add.url, "http://a/");
                 assert_eq!(add.interval, Duration::from_secs(1));
                 assert_eq!(add.node.url, "http://n:1");
-                assert_eq!(add.body()["timeout_ms"], 10_000);
-                assert!(add.body().get("method").is_none(), "{}", add.body());
+                let spec = add.spec();
+                assert_eq!(spec.timeout_ms, Some(10_000));
+                assert_eq!(spec.method, None, "unset flags leave the server's defaults");
             }
             other => panic!("parsed as {other:?}"),
         }
@@ -421,7 +407,7 @@ mod tests {
         let Command::Add(add) = Cli::try_parse_from(args).unwrap().command else {
             panic!("not an add");
         };
-        let body = add.body();
+        let body = serde_json::to_value(add.spec()).unwrap();
         assert_eq!(body["expect_status"], json!(["200-299", "404"]));
         assert_eq!(body["expect_body_contains"], "ok");
         assert_eq!(body["expect_body_not_contains"], "error");

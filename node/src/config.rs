@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
 pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
 
@@ -63,11 +65,11 @@ pub struct Config {
     pub second_opinion: bool,
     /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
     /// more can be added through `POST /api/notifiers`.
-    pub notifiers: Vec<crate::alert::notifiers::NotifierInput>,
+    pub notifiers: Vec<crate::domain::notifier::NotifierInput>,
     /// Monitors the cluster should have (each needs a fixed `id`; the other keys are those
     /// of `POST /api/monitors`). Added when the node does not know the id yet; later changes
     /// and deletes through the API win over the file.
-    pub monitors: Vec<crate::catalog::MonitorSeed>,
+    pub monitors: Vec<crate::domain::spec::MonitorSeed>,
 }
 
 impl Default for Config {
@@ -245,17 +247,6 @@ impl Config {
     }
 }
 
-/// What node names and config-file ids may be, for messages.
-pub const PLAIN_NAME_RULE: &str = "1-64 characters of letters, digits, '-', '_' or '.'";
-
-/// Whether `s` is a node name or config-file id: [`PLAIN_NAME_RULE`]. Such names appear in
-/// URLs, file paths and log lines without quoting.
-pub fn is_plain_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.display().to_string(),
@@ -315,11 +306,13 @@ mod tests {
         let err = Config::from_toml(bad, "f").unwrap().finish().unwrap_err();
         assert!(err.to_string().contains("monitors[0] (a)"), "{err}");
         let unknown = "[[monitors]]\nid = \"a\"\nurl = \"http://x/\"\nintervall = 3\n";
-        let err = Config::from_toml(unknown, "f")
-            .unwrap()
-            .finish()
-            .unwrap_err();
-        assert!(err.to_string().contains("intervall"), "{err}");
+        // A misspelt key is refused as the file is read, naming the monitor and the key.
+        let err = Config::from_toml(unknown, "f").unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("monitor \"a\"") && err.contains("intervall"),
+            "{err}"
+        );
     }
 
     #[test]

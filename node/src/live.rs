@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ringwatch_proto::{Monitor, MonitorId, MonitorState, ProbeResult, Status};
 
-use crate::status;
+use crate::domain::status;
 use crate::store::{Store, StoreResult};
 
 /// One monitor as the API shows it.

@@ -186,7 +186,7 @@ async fn the_readme_run_command_and_client_helper_work_as_written() {
         .unwrap_or_else(|| panic!("`add` printed no id first:\n{stdout}"));
     let row = stdout
         .lines()
-        .find(|l| l.starts_with(id))
+        .find(|l| l.starts_with(id) && l.split_whitespace().count() > 1)
         .unwrap_or_else(|| panic!("`ls` has no row for {id}:\n{stdout}"));
     assert_eq!(
         row.split_whitespace().nth(1),

@@ -11,11 +11,11 @@ use ringwatch_proto::{
 };
 
 use super::notifiers;
-use super::outbox::{AfterFailure, Key, Outbox};
+use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
 use crate::live::Due;
-use crate::status;
+use crate::domain::status;
 
 /// How often confirmation deadlines and the outbox are looked at.
 pub const TICK_EVERY: Duration = Duration::from_millis(250);
@@ -128,7 +128,7 @@ impl Actor for Alerter {
 fn load_outbox(ctx: &Ctx) -> Result<Outbox, crate::store::StoreError> {
     let mut outbox = Outbox::default();
     let now = now_ms();
-    let horizon = now.saturating_sub(super::outbox::GIVE_UP_AFTER.as_millis() as u64);
+    let horizon = now.saturating_sub(crate::domain::outbox::GIVE_UP_AFTER.as_millis() as u64);
     let not_before = now + STARTUP_GRACE.as_millis() as u64;
     for t in ctx.store.all_transitions()? {
         if !t.channels.is_empty() && t.at_ms >= horizon {

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use ringwatch_proto::DeliveryAttempt;
 
-use super::outbox::Key;
+use crate::domain::outbox::Key;
 
 /// The attempts of every notification still being retried, on every node.
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 use ringwatch_proto::{Delivery, DeliveryAttempt, Status, Transition};
 use serde::Serialize;
 
-use super::outbox::Key;
+use crate::domain::outbox::Key;
 
 /// One down period. `end_ms` is `None` while it lasts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -2,7 +2,7 @@
 //! change and channel, cluster-wide.
 //!
 //! How one change travels:
-//! 1. Every node counts every result it stores ([`crate::status::observe`]); the counts
+//! 1. Every node counts every result it stores ([`crate::domain::status::observe`]); the counts
 //!    therefore survive an owner change. After a result it probed itself, the owner learns
 //!    from the live view that a change is due and tells its [`Alerter`].
 //! 2. A due *down* with a peer alive is first re-checked by another node
@@ -10,7 +10,7 @@
 //!    not answer in time) does the monitor go down; a good answer cancels it.
 //! 3. The owner numbers the change (`seq`, per monitor), stores it, applies it and sends it to
 //!    every peer as a [`ringwatch_proto::Transition`]. Every node keeps the notifications it
-//!    calls for in its [`outbox::Outbox`], so a dead owner's alerts are not lost.
+//!    calls for in its [`crate::domain::outbox::Outbox`], so a dead owner's alerts are not lost.
 //! 4. The current owner sends each notification ([`notify`]), retrying with backoff, and
 //!    records and replicates a [`ringwatch_proto::Delivery`] when the channel accepted it;
 //!    every node then drops it from its outbox. Sending happens in spawned tasks: a slow or
@@ -29,7 +29,6 @@ pub mod attempts;
 pub mod incidents;
 pub mod notifiers;
 pub mod notify;
-pub mod outbox;
 
 pub use alerter::{Alerter, AlerterMessage};
 

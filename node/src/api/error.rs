@@ -103,3 +103,10 @@ pub fn too_large() -> ApiError {
         format!("request body is larger than {MAX_BODY_BYTES} bytes"),
     )
 }
+
+/// A spec that cannot become a monitor is bad input.
+impl From<crate::domain::spec::SpecError> for ApiError {
+    fn from(e: crate::domain::spec::SpecError) -> Self {
+        ApiError::bad_request(e.0)
+    }
+}

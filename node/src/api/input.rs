@@ -2,133 +2,11 @@
 //!
 //! Every check runs before anything is stored, so a refused request changes nothing.
 
-use std::fmt;
-
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use ringwatch_proto::{Monitor, StatusRange};
+pub use crate::domain::spec::{MonitorInput, MonitorPatch, StatusSpec};
 
 use super::error::ApiError;
-use validate::{range, validate};
-
-mod validate;
-
-/// Longest interval between probes: one day.
-pub const MAX_INTERVAL_SECS: u64 = 86_400;
-/// Longest probe timeout: five minutes. Also the largest `max_response_ms`.
-pub const MAX_TIMEOUT_MS: u64 = 300_000;
-/// Largest failure or recovery threshold.
-pub const MAX_THRESHOLD: u32 = 100;
-/// Longest URL accepted.
-pub const MAX_URL_LEN: usize = 2048;
-/// Longest name accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 200;
-/// Longest body assertion text (contains or not contains), in bytes.
-pub const MAX_EXPECT_BYTES: usize = 1024;
-/// HTTP methods a check may use.
-pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-/// Most request headers per monitor.
-pub const MAX_HEADERS: usize = 50;
-/// Longest request header name, in bytes.
-pub const MAX_HEADER_NAME_BYTES: usize = 256;
-/// Longest request header value, in bytes.
-pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
-/// Request headers the prober sets itself (framing and connection handling); refused.
-pub const MANAGED_HEADERS: [&str; 7] = [
-    "connection",
-    "content-length",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "transfer-encoding",
-    "upgrade",
-];
-/// Largest request body, in bytes.
-pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
-/// Largest `tls_min_days`: ten years.
-pub const MAX_TLS_MIN_DAYS: u64 = 3650;
-/// Most notifier ids per monitor.
-pub const MAX_NOTIFIERS: usize = 50;
-/// Longest notifier id, in characters.
-pub const MAX_NOTIFIER_ID_CHARS: usize = 100;
-
-/// An accepted-status entry: `200` or `"200-299"`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum StatusSpec {
-    /// One status code, 100-599.
-    Code(i64),
-    /// A range of status codes, `"FROM-TO"`.
-    Text(String),
-}
-
-/// Request headers: a JSON object of header name to string value, kept in the order read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HeaderList(pub Vec<(String, String)>);
-
-impl<'de> Deserialize<'de> for HeaderList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = HeaderList;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of header names to string values")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderList, A::Error> {
-                let mut headers = Vec::new();
-                while let Some(entry) = map.next_entry::<String, String>()? {
-                    headers.push(entry);
-                }
-                Ok(HeaderList(headers))
-            }
-        }
-        d.deserialize_map(ListVisitor)
-    }
-}
-
-/// The body of `POST /api/monitors` (one element of it, for bulk). Missing fields take their
-/// defaults.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorInput {
-    /// `http://` or `https://` with a host, or `tcp://host:port`; at most 2048 bytes.
-    pub url: String,
-    /// 1-200 characters; default: the URL.
-    pub name: Option<String>,
-    /// Seconds between probes, 1-86400; default 30.
-    pub interval_secs: Option<u64>,
-    /// Probe timeout in milliseconds, 1-300000; default 10000.
-    pub timeout_ms: Option<u64>,
-    /// `false` pauses probing; default `true`.
-    pub active: Option<bool>,
-    /// Consecutive failed probes before the monitor is down, 1-100; default 2.
-    pub failure_threshold: Option<u32>,
-    /// Consecutive good probes before it is up again, 1-100; default 1.
-    pub recovery_threshold: Option<u32>,
-    /// Accepted status codes and ranges; default 200-399.
-    pub expect_status: Option<Vec<StatusSpec>>,
-    /// Text the body must contain, at most 1024 bytes.
-    pub expect_body_contains: Option<String>,
-    /// Text the body must not contain, 1-1024 bytes.
-    pub expect_body_not_contains: Option<String>,
-    /// A slower answer fails the probe, 1-300000 ms.
-    pub max_response_ms: Option<u64>,
-    /// GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.
-    pub method: Option<String>,
-    /// Request headers, at most 50; framing headers (Content-Length, Connection...) are refused.
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
-    pub headers: Option<HeaderList>,
-    /// Request body, at most 64 KiB.
-    pub body: Option<String>,
-    /// https only: fewer days than this before the certificate expires fails the probe, 0-3650.
-    pub tls_min_days: Option<u64>,
-    /// Accept certificates that do not verify; default `false`.
-    pub tls_skip_verify: Option<bool>,
-    /// Notifier ids to alert; missing or `null` means every notifier.
-    pub notifiers: Option<Vec<String>>,
-}
 
 /// The body of `POST /api/monitors`: one monitor, or a non-empty array of them (bulk create,
 /// all or nothing).
@@ -138,46 +16,6 @@ pub struct MonitorInput {
 pub enum CreateBody {
     One(Box<MonitorInput>),
     Bulk(Vec<MonitorInput>),
-}
-
-/// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
-/// nullable ones (for `notifiers`: back to every notifier).
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorPatch {
-    pub url: Option<String>,
-    pub name: Option<String>,
-    pub interval_secs: Option<u64>,
-    pub timeout_ms: Option<u64>,
-    pub active: Option<bool>,
-    pub failure_threshold: Option<u32>,
-    pub recovery_threshold: Option<u32>,
-    #[serde(default, deserialize_with = "present")]
-    pub expect_status: Option<Option<Vec<StatusSpec>>>,
-    #[serde(default, deserialize_with = "present")]
-    pub expect_body_contains: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub expect_body_not_contains: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub max_response_ms: Option<Option<u64>>,
-    pub method: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
-    pub headers: Option<Option<HeaderList>>,
-    #[serde(default, deserialize_with = "present")]
-    pub body: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub tls_min_days: Option<Option<u64>>,
-    pub tls_skip_verify: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    pub notifiers: Option<Option<Vec<String>>>,
-}
-
-/// Tells a field given as `null` (Some(None)) from a missing one (None).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Parses the JSON `text` of one value as `T`; `at` prefixes the message of a refusal.
@@ -226,119 +64,11 @@ pub fn parse_patch(body: &[u8]) -> Result<MonitorPatch, ApiError> {
     parse_json(raw.get(), "")
 }
 
-impl MonitorInput {
-    /// A validated definition (id, revision and timestamps are set by the catalog).
-    pub fn into_monitor(self) -> Result<Monitor, ApiError> {
-        let m = Monitor::new(String::new(), self.url.trim().to_owned());
-        MonitorPatch::from(self).apply(m)
-    }
-}
-
-/// A create is a patch of a monitor with every field at its default.
-impl From<MonitorInput> for MonitorPatch {
-    fn from(i: MonitorInput) -> Self {
-        MonitorPatch {
-            url: None,
-            name: i.name,
-            interval_secs: i.interval_secs,
-            timeout_ms: i.timeout_ms,
-            active: i.active,
-            failure_threshold: i.failure_threshold,
-            recovery_threshold: i.recovery_threshold,
-            expect_status: i.expect_status.map(Some),
-            expect_body_contains: i.expect_body_contains.map(Some),
-            expect_body_not_contains: i.expect_body_not_contains.map(Some),
-            max_response_ms: i.max_response_ms.map(Some),
-            method: i.method,
-            headers: i.headers.map(Some),
-            body: i.body.map(Some),
-            tls_min_days: i.tls_min_days.map(Some),
-            tls_skip_verify: i.tls_skip_verify,
-            notifiers: i.notifiers.map(Some),
-        }
-    }
-}
-
-impl MonitorPatch {
-    /// `m` with the patch applied, validated.
-    pub fn apply(self, mut m: Monitor) -> Result<Monitor, ApiError> {
-        let p = self;
-        set(&mut m.url, p.url.map(|v| v.trim().to_owned()));
-        set(&mut m.name, p.name);
-        set(&mut m.interval_secs, p.interval_secs);
-        set(&mut m.timeout_ms, p.timeout_ms);
-        set(&mut m.active, p.active);
-        set(&mut m.failure_threshold, p.failure_threshold);
-        set(&mut m.recovery_threshold, p.recovery_threshold);
-        if let Some(v) = p.expect_status {
-            m.expect_status = parse_statuses(v.unwrap_or_default())?;
-        }
-        set(&mut m.expect_body_contains, p.expect_body_contains);
-        set(&mut m.expect_body_not_contains, p.expect_body_not_contains);
-        set(&mut m.max_response_ms, p.max_response_ms);
-        set(
-            &mut m.method,
-            p.method.map(|v| v.trim().to_ascii_uppercase()),
-        );
-        set(&mut m.headers, p.headers.map(|v| v.unwrap_or_default().0));
-        set(&mut m.body, p.body);
-        if let Some(v) = p.tls_min_days {
-            m.tls_min_days = v.map(tls_min_days).transpose()?;
-        }
-        set(&mut m.tls_skip_verify, p.tls_skip_verify);
-        set(&mut m.notifiers, p.notifiers);
-        validate(&m)?;
-        Ok(m)
-    }
-}
-
-/// Overwrites `field` with `value` if the request gave one.
-fn set<T>(field: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *field = v;
-    }
-}
-
-fn tls_min_days(days: u64) -> Result<u32, ApiError> {
-    range("tls_min_days", days, 0, MAX_TLS_MIN_DAYS)?;
-    u32::try_from(days).map_err(ApiError::internal)
-}
-
-fn parse_statuses(specs: Vec<StatusSpec>) -> Result<Vec<StatusRange>, ApiError> {
-    let bad = |what: &str| {
-        ApiError::bad_request(format!(
-            "expect_status: {what:?} is not a status code (100-599) or a range like \"200-299\""
-        ))
-    };
-    let code = |n: i64, what: &str| {
-        u16::try_from(n)
-            .ok()
-            .filter(|c| (100..=599).contains(c))
-            .ok_or_else(|| bad(what))
-    };
-    specs
-        .into_iter()
-        .map(|s| match s {
-            StatusSpec::Code(n) => {
-                let c = code(n, &n.to_string())?;
-                Ok(StatusRange { from: c, to: c })
-            }
-            StatusSpec::Text(t) => {
-                let (a, b) = t.split_once('-').unwrap_or((&t, &t));
-                let parse = |x: &str| x.trim().parse::<i64>().map_err(|_| bad(&t));
-                let (from, to) = (code(parse(a)?, &t)?, code(parse(b)?, &t)?);
-                if from > to {
-                    return Err(bad(&t));
-                }
-                Ok(StatusRange { from, to })
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::spec::{MAX_HEADERS, MAX_REQUEST_BODY_BYTES};
+    use ringwatch_proto::Monitor;
 
     #[test]
     fn headers_keep_the_order_they_were_sent_in() {
@@ -352,7 +82,10 @@ mod tests {
 
     fn create(body: &str) -> Result<Vec<Monitor>, ApiError> {
         let (inputs, _) = parse_create(body.as_bytes())?;
-        inputs.into_iter().map(MonitorInput::into_monitor).collect()
+        inputs
+            .into_iter()
+            .map(|i| i.into_monitor().map_err(ApiError::from))
+            .collect()
     }
 
     #[test]

@@ -54,11 +54,11 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
         .enumerate()
         .map(|(i, input)| {
             input.into_monitor().map_err(|e| {
-                if bulk {
-                    ApiError::bad_request(format!("monitor #{i}: {}", e.message))
+                ApiError::bad_request(if bulk {
+                    format!("monitor #{i}: {e}")
                 } else {
-                    e
-                }
+                    e.to_string()
+                })
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

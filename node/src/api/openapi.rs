@@ -52,7 +52,7 @@ use super::{alerts, error, events, input, monitors, overview, views};
         ringwatch_proto::ProbeResult,
         ringwatch_proto::ErrorKind,
         ringwatch_proto::Status,
-        crate::alert::notifiers::NotifierInput,
+        crate::domain::notifier::NotifierInput,
         crate::alert::notifiers::NotifierView,
         crate::alert::incidents::Incident,
         crate::alert::incidents::Alert,

@@ -7,7 +7,7 @@
 //! opinion), and the change then reaches every node as a replicated transition that
 //! [`commit`] applies. A status is therefore never decided twice for one change. (A pending
 //! monitor's first success is the exception: it alerts nobody, so every node applies it
-//! without a transition; see [`crate::live::LiveView::apply_results`].)
+//! without a transition: see `LiveView::apply_results` in the live view.)
 //!
 //! `failure_threshold` consecutive failures make a monitor down, `recovery_threshold`
 //! consecutive successes make a down monitor up again; a pending monitor goes up on its first

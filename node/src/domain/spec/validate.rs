@@ -5,23 +5,24 @@ use reqwest::header::{HeaderName, HeaderValue};
 use ringwatch_proto::{DEFAULT_METHOD, Monitor};
 
 use super::{
-    ApiError, MANAGED_HEADERS, MAX_EXPECT_BYTES, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
-    MAX_HEADERS, MAX_INTERVAL_SECS, MAX_NAME_CHARS, MAX_NOTIFIER_ID_CHARS, MAX_NOTIFIERS,
+    MANAGED_HEADERS, MAX_EXPECT_BYTES, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES, MAX_HEADERS,
+    MAX_INTERVAL_SECS, MAX_NAME_CHARS, MAX_NOTIFIER_ID_CHARS, MAX_NOTIFIERS,
     MAX_REQUEST_BODY_BYTES, MAX_THRESHOLD, MAX_TIMEOUT_MS, MAX_TLS_MIN_DAYS, MAX_URL_LEN, METHODS,
+    SpecError,
 };
 
-pub(super) fn range(name: &str, v: u64, lo: u64, hi: u64) -> Result<(), ApiError> {
+pub(super) fn range(name: &str, v: u64, lo: u64, hi: u64) -> Result<(), SpecError> {
     if (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!(
+        Err(SpecError::new(format!(
             "{name} must be between {lo} and {hi}, got {v}"
         )))
     }
 }
 
 /// Checks every field of `m`; the error says what is wrong with the first bad one.
-pub(super) fn validate(m: &Monitor) -> Result<(), ApiError> {
+pub(super) fn validate(m: &Monitor) -> Result<(), SpecError> {
     let scheme = validate_url(&m.url)?;
     validate_numbers(m)?;
     validate_texts(m)?;
@@ -30,7 +31,7 @@ pub(super) fn validate(m: &Monitor) -> Result<(), ApiError> {
     validate_kind(m, &scheme)
 }
 
-fn validate_numbers(m: &Monitor) -> Result<(), ApiError> {
+fn validate_numbers(m: &Monitor) -> Result<(), SpecError> {
     range("interval_secs", m.interval_secs, 1, MAX_INTERVAL_SECS)?;
     range("timeout_ms", m.timeout_ms, 1, MAX_TIMEOUT_MS)?;
     let t = u64::from(MAX_THRESHOLD);
@@ -45,10 +46,10 @@ fn validate_numbers(m: &Monitor) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn validate_texts(m: &Monitor) -> Result<(), ApiError> {
+fn validate_texts(m: &Monitor) -> Result<(), SpecError> {
     let chars = m.name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "name must be 1 to {MAX_NAME_CHARS} characters"
         )));
     }
@@ -57,13 +58,13 @@ fn validate_texts(m: &Monitor) -> Result<(), ApiError> {
         ("expect_body_not_contains", &m.expect_body_not_contains),
     ] {
         if text.as_ref().is_some_and(|t| t.len() > MAX_EXPECT_BYTES) {
-            return Err(ApiError::bad_request(format!(
+            return Err(SpecError::new(format!(
                 "{field} must be at most {MAX_EXPECT_BYTES} bytes"
             )));
         }
     }
     if m.expect_body_not_contains.as_deref() == Some("") {
-        return Err(ApiError::bad_request(
+        return Err(SpecError::new(
             "expect_body_not_contains must not be empty: every body contains the empty text",
         ));
     }
@@ -71,16 +72,16 @@ fn validate_texts(m: &Monitor) -> Result<(), ApiError> {
 }
 
 /// Method, headers and body of the check request.
-fn validate_request(m: &Monitor) -> Result<(), ApiError> {
+fn validate_request(m: &Monitor) -> Result<(), SpecError> {
     if !METHODS.contains(&m.method.as_str()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "method must be one of {}, got {:?}",
             METHODS.join(", "),
             m.method
         )));
     }
     if m.headers.len() > MAX_HEADERS {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "at most {MAX_HEADERS} headers, got {}",
             m.headers.len()
         )));
@@ -91,24 +92,22 @@ fn validate_request(m: &Monitor) -> Result<(), ApiError> {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
         {
-            return Err(ApiError::bad_request(format!(
-                "headers: {name:?} is given twice"
-            )));
+            return Err(SpecError::new(format!("headers: {name:?} is given twice")));
         }
     }
     if m.body
         .as_ref()
         .is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES)
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "body must be at most {MAX_REQUEST_BODY_BYTES} bytes"
         )));
     }
     Ok(())
 }
 
-fn validate_header(name: &str, value: &str) -> Result<(), ApiError> {
-    let bad = |what: String| Err(ApiError::bad_request(format!("headers: {what}")));
+fn validate_header(name: &str, value: &str) -> Result<(), SpecError> {
+    let bad = |what: String| Err(SpecError::new(format!("headers: {what}")));
     if name.len() > MAX_HEADER_NAME_BYTES || HeaderName::from_bytes(name.as_bytes()).is_err() {
         return bad(format!("{name:?} is not a valid header name"));
     }
@@ -129,19 +128,19 @@ fn validate_header(name: &str, value: &str) -> Result<(), ApiError> {
 }
 
 /// Shape only: whether the ids name existing notifiers is not checked here.
-fn validate_notifiers(ids: Option<&[String]>) -> Result<(), ApiError> {
+fn validate_notifiers(ids: Option<&[String]>) -> Result<(), SpecError> {
     let Some(ids) = ids else {
         return Ok(());
     };
     if ids.len() > MAX_NOTIFIERS {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "notifiers: at most {MAX_NOTIFIERS} ids, got {}",
             ids.len()
         )));
     }
     let bad_id = |id: &String| id.trim().is_empty() || id.chars().count() > MAX_NOTIFIER_ID_CHARS;
     if let Some(id) = ids.iter().find(|id| bad_id(id)) {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "notifiers: {id:?} is not a notifier id (1 to {MAX_NOTIFIER_ID_CHARS} characters)"
         )));
     }
@@ -149,7 +148,7 @@ fn validate_notifiers(ids: Option<&[String]>) -> Result<(), ApiError> {
 }
 
 /// Refuses assertions that the kind of check (`scheme`) cannot make.
-fn validate_kind(m: &Monitor, scheme: &str) -> Result<(), ApiError> {
+fn validate_kind(m: &Monitor, scheme: &str) -> Result<(), SpecError> {
     let http_only = [
         ("expect_status", !m.expect_status.is_empty()),
         ("expect_body_contains", m.expect_body_contains.is_some()),
@@ -165,12 +164,12 @@ fn validate_kind(m: &Monitor, scheme: &str) -> Result<(), ApiError> {
     if scheme == "tcp"
         && let Some((field, _)) = http_only.iter().find(|(_, set)| *set)
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "{field} applies to http(s) monitors, not to tcp:// checks"
         )));
     }
     if m.tls_min_days.is_some() && scheme != "https" {
-        return Err(ApiError::bad_request(
+        return Err(SpecError::new(
             "tls_min_days applies to https:// monitors only",
         ));
     }
@@ -178,22 +177,22 @@ fn validate_kind(m: &Monitor, scheme: &str) -> Result<(), ApiError> {
 }
 
 /// Checks an http(s) or `tcp://host:port` URL; answers its scheme.
-fn validate_url(url: &str) -> Result<String, ApiError> {
+fn validate_url(url: &str) -> Result<String, SpecError> {
     if url.len() > MAX_URL_LEN {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "url is longer than {MAX_URL_LEN} characters"
         )));
     }
     let parsed = reqwest::Url::parse(url)
-        .map_err(|e| ApiError::bad_request(format!("url {url:?} is not a valid URL: {e}")))?;
+        .map_err(|e| SpecError::new(format!("url {url:?} is not a valid URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https" | "tcp") {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "url must start with http://, https:// or tcp://, got scheme {:?}",
             parsed.scheme()
         )));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(ApiError::bad_request("url has no host"));
+        return Err(SpecError::new("url has no host"));
     }
     if parsed.scheme() == "tcp" {
         validate_tcp_url(url, &parsed)?;
@@ -201,15 +200,15 @@ fn validate_url(url: &str) -> Result<String, ApiError> {
     Ok(parsed.scheme().to_owned())
 }
 
-fn validate_tcp_url(url: &str, parsed: &reqwest::Url) -> Result<(), ApiError> {
+fn validate_tcp_url(url: &str, parsed: &reqwest::Url) -> Result<(), SpecError> {
     let example = "like tcp://db.example.com:5432";
     if !url.starts_with("tcp://") {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "write a tcp url in lower case, {example}"
         )));
     }
     if parsed.port().is_none_or(|p| p == 0) {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "a tcp:// url needs a port, {example}"
         )));
     }
@@ -219,7 +218,7 @@ fn validate_tcp_url(url: &str, parsed: &reqwest::Url) -> Result<(), ApiError> {
         || !parsed.username().is_empty()
         || parsed.password().is_some();
     if extra {
-        return Err(ApiError::bad_request(format!(
+        return Err(SpecError::new(format!(
             "a tcp:// url is a host and a port only, {example}"
         )));
     }

@@ -1,0 +1,17 @@
+//! The domain layer: the rules of the product as plain types and functions, with no I/O and no
+//! actor types. It depends only on `proto`; everything else in the node builds on it.
+//!
+//! - [`spec`]: the monitor spec users write (API, config file, CLI), its defaults and
+//!   validation.
+//! - [`notifier`]: the notifier spec (API, config file) and its validation.
+//! - [`names`]: what node names and config-file ids may be.
+//! - [`schedule`]: when each monitor is due, on a phase derived from its id.
+//! - [`status`]: the up/down rule (count every result, decide on the owner, commit in order).
+//! - [`outbox`]: notifications not yet delivered, their order, retries and backoff.
+
+pub mod names;
+pub mod notifier;
+pub mod outbox;
+pub mod schedule;
+pub mod spec;
+pub mod status;
