@@ -152,7 +152,8 @@ impl Metrics {
         );
         registry.register(
             "store_corrupt_records",
-            "Stored records skipped because they failed to decode",
+            "Stored records this build cannot read: skipped because they failed to decode, \
+             or written by a newer version (kept on disk, counted once per start)",
             m.corrupt_records.clone(),
         );
         registry.register(

@@ -1,40 +1,83 @@
-//! The binary record format: one version byte, then postcard.
+//! The binary formats: one version byte, then postcard.
 //!
 //! postcard is not self-describing, so the version byte is what lets a later release read
 //! (or refuse, with a clear error) records and messages written by an earlier one. We use
 //! postcard rather than bincode: bincode's last release (3.0.0) is a `compile_error!` and the
 //! crate is unmaintained (RUSTSEC-2025-0141).
+//!
+//! Two version numbers, which move independently:
+//! - [`WIRE_VERSION`] fronts every peer message ([`encode`] / [`decode`]). A message of
+//!   another version is refused: nodes of one cluster run one wire version.
+//! - [`RECORD_VERSION`] fronts every stored record ([`encode_record`] / [`decode_record`]).
+//!   A store holding older records migrates them when it opens (the node's `store::migrate`
+//!   keeps the older layouts, frozen), so a record is never refused for being old; one of a
+//!   newer version is kept on disk untouched and skipped by reads.
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The version byte written in front of every record and message this build produces.
-pub const FORMAT_VERSION: u8 = 2;
+/// The version byte written in front of every peer message this build sends.
+pub const WIRE_VERSION: u8 = 2;
+
+/// The version byte written in front of every record this build stores. Version 1 was
+/// written by builds before the alerting work (no request options, no TLS days, no
+/// transition numbers); see `docs/storage-formats.md`.
+pub const RECORD_VERSION: u8 = 2;
 
 /// Why bytes could not be turned back into a value. Never fatal to the caller's process.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
     #[error("empty record")]
     Empty,
-    #[error("unsupported format version {found} (this build reads version {FORMAT_VERSION})")]
-    Version { found: u8 },
+    #[error("unsupported format version {found} (expected version {expected})")]
+    Version { found: u8, expected: u8 },
     #[error("malformed record: {0}")]
     Malformed(String),
 }
 
-/// Encodes `value` as `[FORMAT_VERSION, postcard bytes...]`.
+/// Encodes a peer message as `[WIRE_VERSION, postcard bytes...]`.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = vec![FORMAT_VERSION];
+    encode_as(WIRE_VERSION, value)
+}
+
+/// Decodes a peer message produced by [`encode`]. Trailing bytes are refused as malformed.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_as(WIRE_VERSION, bytes)
+}
+
+/// Encodes a stored record as `[RECORD_VERSION, postcard bytes...]`.
+pub fn encode_record<T: Serialize>(value: &T) -> Vec<u8> {
+    encode_as(RECORD_VERSION, value)
+}
+
+/// Decodes a stored record of the current [`RECORD_VERSION`].
+pub fn decode_record<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_as(RECORD_VERSION, bytes)
+}
+
+/// The version byte of an encoded record or message, `None` for empty bytes.
+pub fn version_of(bytes: &[u8]) -> Option<u8> {
+    bytes.first().copied()
+}
+
+/// Encodes `value` as `[version, postcard bytes...]`. Besides [`encode`] and
+/// [`encode_record`], only tests and migrations name a version themselves.
+pub fn encode_as<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
+    let mut out = vec![version];
     // Serialising our own plain data types into a Vec cannot fail: postcard errors only on
     // unsupported serde features (none used) or a full fixed buffer (not used here).
     postcard::to_io(value, &mut out).expect("postcard encoding of proto types is infallible");
     out
 }
 
-/// Decodes bytes produced by [`encode`]. Trailing bytes are refused as malformed.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+/// Decodes bytes that must carry version `expected`, as a `T` laid out in that version (a
+/// migration passes an older version and the frozen type of that version).
+pub fn decode_as<T: DeserializeOwned>(expected: u8, bytes: &[u8]) -> Result<T, DecodeError> {
     let (&version, body) = bytes.split_first().ok_or(DecodeError::Empty)?;
-    if version != FORMAT_VERSION {
-        return Err(DecodeError::Version { found: version });
+    if version != expected {
+        return Err(DecodeError::Version {
+            found: version,
+            expected,
+        });
     }
     let (value, rest) =
         postcard::take_from_bytes(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
@@ -71,7 +114,24 @@ mod tests {
         let r = sample_result();
         assert_eq!(decode::<ProbeResult>(&encode(&r)), Ok(r));
         let m = Monitor::new("m-2".into(), "http://127.0.0.1/".into());
-        assert_eq!(decode::<Monitor>(&encode(&m)), Ok(m));
+        assert_eq!(decode::<Monitor>(&encode(&m)), Ok(m.clone()));
+        assert_eq!(decode_record::<Monitor>(&encode_record(&m)), Ok(m));
+    }
+
+    #[test]
+    fn records_and_messages_check_their_own_version() {
+        let r = sample_result();
+        let old = encode_as(RECORD_VERSION - 1, &r);
+        assert_eq!(version_of(&old), Some(RECORD_VERSION - 1));
+        assert_eq!(
+            decode_record::<ProbeResult>(&old),
+            Err(DecodeError::Version {
+                found: RECORD_VERSION - 1,
+                expected: RECORD_VERSION
+            })
+        );
+        assert_eq!(decode_as::<ProbeResult>(RECORD_VERSION - 1, &old), Ok(r));
+        assert_eq!(version_of(&[]), None);
     }
 
     #[test]
@@ -90,7 +150,10 @@ mod tests {
         bytes[0] = 9;
         assert_eq!(
             decode::<ProbeResult>(&bytes),
-            Err(DecodeError::Version { found: 9 })
+            Err(DecodeError::Version {
+                found: 9,
+                expected: WIRE_VERSION
+            })
         );
         let mut bytes = encode(&sample_result());
         bytes.push(0);
@@ -141,6 +204,7 @@ mod tests {
             let _ = decode::<Monitor>(&bytes);
             let _ = decode::<crate::MonitorState>(&bytes);
             let _ = decode::<crate::Envelope>(&bytes);
+            let _ = decode_record::<crate::Transition>(&bytes);
         }
     }
 }

@@ -15,7 +15,10 @@ pub use alert::{
     Delivery, DeliveryAttempt, EmailChannel, Notifier, NotifierId, NotifierKind, SmtpSecurity,
     Transition,
 };
-pub use codec::{DecodeError, FORMAT_VERSION, decode, encode};
+pub use codec::{
+    DecodeError, RECORD_VERSION, WIRE_VERSION, decode, decode_as, decode_record, encode, encode_as,
+    encode_record, version_of,
+};
 pub use monitor::{
     DEFAULT_EXPECT_STATUS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD,
     DEFAULT_RECOVERY_THRESHOLD, DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,

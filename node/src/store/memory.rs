@@ -63,6 +63,24 @@ impl Kv for MemoryKv {
             .unwrap_or_default())
     }
 
+    fn scan_from(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
+        Ok(trees
+            .get(&tree)
+            .map(|t| {
+                t.range(from.to_vec()..)
+                    .take(limit)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     fn flush(&self) -> StoreResult<()> {
         Ok(())
     }

@@ -4,23 +4,30 @@
 //! ordered key-value trait [`Kv`], implemented by sled ([`sled_kv`]) and by an in-memory twin
 //! ([`memory`]) used in tests. No other module names sled.
 //!
-//! Layout (all values are `proto::encode`d: a version byte, then postcard):
+//! Layout (values of all trees but `meta` are `proto::encode_record`ed: a version byte, then
+//! postcard; see `docs/storage-formats.md`):
 //! - `monitors`: key = id, value = [`Monitor`] (deleted ones stay as tombstones).
 //! - `results`:  key = `len(id) id at_ms(be u64) node_hash(be u32)`, value = result body.
 //!   One monitor's results are contiguous and in time order, so a window is one range scan.
 //! - `states`:   key = id, value = [`MonitorState`].
 //! - `meta`:     key = `wm/<node>`, value = newest result time (unix ms, be u64) held from
-//!   that probing node: the watermarks anti-entropy starts from.
+//!   that probing node: the watermarks anti-entropy starts from. Key `format`: the store
+//!   format marker, and `future/<tree>`: counts of newer records (see [`migrate`]).
 //! - `notifiers`: key = id, value = [`Notifier`] (tombstones too).
 //! - `transitions`: key = `len(id) id seq(be u64)`, value = [`Transition`]: a monitor's
 //!   status changes in order, the history incidents are made of.
 //! - `deliveries`: key = transition key + channel id, value = [`Delivery`]: notifications
 //!   sent (or given up), so they are never sent twice.
 //!
-//! A record that fails to decode is skipped and counted (`corrupt_records`), never fatal.
+//! Opening a store migrates records of older versions to the current one ([`migrate`]). A
+//! record of a newer version (a newer build wrote it) stays on disk untouched: reads skip
+//! it, pruning and migration leave it, and opening reports how many there are. A record that
+//! fails to decode is skipped and counted (`corrupt_records`), never fatal.
 
 mod keys;
 pub mod memory;
+pub mod migrate;
+mod records;
 pub mod sled_kv;
 
 use std::path::Path;
@@ -28,10 +35,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ringwatch_proto::{
-    Delivery, ErrorKind, Monitor, MonitorId, MonitorState, Notifier, ProbeResult, Transition,
-    decode, encode,
+    DecodeError, Delivery, Monitor, MonitorId, MonitorState, Notifier, ProbeResult, RECORD_VERSION,
+    Transition, decode_record, encode_record, version_of,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use records::{ResultBody, ResultBodyRef};
 
 pub use keys::{result_key, result_prefix};
 
@@ -58,6 +67,21 @@ pub enum Tree {
     Deliveries,
 }
 
+impl Tree {
+    /// The tree's name on disk and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Monitors => "monitors",
+            Tree::Results => "results",
+            Tree::States => "states",
+            Tree::Meta => "meta",
+            Tree::Notifiers => "notifiers",
+            Tree::Transitions => "transitions",
+            Tree::Deliveries => "deliveries",
+        }
+    }
+}
+
 /// One write of a batch: a value to put, or `None` to delete the key.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
@@ -79,36 +103,17 @@ pub trait Kv: Send + Sync {
     ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
     /// All pairs of a tree, in key order.
     fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Pairs with `from <= key`, in key order, at most `limit` of them.
+    fn scan_from(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Makes every earlier write durable.
     fn flush(&self) -> StoreResult<()>;
     /// Bytes the engine uses on disk (0 for memory).
     fn disk_bytes(&self) -> u64;
-}
-
-/// A stored result without the monitor id, which the key already holds. [`ResultBodyRef`]
-/// writes the same layout without copying strings.
-#[derive(Deserialize)]
-struct ResultBody {
-    at_ms: u64,
-    ok: bool,
-    status_code: Option<u16>,
-    latency_ms: u64,
-    error: Option<String>,
-    error_kind: Option<ErrorKind>,
-    node: String,
-    tls_days_left: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct ResultBodyRef<'a> {
-    at_ms: u64,
-    ok: bool,
-    status_code: Option<u16>,
-    latency_ms: u64,
-    error: Option<&'a str>,
-    error_kind: Option<ErrorKind>,
-    node: &'a str,
-    tls_days_left: Option<i64>,
 }
 
 /// The node's store. Cheap to clone; all clones share one engine.
@@ -116,6 +121,8 @@ struct ResultBodyRef<'a> {
 pub struct Store {
     kv: Arc<dyn Kv>,
     corrupt: Arc<AtomicU64>,
+    /// What the migration at open found and did.
+    opened: Arc<migrate::OpenReport>,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,29 +132,42 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (or creates) the on-disk store in `dir`.
+    /// Opens (or creates) the on-disk store in `dir`, migrating older records first.
     pub fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
-        Ok(Self::with_engine(Arc::new(sled_kv::SledKv::open(
-            dir,
-            cache_bytes,
-        )?)))
+        Self::with_engine(Arc::new(sled_kv::SledKv::open(dir, cache_bytes)?))
     }
 
     /// A store that lives in memory only, for tests.
     pub fn in_memory() -> Self {
         Self::with_engine(Arc::new(memory::MemoryKv::default()))
+            .expect("opening an empty in-memory store cannot fail")
     }
 
-    pub fn with_engine(kv: Arc<dyn Kv>) -> Self {
-        Store {
+    /// Opens a store on `kv`, migrating older records first ([`migrate`]).
+    pub fn with_engine(kv: Arc<dyn Kv>) -> StoreResult<Self> {
+        let opened = migrate::run(kv.as_ref())?;
+        Ok(Store {
             kv,
             corrupt: Arc::new(AtomicU64::new(0)),
-        }
+            opened: Arc::new(opened),
+        })
     }
 
-    /// Records skipped because they failed to decode, since the store was opened.
+    /// Records this build cannot read: those skipped because they failed to decode since the
+    /// store was opened, plus the records of a newer version held on disk (counted once, at
+    /// open: see [`Store::future_records`]).
     pub fn corrupt_records(&self) -> u64 {
-        self.corrupt.load(Ordering::Relaxed)
+        self.corrupt.load(Ordering::Relaxed) + self.future_records()
+    }
+
+    /// Records written by a newer build: kept on disk untouched, skipped by reads.
+    pub fn future_records(&self) -> u64 {
+        self.opened.future_records()
+    }
+
+    /// What opening the store found and migrated.
+    pub fn open_report(&self) -> &migrate::OpenReport {
+        &self.opened
     }
 
     fn decode_or_skip<T: serde::de::DeserializeOwned>(
@@ -155,8 +175,13 @@ impl Store {
         what: &str,
         bytes: &[u8],
     ) -> Option<T> {
-        match decode(bytes) {
+        match decode_record(bytes) {
             Ok(v) => Some(v),
+            // Counted and reported once, when the store opened.
+            Err(DecodeError::Version { found, .. }) if found > RECORD_VERSION => {
+                tracing::debug!(record = what, version = found, "skipping a newer record");
+                None
+            }
             Err(e) => {
                 self.corrupt.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(record = what, error = %e, "skipping undecodable stored record");
@@ -173,7 +198,7 @@ impl Store {
     pub fn put_monitors(&self, ms: &[Monitor]) -> StoreResult<()> {
         let writes = ms
             .iter()
-            .map(|m| (m.id.as_bytes().to_vec(), Some(encode(m))))
+            .map(|m| (m.id.as_bytes().to_vec(), Some(encode_record(m))))
             .collect();
         self.kv.apply(Tree::Monitors, writes)
     }
@@ -205,19 +230,9 @@ impl Store {
         let writes = results
             .iter()
             .map(|r| {
-                let body = ResultBodyRef {
-                    at_ms: r.at_ms,
-                    ok: r.ok,
-                    status_code: r.status_code,
-                    latency_ms: r.latency_ms,
-                    error: r.error.as_deref(),
-                    error_kind: r.error_kind,
-                    node: &r.node,
-                    tls_days_left: r.tls_days_left,
-                };
                 (
                     result_key(&r.monitor_id, r.at_ms, &r.node),
-                    Some(encode(&body)),
+                    Some(encode_record(&ResultBodyRef::from(r))),
                 )
             })
             .collect();
@@ -247,25 +262,16 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|(_, v)| self.decode_or_skip::<ResultBody>("result", &v))
-            .map(|b| ProbeResult {
-                monitor_id: id.to_owned(),
-                at_ms: b.at_ms,
-                ok: b.ok,
-                status_code: b.status_code,
-                latency_ms: b.latency_ms,
-                error: b.error,
-                error_kind: b.error_kind,
-                node: b.node,
-                tls_days_left: b.tls_days_left,
-            })
+            .map(|b| b.into_result(id))
             .collect())
     }
 
     /// Deletes results of a monitor older than `before_ms` (all of them with `u64::MAX`).
-    /// Returns how many were deleted. Works in bounded batches.
+    /// Returns how many were deleted. Works in bounded batches. Results of a newer record
+    /// version stay: this build cannot tell what they are.
     pub fn prune_results(&self, id: &str, before_ms: u64) -> StoreResult<usize> {
         const BATCH: usize = 10_000;
-        let (from, _) = keys::result_range(id, 0);
+        let (mut from, _) = keys::result_range(id, 0);
         let (to, _) = keys::result_range(id, before_ms);
         let to = if before_ms == u64::MAX {
             keys::result_range(id, 0).1
@@ -275,16 +281,20 @@ impl Store {
         let mut total = 0;
         loop {
             let rows = self.kv.range(Tree::Results, &from, &to, false, BATCH)?;
-            let n = rows.len();
-            if n == 0 {
+            let Some((last, _)) = rows.last() else {
                 return Ok(total);
-            }
-            self.kv.apply(
-                Tree::Results,
-                rows.into_iter().map(|(k, _)| (k, None)).collect(),
-            )?;
-            total += n;
-            if n < BATCH {
+            };
+            let full = rows.len() == BATCH;
+            from = last.clone();
+            from.push(0);
+            let deletes: Vec<Write> = rows
+                .into_iter()
+                .filter(|(_, v)| !is_future(v))
+                .map(|(k, _)| (k, None))
+                .collect();
+            total += deletes.len();
+            self.kv.apply(Tree::Results, deletes)?;
+            if !full {
                 return Ok(total);
             }
         }
@@ -296,14 +306,22 @@ impl Store {
         }
         let writes = states
             .iter()
-            .map(|(id, s)| (id.as_bytes().to_vec(), Some(encode(s))))
+            .map(|(id, s)| (id.as_bytes().to_vec(), Some(encode_record(s))))
             .collect();
         self.kv.apply(Tree::States, writes)
     }
 
+    /// Deletes a monitor's state, unless a newer build wrote it.
     pub fn delete_state(&self, id: &str) -> StoreResult<()> {
-        self.kv
-            .apply(Tree::States, vec![(id.as_bytes().to_vec(), None)])
+        let key = id.as_bytes().to_vec();
+        if self
+            .kv
+            .get(Tree::States, &key)?
+            .is_some_and(|v| is_future(&v))
+        {
+            return Ok(());
+        }
+        self.kv.apply(Tree::States, vec![(key, None)])
     }
 
     pub fn states(&self) -> StoreResult<Vec<(MonitorId, MonitorState)>> {
@@ -347,7 +365,7 @@ impl Store {
     pub fn put_notifiers(&self, ns: &[Notifier]) -> StoreResult<()> {
         let writes = ns
             .iter()
-            .map(|n| (n.id.as_bytes().to_vec(), Some(encode(n))))
+            .map(|n| (n.id.as_bytes().to_vec(), Some(encode_record(n))))
             .collect();
         self.kv.apply(Tree::Notifiers, writes)
     }
@@ -380,7 +398,7 @@ impl Store {
         for item in items {
             let k = key(&item);
             if seen.insert(k.clone()) && self.kv.get(tree, &k)?.is_none() {
-                writes.push((k, Some(encode(&item))));
+                writes.push((k, Some(encode_record(&item))));
                 fresh.push(item);
             }
         }
@@ -457,6 +475,11 @@ impl Store {
     pub fn disk_bytes(&self) -> u64 {
         self.kv.disk_bytes()
     }
+}
+
+/// Whether `bytes` is a record of a newer version than this build writes.
+fn is_future(bytes: &[u8]) -> bool {
+    version_of(bytes).is_some_and(|v| v > RECORD_VERSION)
 }
 
 #[cfg(test)]

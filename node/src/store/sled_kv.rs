@@ -39,15 +39,15 @@ impl SledKv {
             .flush_every_ms(Some(FLUSH_EVERY_MS))
             .open()
             .map_err(|e| open_err(e.to_string()))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
+        let tree = |t: Tree| db.open_tree(t.name()).map_err(|e| open_err(e.to_string()));
         Ok(SledKv {
-            monitors: tree("monitors")?,
-            results: tree("results")?,
-            states: tree("states")?,
-            meta: tree("meta")?,
-            notifiers: tree("notifiers")?,
-            transitions: tree("transitions")?,
-            deliveries: tree("deliveries")?,
+            monitors: tree(Tree::Monitors)?,
+            results: tree(Tree::Results)?,
+            states: tree(Tree::States)?,
+            meta: tree(Tree::Meta)?,
+            notifiers: tree(Tree::Notifiers)?,
+            transitions: tree(Tree::Transitions)?,
+            deliveries: tree(Tree::Deliveries)?,
             db,
         })
     }
@@ -111,6 +111,19 @@ impl Kv for SledKv {
 
     fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
         self.tree(tree).iter().map(pair).collect()
+    }
+
+    fn scan_from(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.tree(tree)
+            .range(from..)
+            .take(limit)
+            .map(pair)
+            .collect()
     }
 
     fn flush(&self) -> StoreResult<()> {

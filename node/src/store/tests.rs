@@ -122,7 +122,7 @@ fn corrupt_records_are_skipped_and_counted() {
             .kv
             .apply(
                 Tree::Results,
-                vec![(result_key("a", 1, "n"), Some(vec![42]))],
+                vec![(result_key("a", 1, "n"), Some(vec![RECORD_VERSION]))],
             )
             .unwrap();
         store

@@ -1,0 +1,393 @@
+//! Migrations at open: version 1 records come back as version 2, an interrupted migration
+//! finishes, and records of a newer version survive everything. Run against both engines.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ringwatch_proto::{
+    DEFAULT_METHOD, ErrorKind, Monitor, MonitorState, ProbeResult, RECORD_VERSION, Rev, Status,
+    StatusRange, Transition, encode_as, encode_record,
+};
+
+use super::v1::{
+    ErrorKindV1, MonitorStateV1, MonitorV1, ResultBodyV1, RevV1, StatusRangeV1, StatusV1,
+};
+use super::*;
+use crate::store::keys::{result_key, transition_key};
+use crate::store::memory::MemoryKv;
+use crate::store::sled_kv::SledKv;
+use crate::store::{Store, StoreError, Write};
+
+/// A version the tests pretend a later build writes.
+const FUTURE: u8 = RECORD_VERSION + 1;
+
+fn engines() -> Vec<(Arc<dyn Kv>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sled: Arc<dyn Kv> = Arc::new(SledKv::open(dir.path(), 16 << 20).unwrap());
+    vec![(Arc::new(MemoryKv::default()), None), (sled, Some(dir))]
+}
+
+fn put(kv: &dyn Kv, tree: Tree, key: &[u8], value: Vec<u8>) {
+    kv.apply(tree, vec![(key.to_vec(), Some(value))]).unwrap();
+}
+
+fn v1_monitor(id: &str, deleted: bool) -> MonitorV1 {
+    MonitorV1 {
+        id: id.into(),
+        url: format!("https://{id}.example/"),
+        name: format!("site {id}"),
+        interval_secs: 15,
+        timeout_ms: 4_000,
+        active: id != "paused",
+        failure_threshold: 3,
+        recovery_threshold: 2,
+        expect_status: vec![StatusRangeV1 { from: 200, to: 204 }],
+        expect_body_contains: Some("welcome".into()),
+        created_ms: 1_600_000_000_000,
+        rev: RevV1 {
+            hlc: 77 << 16,
+            node: "old-node".into(),
+        },
+        deleted,
+    }
+}
+
+fn v1_result(at_ms: u64) -> ResultBodyV1 {
+    let failed = at_ms.is_multiple_of(3);
+    ResultBodyV1 {
+        at_ms,
+        ok: !failed,
+        status_code: (!at_ms.is_multiple_of(5)).then_some(200),
+        latency_ms: at_ms % 100,
+        error: failed.then(|| "status 503".into()),
+        error_kind: failed.then_some(ErrorKindV1::BadStatus),
+        node: format!("n{}", at_ms % 2),
+    }
+}
+
+/// What a version 1 result becomes.
+fn migrated_result(id: &str, r: &ResultBodyV1) -> ProbeResult {
+    ProbeResult {
+        monitor_id: id.into(),
+        at_ms: r.at_ms,
+        ok: r.ok,
+        status_code: r.status_code,
+        latency_ms: r.latency_ms,
+        error: r.error.clone(),
+        error_kind: r.error_kind.map(|_| ErrorKind::BadStatus),
+        node: r.node.clone(),
+        tls_days_left: None,
+    }
+}
+
+/// Results per monitor in [`write_v1_store`]: more than one migration batch.
+const V1_RESULTS: u64 = MIGRATION_BATCH_RECORDS as u64 * 2 + 17;
+
+/// A store as a version 1 build left it: no marker, every record with version byte 1.
+fn write_v1_store(kv: &dyn Kv) {
+    for (id, deleted) in [("web", false), ("paused", false), ("gone", true)] {
+        put(
+            kv,
+            Tree::Monitors,
+            id.as_bytes(),
+            encode_as(1, &v1_monitor(id, deleted)),
+        );
+    }
+    let writes: Vec<Write> = (1..=V1_RESULTS)
+        .map(|t| {
+            let r = v1_result(t);
+            (result_key("web", t, &r.node), Some(encode_as(1, &r)))
+        })
+        .collect();
+    kv.apply(Tree::Results, writes).unwrap();
+    let state = MonitorStateV1 {
+        status: StatusV1::Down,
+        failures: 4,
+        successes: 0,
+        since_ms: 1_234,
+    };
+    put(kv, Tree::States, b"web", encode_as(1, &state));
+    put(kv, Tree::Meta, b"wm/n0", 99u64.to_be_bytes().to_vec());
+}
+
+/// Every record of [`write_v1_store`], read through today's store.
+fn check_v1_store_migrated(store: &Store) {
+    let monitors = store.monitors().unwrap();
+    assert_eq!(monitors.len(), 3);
+    for m in &monitors {
+        let old = v1_monitor(&m.id, m.id == "gone");
+        let mut want = Monitor::new(old.id.clone(), old.url.clone());
+        want.name = old.name;
+        want.interval_secs = 15;
+        want.timeout_ms = 4_000;
+        want.active = old.active;
+        want.failure_threshold = 3;
+        want.recovery_threshold = 2;
+        want.expect_status = vec![StatusRange { from: 200, to: 204 }];
+        want.expect_body_contains = Some("welcome".into());
+        want.created_ms = old.created_ms;
+        want.rev = Rev {
+            hlc: 77 << 16,
+            node: "old-node".into(),
+        };
+        want.deleted = old.deleted;
+        assert_eq!(m, &want, "new fields take their defaults");
+        assert_eq!(m.method, DEFAULT_METHOD);
+    }
+    let results = store.results("web", 0, usize::MAX).unwrap();
+    let want: Vec<_> = (1..=V1_RESULTS)
+        .map(|t| migrated_result("web", &v1_result(t)))
+        .collect();
+    assert_eq!(results, want, "every result, field for field");
+    let state = MonitorState {
+        status: Status::Down,
+        failures: 4,
+        successes: 0,
+        since_ms: 1_234,
+        seq: 0,
+    };
+    assert_eq!(store.states().unwrap(), vec![("web".to_string(), state)]);
+    assert_eq!(store.watermarks().unwrap(), vec![("n0".to_string(), 99)]);
+    assert_eq!(store.corrupt_records(), 0);
+}
+
+fn marker(kv: &dyn Kv) -> Option<Vec<u8>> {
+    kv.get(Tree::Meta, MARKER_KEY).unwrap()
+}
+
+#[test]
+fn v1_records_are_migrated_at_open() {
+    for (kv, _dir) in engines() {
+        write_v1_store(kv.as_ref());
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.found_format, None);
+        assert_eq!(report.migrated_records(), 3 + V1_RESULTS + 1);
+        check_v1_store_migrated(&store);
+        assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
+        for tree in RECORD_TREES {
+            for (_, v) in kv.scan(tree).unwrap() {
+                assert_eq!(v[0], RECORD_VERSION, "{} rewritten", tree.name());
+            }
+        }
+        // A second open has nothing left to do.
+        let again = Store::with_engine(kv).unwrap();
+        assert!(!again.open_report().walked);
+        check_v1_store_migrated(&again);
+    }
+}
+
+/// An engine that fails every write after the first `ok_applies`, like a crash would.
+struct CrashingKv {
+    inner: Arc<dyn Kv>,
+    ok_applies: AtomicUsize,
+}
+
+impl Kv for CrashingKv {
+    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.get(tree, key)
+    }
+    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()> {
+        let left = self.ok_applies.fetch_sub(1, Ordering::SeqCst);
+        if left == 0 || left > usize::MAX / 2 {
+            return Err(StoreError::Engine("crashed".into()));
+        }
+        self.inner.apply(tree, writes)
+    }
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.range(tree, from, to, reverse, limit)
+    }
+    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(tree)
+    }
+    fn scan_from(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan_from(tree, from, limit)
+    }
+    fn flush(&self) -> StoreResult<()> {
+        self.inner.flush()
+    }
+    fn disk_bytes(&self) -> u64 {
+        self.inner.disk_bytes()
+    }
+}
+
+#[test]
+fn a_migration_cut_short_finishes_on_the_next_open() {
+    // Crash after: the in-progress marker, the monitors page, the first results page; and
+    // after every page of results but before the final marker.
+    for ok_applies in [1, 2, 3, 5, 12] {
+        for (kv, _dir) in engines() {
+            write_v1_store(kv.as_ref());
+            let crashing = Arc::new(CrashingKv {
+                inner: kv.clone(),
+                ok_applies: AtomicUsize::new(ok_applies),
+            });
+            assert!(
+                Store::with_engine(crashing).is_err(),
+                "crash at {ok_applies}"
+            );
+            assert_ne!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
+            let store = Store::with_engine(kv.clone()).unwrap();
+            assert!(store.open_report().walked);
+            check_v1_store_migrated(&store);
+        }
+    }
+}
+
+/// Raw bytes of a record a later build wrote: its version, then a body this build cannot read.
+fn future_record(tag: u8) -> Vec<u8> {
+    vec![FUTURE, 0xde, 0xad, tag]
+}
+
+fn current_result(at_ms: u64) -> ProbeResult {
+    ProbeResult {
+        monitor_id: "a".into(),
+        at_ms,
+        ok: true,
+        status_code: Some(200),
+        latency_ms: 1,
+        error: None,
+        error_kind: None,
+        node: "n1".into(),
+        tls_days_left: None,
+    }
+}
+
+/// Every future record [`future_records_survive_open_prune_and_reopen`] writes, as it wrote it.
+fn future_rows() -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
+    vec![
+        (Tree::Monitors, b"new".to_vec(), future_record(1)),
+        (Tree::Results, result_key("a", 5, "n9"), future_record(2)),
+        (Tree::Results, result_key("a", 6, "n9"), future_record(3)),
+        (Tree::States, b"a".to_vec(), future_record(4)),
+        (Tree::Transitions, transition_key("a", 1), future_record(5)),
+    ]
+}
+
+#[test]
+fn future_records_survive_open_prune_and_reopen() {
+    for (kv, _dir) in engines() {
+        let store = Store::with_engine(kv.clone()).unwrap();
+        store
+            .append_results(&[current_result(4), current_result(7)])
+            .unwrap();
+        store
+            .put_monitor(&Monitor::new("a".into(), "http://a/".into()))
+            .unwrap();
+        for (tree, key, value) in future_rows() {
+            put(kv.as_ref(), tree, &key, value);
+        }
+        // A later build ran on this store and left its marker.
+        put(kv.as_ref(), Tree::Meta, MARKER_KEY, vec![FUTURE]);
+
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report().clone();
+        assert_eq!(report.found_format, Some(FUTURE));
+        assert!(report.walked);
+        let future: Vec<_> = report
+            .trees
+            .iter()
+            .map(|(t, c)| (t.name(), c.future))
+            .collect();
+        assert_eq!(
+            future,
+            [
+                ("monitors", 1),
+                ("results", 2),
+                ("states", 1),
+                ("notifiers", 0),
+                ("transitions", 1),
+                ("deliveries", 0)
+            ]
+        );
+        assert_eq!(store.future_records(), 5);
+        assert_eq!(
+            store.corrupt_records(),
+            5,
+            "reported with the unreadable records"
+        );
+        assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
+
+        // Reads skip them, and do not count them again.
+        assert_eq!(store.monitors().unwrap().len(), 1);
+        let at: Vec<u64> = store
+            .results("a", 0, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.at_ms)
+            .collect();
+        assert_eq!(at, [4, 7]);
+        assert!(store.states().unwrap().is_empty());
+        assert!(store.transitions("a").unwrap().is_empty());
+        assert_eq!(store.corrupt_records(), 5);
+
+        // Pruning and deleting pass them over.
+        assert_eq!(store.prune_results("a", u64::MAX).unwrap(), 2);
+        store.delete_state("a").unwrap();
+        let rival = Transition {
+            monitor_id: "a".into(),
+            name: "a".into(),
+            url: "http://a/".into(),
+            seq: 1,
+            from: Status::Up,
+            to: Status::Down,
+            at_ms: 9,
+            reason: "test".into(),
+            node: "n1".into(),
+            confirmed_by: None,
+            last_result: None,
+            channels: Vec::new(),
+        };
+        assert!(
+            store.put_transitions(vec![rival]).unwrap().is_empty(),
+            "first copy kept"
+        );
+
+        // A later open trusts the marker and still reports them.
+        let store = Store::with_engine(kv.clone()).unwrap();
+        assert!(!store.open_report().walked);
+        assert_eq!(store.future_records(), 5);
+        for (tree, key, value) in future_rows() {
+            assert_eq!(kv.get(tree, &key).unwrap(), Some(value), "{}", tree.name());
+        }
+        assert!(store.results("a", 0, 10).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn records_no_step_can_read_are_kept_and_counted() {
+    for (kv, _dir) in engines() {
+        // Version 1 had no transitions tree; an empty value has no version at all.
+        put(kv.as_ref(), Tree::Transitions, b"t", encode_as(1, &7u64));
+        put(kv.as_ref(), Tree::Monitors, b"empty", Vec::new());
+        put(kv.as_ref(), Tree::Monitors, b"bad", vec![1, 0xff, 0xff]);
+        let ok = Monitor::new("ok".into(), "http://ok/".into());
+        put(kv.as_ref(), Tree::Monitors, b"ok", encode_record(&ok));
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let unreadable: u64 = store
+            .open_report()
+            .trees
+            .iter()
+            .map(|(_, c)| c.unreadable)
+            .sum();
+        assert_eq!(unreadable, 3);
+        assert_eq!(store.monitors().unwrap(), vec![ok]);
+        assert_eq!(
+            kv.get(Tree::Monitors, b"bad").unwrap(),
+            Some(vec![1, 0xff, 0xff])
+        );
+        assert_eq!(kv.scan(Tree::Transitions).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,302 @@
+//! A data directory written by the previous release opens with every record intact.
+//!
+//! `fixtures/v2-data/` is the sled directory of a single node of commit 2dfffca (record
+//! version 2, no store format marker), and `fixtures/v2-data.json` what that node's HTTP API
+//! showed just before it was stopped with SIGTERM (see `fixtures/README.md`). The test opens a
+//! copy with today's `Store` and checks every monitor, notifier, result, state, transition and
+//! delivery against it, then opens it once more to see the migration is not repeated.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ringwatch::store::Store;
+use ringwatch_proto::{
+    Delivery, Monitor, MonitorState, NotifierKind, ProbeResult, RECORD_VERSION, StatusRange,
+};
+use serde_json::Value;
+
+const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-data");
+const MANIFEST: &str = include_str!("fixtures/v2-data.json");
+/// sled's page cache for the test store.
+const CACHE_BYTES: u64 = 16 << 20;
+/// sled releases its file lock from a background thread after a drop; a reopen waits this long.
+const REOPEN_WITHIN: Duration = Duration::from_secs(10);
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn reopen(dir: &Path) -> Store {
+    let deadline = Instant::now() + REOPEN_WITHIN;
+    loop {
+        match Store::open(dir, CACHE_BYTES) {
+            Ok(s) => return s,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("reopen not yet possible: {e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot reopen the store: {e}"),
+        }
+    }
+}
+
+/// `[200, "500-503"]` as the API shows it.
+fn status_ranges(v: &Value) -> Vec<StatusRange> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| match r {
+            Value::Number(n) => {
+                let code = n.as_u64().unwrap() as u16;
+                StatusRange {
+                    from: code,
+                    to: code,
+                }
+            }
+            Value::String(s) => {
+                let (from, to) = s.split_once('-').unwrap();
+                StatusRange {
+                    from: from.parse().unwrap(),
+                    to: to.parse().unwrap(),
+                }
+            }
+            other => panic!("odd status range {other}"),
+        })
+        .collect()
+}
+
+fn opt_str(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+/// Every field the API showed of a monitor equals the stored definition's.
+fn check_monitor(m: &Monitor, want: &Value) {
+    let id = &m.id;
+    assert_eq!(m.url, want["url"], "{id}");
+    assert_eq!(m.name, want["name"], "{id}");
+    assert_eq!(m.interval_secs, want["interval_secs"], "{id}");
+    assert_eq!(m.timeout_ms, want["timeout_ms"], "{id}");
+    assert_eq!(m.active, want["active"], "{id}");
+    assert_eq!(m.failure_threshold, want["failure_threshold"], "{id}");
+    assert_eq!(m.recovery_threshold, want["recovery_threshold"], "{id}");
+    assert_eq!(
+        m.expect_status,
+        status_ranges(&want["expect_status"]),
+        "{id}"
+    );
+    let contains = opt_str(&want["expect_body_contains"]);
+    assert_eq!(m.expect_body_contains, contains, "{id}");
+    let not_contains = opt_str(&want["expect_body_not_contains"]);
+    assert_eq!(m.expect_body_not_contains, not_contains, "{id}");
+    assert_eq!(m.max_response_ms, want["max_response_ms"].as_u64(), "{id}");
+    assert_eq!(m.method, want["method"], "{id}");
+    let mut headers = m.headers.clone();
+    headers.sort();
+    let mut want_headers: Vec<(String, String)> = want["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    want_headers.sort();
+    assert_eq!(headers, want_headers, "{id}");
+    assert_eq!(m.body, opt_str(&want["body"]), "{id}");
+    assert_eq!(
+        m.tls_min_days.map(u64::from),
+        want["tls_min_days"].as_u64(),
+        "{id}"
+    );
+    assert_eq!(m.tls_skip_verify, want["tls_skip_verify"], "{id}");
+    assert_eq!(m.notifiers.is_none(), want["notifiers"].is_null(), "{id}");
+    assert_eq!(m.created_ms, want["created_ms"], "{id}");
+    assert!(!m.deleted, "{id}");
+}
+
+/// The stored state of a monitor the API showed as up/down, or paused (never probed).
+fn check_state(state: Option<&MonitorState>, want: &Value, seq: u64) {
+    let id = want["id"].as_str().unwrap();
+    if want["active"] == false {
+        assert!(
+            state.is_none(),
+            "{id}: a paused, never probed monitor has no state"
+        );
+        return;
+    }
+    let state = state.unwrap_or_else(|| panic!("{id} has no state"));
+    assert_eq!(state.status.as_str(), want["status"], "{id}");
+    assert_eq!(state.since_ms, want["status_since_ms"], "{id}");
+    assert_eq!(state.seq, seq, "{id}: the last change's number");
+}
+
+/// Everything of the data directory, checked against the manifest. Returns nothing: panics.
+fn check_everything(store: &Store, manifest: &Value) {
+    let counts = &manifest["counts"];
+    let monitors: BTreeMap<String, Monitor> = store
+        .monitors()
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    assert_eq!(monitors.len() as u64, counts["monitors"]);
+    for gone in manifest["deleted_monitors"].as_array().unwrap() {
+        assert!(
+            monitors[gone.as_str().unwrap()].deleted,
+            "{gone} is a tombstone"
+        );
+    }
+    let asserted = &monitors["m-651124f258b3103a"];
+    assert_eq!(
+        asserted.headers,
+        [
+            ("X-Fixture".to_owned(), "yes".to_owned()),
+            ("Accept".to_owned(), "text/plain".to_owned())
+        ],
+        "headers keep their order"
+    );
+
+    let notifiers = store.notifiers().unwrap();
+    assert_eq!(notifiers.len() as u64, counts["notifiers"]);
+    let want = &manifest["notifiers"][0];
+    assert_eq!(notifiers[0].id, want["id"]);
+    assert_eq!(notifiers[0].name, want["name"]);
+    assert_eq!(
+        notifiers[0].kind,
+        NotifierKind::Webhook {
+            url: want["url"].as_str().unwrap().to_owned()
+        }
+    );
+
+    let events = manifest["webhook_events"].as_array().unwrap();
+    let states: BTreeMap<String, MonitorState> = store.states().unwrap().into_iter().collect();
+    let probed = manifest["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["active"] == true)
+        .count();
+    assert_eq!(states.len(), probed, "one state per probed monitor");
+    let mut results = 0;
+    for want in manifest["monitors"].as_array().unwrap() {
+        let id = want["id"].as_str().unwrap();
+        check_monitor(&monitors[id], want);
+        let stored = store.results(id, 0, usize::MAX).unwrap();
+        let expected: Vec<ProbeResult> =
+            serde_json::from_value(manifest["results"][id].clone()).unwrap();
+        assert_eq!(stored, expected, "{id}: every result, field for field");
+        results += stored.len();
+        let changes = events.iter().filter(|e| e["monitor_id"] == id).count();
+        check_state(states.get(id), want, changes as u64);
+        check_deliveries(
+            &store.deliveries_of(id).unwrap(),
+            &manifest["incidents"][id],
+        );
+    }
+    assert_eq!(results as u64, counts["results"]);
+
+    assert_eq!(
+        store.all_transitions().unwrap().len() as u64,
+        counts["transitions"]
+    );
+    assert_eq!(
+        store.deliveries().unwrap().len() as u64,
+        counts["deliveries"]
+    );
+    for event in events {
+        check_transition(store, event, &notifiers[0].id);
+    }
+}
+
+/// The transition a webhook notification announced, and its delivery record.
+fn check_transition(store: &Store, event: &Value, channel: &str) {
+    let (id, seq) = event["event_id"].as_str().unwrap().split_once('/').unwrap();
+    let seq: u64 = seq.parse().unwrap();
+    let t = store
+        .transition(id, seq)
+        .unwrap()
+        .unwrap_or_else(|| panic!("transition {id}/{seq}"));
+    assert_eq!(t.name, event["name"]);
+    assert_eq!(t.url, event["url"]);
+    assert_eq!(t.from.as_str(), event["previous_status"]);
+    assert_eq!(t.to.as_str(), event["status"]);
+    assert_eq!(t.at_ms, event["since_ms"]);
+    assert_eq!(t.reason, event["reason"]);
+    assert_eq!(t.node, event["node"]);
+    assert_eq!(t.confirmed_by, opt_str(&event["confirmed_by"]));
+    let last: ProbeResult = serde_json::from_value(event["last_result"].clone()).unwrap();
+    assert_eq!(t.last_result, Some(last));
+    assert_eq!(t.channels, [channel]);
+    assert!(
+        store.delivered(id, seq, channel).unwrap(),
+        "{id}/{seq} delivered"
+    );
+}
+
+/// A monitor's delivery records are the alerts its incidents list.
+fn check_deliveries(stored: &[Delivery], incidents: &Value) {
+    let stored: BTreeSet<(String, u64, u64, u64, String)> = stored
+        .iter()
+        .inspect(|d| assert_eq!(d.failed, None))
+        .map(|d| {
+            let attempts = u64::from(d.attempts);
+            (d.channel.clone(), d.at_ms, attempts, d.seq, d.node.clone())
+        })
+        .collect();
+    let mut want = BTreeSet::new();
+    let mut seq = 0;
+    for incident in incidents.as_array().unwrap() {
+        for alert in incident["alerts"].as_array().unwrap() {
+            assert_eq!(alert["outcome"], "delivered");
+            // The fixture's monitors went pending -> down -> up: changes 1 and 2, in order.
+            seq += 1;
+            want.insert((
+                opt_str(&alert["channel"]).unwrap(),
+                alert["at_ms"].as_u64().unwrap(),
+                alert["attempts"].as_u64().unwrap(),
+                seq,
+                opt_str(&alert["node"]).unwrap(),
+            ));
+        }
+    }
+    assert_eq!(stored, want);
+}
+
+#[test]
+fn the_v2_storage_fixture_opens_with_every_record() {
+    let manifest: Value = serde_json::from_str(MANIFEST).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(FIXTURE_DIR), tmp.path());
+
+    let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(report.found_format, None, "version 2 stores had no marker");
+    assert!(
+        report.walked,
+        "a store without a marker is checked record by record"
+    );
+    assert_eq!(
+        report.migrated_records(),
+        0,
+        "version 2 records stay as they are"
+    );
+    assert_eq!(store.future_records(), 0);
+    check_everything(&store, &manifest);
+    assert_eq!(store.corrupt_records(), 0);
+    drop(store);
+
+    let store = reopen(tmp.path());
+    let report = store.open_report();
+    assert_eq!(report.found_format, Some(RECORD_VERSION));
+    assert!(!report.walked, "the second open trusts the marker");
+    check_everything(&store, &manifest);
+    assert_eq!(store.corrupt_records(), 0);
+}
