@@ -6,11 +6,19 @@
 //! sees the same members as its peers makes the same choice, and nodes that see different
 //! members (a partition) each keep probing what they think is theirs: a monitor may be probed
 //! twice during a partition, never by no one. When views converge (heartbeats every
-//! [`peers::HEARTBEAT_EVERY`]), so does the assignment.
+//! [`members::HEARTBEAT_EVERY`]), so does the assignment.
+//!
+//! The [`peers`] actor is the one local actor between a node and its peers; its state is
+//! composed of [`transport`], [`members`] and [`sync`], and [`inbox`] routes what peers send.
 
 pub mod assign;
 pub mod catchup;
+pub mod endpoint;
 pub mod flow;
+pub mod inbox;
+pub mod members;
 pub mod membership;
 pub mod peers;
+pub mod second_opinion;
+pub mod sync;
 pub mod transport;

@@ -1,0 +1,144 @@
+//! The ractor_cluster side of the peer transport: the one remotable actor ([`Endpoint`]),
+//! the bridge from node-server events to [`PeersMessage`]s ([`Forwarder`]), session naming,
+//! and the accept loop of our own cluster listener. Everything here forwards; decisions are
+//! made by the `Peers` actor (see [`super::peers`]).
+
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor_cluster::node::NodeServerSessionInformation;
+use ractor_cluster::{
+    NetworkStream, NodeEventSubscription, NodeServerMessage, RactorClusterMessage,
+};
+use tokio::sync::oneshot;
+
+use super::peers::PeersMessage;
+
+/// The process group every node's endpoint joins.
+pub const GROUP: &str = "ringwatch.peers";
+
+/// The one remotable message: an encoded [`ringwatch_proto::Envelope`].
+#[derive(RactorClusterMessage)]
+pub enum EndpointMessage {
+    Frame(Vec<u8>),
+}
+
+/// The one remotable actor: a member of [`GROUP`] on every node. It accepts exactly one
+/// message, an opaque frame, which cannot fail to deserialize at the transport level, and
+/// forwards it to `Peers`, which decodes it fallibly.
+pub struct Endpoint;
+
+impl Actor for Endpoint {
+    type Msg = EndpointMessage;
+    type State = ActorRef<PeersMessage>;
+    type Arguments = ActorRef<PeersMessage>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        peers: ActorRef<PeersMessage>,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        ractor::pg::join(GROUP.to_owned(), vec![myself.get_cell()]);
+        Ok(peers)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        peers: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let EndpointMessage::Frame(bytes) = msg;
+        let _ = peers.cast(PeersMessage::Frame(bytes));
+        Ok(())
+    }
+}
+
+/// The ractor_cluster node name of one process start: `name~incarnation`.
+pub fn session_name(name: &str, incarnation: u64) -> String {
+    format!("{name}~{incarnation}")
+}
+
+/// The user-facing node name inside a ractor_cluster session name.
+pub fn user_name(session: &str) -> &str {
+    session.split('~').next().unwrap_or(session)
+}
+
+/// Forwards node-server session events (whose callbacks are synchronous) to `Peers`.
+pub struct Forwarder(pub ActorRef<PeersMessage>);
+
+impl Forwarder {
+    fn forward(&self, ses: &NodeServerSessionInformation, ready: bool) {
+        let Some(name) = ses
+            .peer_name
+            .as_ref()
+            .map(|n| user_name(&n.name).to_owned())
+        else {
+            return;
+        };
+        let node_id = ses.node_id;
+        let msg = if ready {
+            PeersMessage::SessionReady { node_id, name }
+        } else {
+            PeersMessage::SessionClosed { node_id, name }
+        };
+        let _ = self.0.cast(msg);
+    }
+}
+
+impl NodeEventSubscription for Forwarder {
+    fn node_session_opened(&self, ses: NodeServerSessionInformation) {
+        let _ = self.0.cast(PeersMessage::SessionOpened {
+            node_id: ses.node_id,
+            addr: ses.peer_addr,
+        });
+    }
+    fn node_session_disconnected(&self, ses: NodeServerSessionInformation) {
+        self.forward(&ses, false);
+    }
+    fn node_session_authenticated(&self, ses: NodeServerSessionInformation) {
+        let _ = self.0.cast(PeersMessage::SessionAuthenticated {
+            node_id: ses.node_id,
+        });
+    }
+    fn node_session_ready(&self, ses: NodeServerSessionInformation) {
+        self.forward(&ses, true);
+    }
+}
+
+/// Accepts peer connections on our own listener (so `--cluster` with port 0 works and we know
+/// the port) and hands them to the node server.
+pub async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    server: ActorRef<NodeServerMessage>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        let (stream, peer_addr) = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cluster accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(local_addr) = stream.local_addr() else {
+            continue;
+        };
+        let opened = NodeServerMessage::ConnectionOpened {
+            stream: Box::new(NetworkStream::Raw {
+                peer_addr,
+                local_addr,
+                stream,
+            }),
+            is_server: true,
+        };
+        if server.cast(opened).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The inbox of the `Peers` actor: every frame a peer sends is decoded here and each kind of
+//! [`PeerMsg`] is handed to the part that owns it: membership ([`super::members`]), data sync
+//! ([`super::sync`]), the catalog, alerting, or second opinions ([`super::second_opinion`]).
+//!
+//! Promises: a frame that does not decode costs that frame only (it is counted and logged);
+//! frames from a blocked peer or claiming to be from us are dropped; any other frame counts as
+//! hearing from its sender before it is routed.
+
+use ractor::ActorRef;
+use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, decode};
+
+use super::peers::{PeersMessage, PeersState};
+use super::second_opinion;
+use crate::alert::AlerterMessage;
+use crate::catalog;
+
+impl PeersState {
+    pub(super) fn on_frame(&mut self, myself: &ActorRef<PeersMessage>, bytes: &[u8]) {
+        let envelope: Envelope = match decode(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                self.ctx.metrics.peer_frames_rejected.inc();
+                tracing::warn!(error = %e, len = bytes.len(), "dropping an undecodable peer frame");
+                return;
+            }
+        };
+        let from = &envelope.from;
+        if self.transport.is_blocked(&from.name) || from.name == self.ctx.name {
+            return;
+        }
+        self.members.heard(&self.transport, &envelope);
+        self.route(myself, envelope.from, envelope.body);
+    }
+
+    fn route(&mut self, myself: &ActorRef<PeersMessage>, from: MemberInfo, body: PeerMsg) {
+        let (ctx, transport) = (&self.ctx, &self.transport);
+        match body {
+            PeerMsg::Heartbeat { acks, .. } => self.sync.on_acks(&from.name, &acks),
+            PeerMsg::Definitions(defs) => catalog::merge(ctx, defs),
+            PeerMsg::Results { seq, results } => {
+                self.sync.on_results(transport, &from, seq, results)
+            }
+            PeerMsg::Leaving => self.members.left(transport, &from.name),
+            PeerMsg::CatchUp { watermarks, cursor } => self
+                .sync
+                .serve_catch_up(transport, &from.name, watermarks, cursor),
+            PeerMsg::CatchUpPage { results, next } => self
+                .sync
+                .on_catch_up_page(transport, &from.name, results, next),
+            PeerMsg::Notifiers(ns) => crate::alert::notifiers::merge(ctx, ns),
+            PeerMsg::Transitions(ts) => ctx.alert(AlerterMessage::Transitions(ts)),
+            PeerMsg::Deliveries(ds) => ctx.alert(AlerterMessage::Deliveries(ds)),
+            PeerMsg::Confirm { monitor_id, token } => {
+                second_opinion::give(ctx, myself, from.name, monitor_id, token)
+            }
+            PeerMsg::Confirmed { token, result } => {
+                second_opinion::received(ctx, &from.name, token, result)
+            }
+            PeerMsg::Attempts(attempts) => attempts.into_iter().for_each(|a| ctx.attempts.note(a)),
+        }
+    }
+}

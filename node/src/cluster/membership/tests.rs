@@ -1,0 +1,126 @@
+//! Scripted partitions, heals, restarts and clocks against the membership core.
+
+use super::*;
+
+fn info(name: &str, inc: u64) -> MemberInfo {
+    MemberInfo {
+        name: name.into(),
+        incarnation: inc,
+        cluster: format!("{name}:1"),
+        http: format!("{name}:2"),
+    }
+}
+
+fn core(seeds: &[&str]) -> Membership {
+    Membership::new(
+        info("n1", 1),
+        seeds.iter().map(|s| s.to_string()).collect(),
+        Timing::default(),
+    )
+}
+
+fn dials(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Dial { addr, .. } => Some(addr.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn join_learns_the_mesh_from_one_seed() {
+    let mut m = core(&["n2:1"]);
+    assert_eq!(dials(&m.tick(0)), ["n2:1"]);
+    let a = m.heard(
+        &info("n2", 1),
+        &[info("n2", 1), info("n3", 1), info("n1", 1)],
+        10,
+    );
+    assert!(a.contains(&Action::Changed));
+    assert_eq!(dials(&a), ["n3:1"]);
+    assert_eq!(m.alive(), ["n1", "n2"]); // n3 not alive until heard
+    m.heard(&info("n3", 1), &[], 20);
+    assert_eq!(m.alive(), ["n1", "n2", "n3"]);
+    // The seed is alive now: no more seed dials.
+    assert!(dials(&m.tick(2_000)).is_empty());
+}
+
+#[test]
+fn kill_is_detected_by_a_failed_redial() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 1), &[], 0);
+    let a = m.session_closed("n2", 100);
+    assert_eq!(dials(&a), ["n2:1"]);
+    assert_eq!(m.alive(), ["n1", "n2"]); // suspect still counts
+    assert_eq!(m.dial_failed("n2", 105), [Action::Changed]);
+    assert_eq!(m.alive(), ["n1"]);
+}
+
+#[test]
+fn silence_is_detected_by_timeout() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 1), &[], 0);
+    for t in (0..=3_000).step_by(500) {
+        assert!(!m.tick(t).contains(&Action::Changed));
+    }
+    let a = m.tick(3_500);
+    assert!(a.contains(&Action::Changed));
+    assert!(a.contains(&Action::Drop { name: "n2".into() }));
+    assert_eq!(m.alive(), ["n1"]);
+    // Dead members are redialled with growing backoff.
+    let first = dials(&m.tick(3_760)).len();
+    assert_eq!(first, 1);
+    assert!(dials(&m.tick(3_800)).is_empty());
+    // It comes back.
+    assert_eq!(m.heard(&info("n2", 1), &[], 4_000), [Action::Changed]);
+}
+
+#[test]
+fn our_own_pause_is_not_their_death() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 1), &[], 0);
+    m.tick(500);
+    // We were stopped for 20 s.
+    assert!(!m.tick(20_500).contains(&Action::Changed));
+    assert_eq!(m.alive(), ["n1", "n2"]);
+}
+
+#[test]
+fn restarts_replace_older_incarnations_and_stale_ones_are_ignored() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 5), &[], 0);
+    m.dial_failed("n2", 10);
+    assert_eq!(m.heard(&info("n2", 4), &[], 20), []);
+    assert_eq!(m.alive(), ["n1"]);
+    assert_eq!(m.heard(&info("n2", 6), &[], 30), [Action::Changed]);
+    assert_eq!(m.get("n2").unwrap().info.incarnation, 6);
+}
+
+#[test]
+fn partitions_heal_and_long_dead_members_are_forgotten() {
+    let timing = Timing {
+        forget_after_ms: 10_000,
+        ..Timing::default()
+    };
+    let mut m = Membership::new(info("n1", 1), vec![], timing);
+    m.heard(&info("n2", 1), &[], 0);
+    m.heard(&info("n3", 1), &[], 0);
+    // n3 is cut off: only n2 is heard.
+    for t in (500..=4_000).step_by(500) {
+        m.tick(t);
+        m.heard(&info("n2", 1), &[], t);
+    }
+    assert_eq!(m.alive(), ["n1", "n2"]);
+    // Heal.
+    m.heard(&info("n3", 1), &[], 4_500);
+    assert_eq!(m.alive(), ["n1", "n2", "n3"]);
+    // n2 goes for good and is forgotten after 10 s.
+    m.left("n2", 5_000);
+    for t in (5_500..=16_000).step_by(500) {
+        m.tick(t);
+        m.heard(&info("n3", 1), &[], t);
+    }
+    assert!(m.get("n2").is_none());
+}
