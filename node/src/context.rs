@@ -136,14 +136,10 @@ impl NodeContext {
         *self.alive.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(alive);
     }
 
-    /// The node that probes monitor `id` now, as this node sees the cluster.
-    pub fn owner_of(&self, id: &str) -> Option<String> {
-        crate::cluster::assign::owner(id, &self.alive()).map(str::to_owned)
-    }
-
-    /// Whether this node probes monitor `id` now.
-    pub fn owns(&self, id: &str) -> bool {
-        crate::cluster::assign::owner(id, &self.alive()).is_some_and(|o| o == self.name)
+    /// Who owns what, as this node sees the cluster now: the one place ownership is asked.
+    pub fn ownership(&self) -> crate::domain::ownership::Ownership {
+        let settled = self.settled.load(std::sync::atomic::Ordering::Acquire);
+        crate::domain::ownership::Ownership::new(self.alive(), self.name.clone(), settled)
     }
 
     pub fn watermarks(&self) -> Vec<(String, u64)> {

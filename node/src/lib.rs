@@ -16,7 +16,6 @@ pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod domain;
-pub mod hash;
 pub mod live;
 pub mod metrics;
 pub mod node;

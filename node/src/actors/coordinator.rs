@@ -67,13 +67,6 @@ impl Actor for Coordinator {
 }
 
 impl CoordinatorState {
-    /// Whether this node should probe `m`, given the alive members.
-    fn owns(&self, m: &Monitor, alive: &[String]) -> bool {
-        self.ctx.settled.load(std::sync::atomic::Ordering::Acquire)
-            && m.is_probed()
-            && crate::cluster::assign::owner(&m.id, alive).is_none_or(|o| o == self.ctx.name)
-    }
-
     fn to_pool(&self, msg: PoolMessage) {
         let pool = ractor::registry::where_is(self.ctx.actor_name("pool"));
         if let Some(pool) = pool.map(ActorRef::<PoolMessage>::from) {
@@ -82,7 +75,7 @@ impl CoordinatorState {
     }
 
     fn upsert(&self, monitor: Arc<Monitor>, fresh: bool) {
-        if self.owns(&monitor, &self.ctx.alive()) {
+        if self.ctx.ownership().probes(&monitor) {
             self.to_pool(PoolMessage::Assign { monitor, fresh });
         } else {
             self.to_pool(PoolMessage::Unassign(monitor.id.clone()));
@@ -90,15 +83,16 @@ impl CoordinatorState {
     }
 
     fn resync(&self) {
-        let alive = self.ctx.alive();
+        let ownership = self.ctx.ownership();
         let owned: Vec<_> = self
             .ctx
             .live
             .probed()
             .into_iter()
-            .filter(|m| self.owns(m, &alive))
+            .filter(|m| ownership.probes(m))
             .collect();
-        tracing::debug!(owned = owned.len(), members = alive.len(), "assignment");
+        let members = ownership.alive().len();
+        tracing::debug!(owned = owned.len(), members, "assignment");
         self.to_pool(PoolMessage::Sync(owned));
     }
 }

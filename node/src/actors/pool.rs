@@ -11,7 +11,7 @@ use ringwatch_proto::{Monitor, MonitorId};
 
 use super::prober::{Prober, ProberMessage};
 use crate::context::Ctx;
-use crate::hash::stable_hash;
+use crate::domain::hash::stable_hash;
 
 pub enum PoolMessage {
     Assign {

@@ -15,8 +15,8 @@ use ringwatch_proto::{Monitor, MonitorId};
 
 use crate::clock::now_ms;
 use crate::context::Ctx;
-use crate::probe;
 use crate::domain::schedule::{Due, Key, Schedule};
+use crate::probe;
 
 /// How often a prober looks for due checks; bounds schedule lag from the timer alone.
 pub const TICK: Duration = Duration::from_millis(10);

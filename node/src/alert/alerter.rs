@@ -11,11 +11,12 @@ use ringwatch_proto::{
 };
 
 use super::notifiers;
-use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
-use crate::live::Due;
+use crate::domain::outbox::{AfterFailure, Key, Outbox};
+use crate::domain::ownership::Ownership;
 use crate::domain::status;
+use crate::live::Due;
 
 /// How often confirmation deadlines and the outbox are looked at.
 pub const TICK_EVERY: Duration = Duration::from_millis(250);
@@ -144,12 +145,13 @@ fn load_outbox(ctx: &Ctx) -> Result<Outbox, crate::store::StoreError> {
 impl AlerterState {
     fn on_due(&mut self, myself: &ActorRef<AlerterMessage>, dues: Vec<Due>) {
         let mut decided = Vec::new();
+        let ownership = self.ctx.ownership();
         for due in dues {
             let id = &due.monitor.id;
-            if self.confirming.contains_key(id) || !self.ctx.owns(id) {
+            if self.confirming.contains_key(id) || !ownership.is_mine(id) {
                 continue;
             }
-            match self.second_opinion_peer(&due) {
+            match self.second_opinion_peer(&ownership, &due) {
                 Some(peer) => self.ask(peer, due),
                 None => decided.extend(self.decide(due, None, None)),
             }
@@ -158,18 +160,12 @@ impl AlerterState {
         self.dispatch(myself);
     }
 
-    /// The peer to ask before a down: the monitor's next owner among the others alive.
-    fn second_opinion_peer(&self, due: &Due) -> Option<String> {
+    /// The peer to ask before a down, if the node asks one at all.
+    fn second_opinion_peer(&self, ownership: &Ownership, due: &Due) -> Option<String> {
         if due.to != Status::Down || !self.ctx.config.second_opinion {
             return None;
         }
-        let alive = self.ctx.alive();
-        let others: Vec<String> = alive
-            .iter()
-            .filter(|n| **n != self.ctx.name)
-            .cloned()
-            .collect();
-        crate::cluster::assign::owner(&due.monitor.id, &others).map(str::to_owned)
+        ownership.second_opinion(&due.monitor.id).map(str::to_owned)
     }
 
     fn ask(&mut self, peer: String, due: Due) {
@@ -232,7 +228,7 @@ impl AlerterState {
     ) -> Option<Transition> {
         let live = self.ctx.live.get(&due.monitor.id)?;
         if status::due(&live.state, &live.monitor) != Some(due.to)
-            || !self.ctx.owns(&live.monitor.id)
+            || !self.ctx.ownership().is_mine(&live.monitor.id)
         {
             tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
             return None; // a good probe or a new owner came in between
@@ -383,11 +379,11 @@ impl AlerterState {
 
     /// Starts a send task for every notification due now that this node should send.
     fn dispatch(&mut self, myself: &ActorRef<AlerterMessage>) {
-        if self.outbox.is_empty() || !self.ctx.settled.load(std::sync::atomic::Ordering::Relaxed) {
+        let ownership = self.ctx.ownership();
+        if self.outbox.is_empty() || !ownership.settled() {
             return;
         }
-        let ctx = &self.ctx;
-        let keys = self.outbox.take_due(now_ms(), |id| ctx.owns(id));
+        let keys = self.outbox.take_due(now_ms(), |id| ownership.is_mine(id));
         for key in keys {
             let transition = self.ctx.store.transition(&key.0, key.1).ok().flatten();
             let notifier = notifiers::get(&self.ctx, &key.2);

@@ -14,6 +14,7 @@ use super::views::{Created, MonitorView};
 use crate::alert::notifiers;
 use crate::catalog;
 use crate::context::Ctx;
+use crate::domain::ownership::Ownership;
 use crate::live::{LiveEntry, Query};
 use crate::probe;
 
@@ -24,8 +25,8 @@ pub const MAX_RESULTS_LIMIT: usize = 10_000;
 
 type ApiResult = Result<Response, ApiError>;
 
-fn view<'a>(alive: &'a [String], e: &'a LiveEntry) -> MonitorView<'a> {
-    MonitorView::new(e, crate::cluster::assign::owner(&e.monitor.id, alive))
+fn view<'a>(ownership: &'a Ownership, e: &'a LiveEntry) -> MonitorView<'a> {
+    MonitorView::new(e, ownership.owner(&e.monitor.id))
 }
 
 fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
@@ -68,8 +69,8 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
     )?;
     let created = catalog::create(&ctx, monitors)?;
     let entries: Vec<LiveEntry> = created.iter().filter_map(|m| ctx.live.get(&m.id)).collect();
-    let alive = ctx.alive();
-    let views: Vec<_> = entries.iter().map(|e| view(&alive, e)).collect();
+    let ownership = ctx.ownership();
+    let views: Vec<_> = entries.iter().map(|e| view(&ownership, e)).collect();
     let body = if bulk {
         Created::Bulk(views)
     } else {
@@ -154,8 +155,8 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
         limit: param(&q, "limit", "a non-negative integer")?,
     };
     let (entries, total) = ctx.live.list(&query);
-    let alive = ctx.alive();
-    let views: Vec<_> = entries.iter().map(|e| view(&alive, e)).collect();
+    let ownership = ctx.ownership();
+    let views: Vec<_> = entries.iter().map(|e| view(&ownership, e)).collect();
     Ok(with_header(json(&views), "x-total-count", total.to_string()).into_response())
 }
 
@@ -173,7 +174,7 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
 )]
 pub async fn get(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx.alive(), &e)).into_response())
+    Ok(json(&view(&ctx.ownership(), &e)).into_response())
 }
 
 /// Changes the given fields of a monitor; `null` clears a nullable one.
@@ -200,7 +201,7 @@ pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
     known_notifiers(&ctx, added.filter(|id| !before.contains(id)))?;
     catalog::update(&ctx, changed)?;
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx.alive(), &e)).into_response())
+    Ok(json(&view(&ctx.ownership(), &e)).into_response())
 }
 
 /// Deletes a monitor everywhere; probing stops.

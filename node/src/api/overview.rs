@@ -126,14 +126,15 @@ pub fn metrics(c: Ctx) -> impl Reply {
 }
 
 fn cluster_view(c: &Ctx) -> ClusterView {
-    let alive = c.alive();
-    let mut owned: HashMap<&str, usize> = HashMap::new();
+    let ownership = c.ownership();
     let probed = c.live.probed();
-    for m in &probed {
-        if let Some(o) = crate::cluster::assign::owner(&m.id, &alive) {
-            *owned.entry(o).or_default() += 1;
-        }
-    }
+    let counts = ownership.counts(probed.iter().map(|m| m.id.as_str()));
+    let owned: HashMap<&str, usize> = ownership
+        .alive()
+        .iter()
+        .map(String::as_str)
+        .zip(counts)
+        .collect();
     let mut members = c.members.read().unwrap_or_else(|p| p.into_inner()).clone();
     if members.is_empty() {
         members.push(MemberView {
@@ -166,7 +167,7 @@ fn cluster_view(c: &Ctx) -> ClusterView {
         .collect();
     ClusterView {
         node: c.name.clone(),
-        alive: alive.to_vec(),
+        alive: ownership.alive().to_vec(),
         nodes,
     }
 }

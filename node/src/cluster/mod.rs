@@ -1,7 +1,7 @@
 //! Clustering: membership, ownership and the peer transport.
 //!
 //! Design choice: **every node computes the same assignment from its own membership view**
-//! (rendezvous hashing over the alive members, [`assign`]) instead of electing a coordinator.
+//! (rendezvous hashing over the alive members, [`crate::domain::ownership`]) instead of electing a coordinator.
 //! There is nothing to elect, nothing to fail over and no window without a leader; a node that
 //! sees the same members as its peers makes the same choice, and nodes that see different
 //! members (a partition) each keep probing what they think is theirs: a monitor may be probed
@@ -11,7 +11,6 @@
 //! The [`peers`] actor is the one local actor between a node and its peers; its state is
 //! composed of [`transport`], [`members`] and [`sync`], and [`inbox`] routes what peers send.
 
-pub mod assign;
 pub mod catchup;
 pub mod endpoint;
 pub mod flow;

@@ -5,13 +5,17 @@
 //!   validation.
 //! - [`notifier`]: the notifier spec (API, config file) and its validation.
 //! - [`names`]: what node names and config-file ids may be.
+//! - [`ownership`]: who probes a monitor, whether this node does, who re-checks a down.
+//! - [`hash`]: the stable hash ownership, schedules and store keys are built on.
 //! - [`schedule`]: when each monitor is due, on a phase derived from its id.
 //! - [`status`]: the up/down rule (count every result, decide on the owner, commit in order).
 //! - [`outbox`]: notifications not yet delivered, their order, retries and backoff.
 
+pub mod hash;
 pub mod names;
 pub mod notifier;
 pub mod outbox;
+pub mod ownership;
 pub mod schedule;
 pub mod spec;
 pub mod status;

@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use crate::hash::stable_hash;
+use crate::domain::hash::stable_hash;
 
 /// A monitor id shared between the schedule and its owner without copying.
 pub type Key = Arc<str>;

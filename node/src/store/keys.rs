@@ -3,7 +3,7 @@
 //! The length prefix keeps one monitor's keys from interleaving with another whose id has it
 //! as a prefix; big-endian time keeps them in time order.
 
-use crate::hash::stable_hash;
+use crate::domain::hash::stable_hash;
 
 /// The key prefix shared by all results of one monitor.
 pub fn result_prefix(id: &str) -> Vec<u8> {

@@ -1,0 +1,207 @@
+//! Which node probes which monitor, and who gives the second opinion: the one place these are
+//! decided. Everything else asks an [`Ownership`].
+//!
+//! Rendezvous (highest-random-weight) hashing: every node computes the owner of a monitor
+//! from its own view of the live members, with no coordination: `owner(id) = argmax over
+//! members n of hash(id, n)`. Nodes that see the same members agree; a join or a loss moves
+//! only the monitors whose top choice changed (about 1/N of them), and a node's loss moves
+//! only that node's monitors.
+
+use std::sync::Arc;
+
+use ringwatch_proto::Monitor;
+
+use crate::domain::hash::{mix, stable_hash};
+
+/// The weight of `node` for monitor `id`.
+fn weight(id: &str, node: &str) -> u64 {
+    mix(stable_hash(id.as_bytes()) ^ stable_hash(node.as_bytes()).rotate_left(17))
+}
+
+/// The member that should probe `id`, or `None` if there are no members. Ties (all but
+/// impossible) go to the smaller name, so every node still agrees.
+fn owner<'a>(id: &str, members: &'a [String]) -> Option<&'a str> {
+    top(id, members.iter().map(String::as_str))
+}
+
+fn top<'a>(id: &str, members: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    members
+        .map(|n| (weight(id, n), std::cmp::Reverse(n)))
+        .max()
+        .map(|(_, std::cmp::Reverse(n))| n)
+}
+
+/// One node's view of who owns what: the alive members (itself included), its own name, and
+/// whether it has settled (a node that joins probes nothing until it has heard the cluster,
+/// rather than everything).
+#[derive(Debug, Clone)]
+pub struct Ownership {
+    alive: Arc<Vec<String>>,
+    me: String,
+    settled: bool,
+}
+
+impl Ownership {
+    pub fn new(alive: Arc<Vec<String>>, me: impl Into<String>, settled: bool) -> Self {
+        Ownership {
+            alive,
+            me: me.into(),
+            settled,
+        }
+    }
+
+    /// The alive members, sorted, this node included.
+    pub fn alive(&self) -> &[String] {
+        &self.alive
+    }
+
+    /// Whether this node has heard the cluster (or had no one to wait for): before that it
+    /// neither probes nor sends.
+    pub fn settled(&self) -> bool {
+        self.settled
+    }
+
+    /// The node that probes monitor `id` now, if any node is alive.
+    pub fn owner(&self, id: &str) -> Option<&str> {
+        owner(id, &self.alive)
+    }
+
+    /// Whether this node owns monitor `id`: it probes it, decides its status and sends its
+    /// notifications.
+    pub fn is_mine(&self, id: &str) -> bool {
+        self.owner(id) == Some(self.me.as_str())
+    }
+
+    /// Whether this node should run `m`'s checks now: settled, the monitor is probed at all,
+    /// and it is ours (or no member is known yet: a lone node probes everything).
+    pub fn probes(&self, m: &Monitor) -> bool {
+        self.settled && m.is_probed() && self.owner(&m.id).is_none_or(|o| o == self.me)
+    }
+
+    /// The node to re-check monitor `id` before it goes down: the one that would own it if
+    /// this node were gone, so it is stable and spreads the work. `None` when alone.
+    pub fn second_opinion(&self, id: &str) -> Option<&str> {
+        let others = self.alive.iter().map(String::as_str);
+        top(id, others.filter(|n| *n != self.me))
+    }
+
+    /// How many of `ids` each alive member owns, in the order of [`Ownership::alive`].
+    pub fn counts<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<usize> {
+        let mut counts = vec![0; self.alive.len()];
+        for id in ids {
+            if let Some(o) = self.owner(id)
+                && let Ok(i) = self.alive.binary_search_by(|n| n.as_str().cmp(o))
+            {
+                counts[i] += 1;
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn ids() -> Vec<String> {
+        (0..3_000).map(|i| format!("m-{i:016x}")).collect()
+    }
+
+    #[test]
+    fn three_nodes_share_evenly() {
+        let members = names(&["n1", "n2", "n3"]);
+        for node in &members {
+            let owned = ids()
+                .iter()
+                .filter(|id| owner(id, &members) == Some(node))
+                .count();
+            let share = owned as f64 / 3_000.0;
+            assert!((0.28..=0.39).contains(&share), "{node} owns {share}");
+        }
+    }
+
+    #[test]
+    fn a_fourth_node_moves_at_most_30_percent() {
+        let three = names(&["n1", "n2", "n3"]);
+        let four = names(&["n1", "n2", "n3", "n4"]);
+        let moved = ids()
+            .iter()
+            .filter(|id| owner(id, &three) != owner(id, &four))
+            .count();
+        assert!(moved as f64 / 3_000.0 <= 0.30, "moved {moved}");
+        // Everything that moved went to the new node.
+        assert!(
+            ids().iter().all(|id| {
+                owner(id, &three) == owner(id, &four) || owner(id, &four) == Some("n4")
+            })
+        );
+    }
+
+    #[test]
+    fn removing_a_node_moves_only_its_monitors() {
+        let three = names(&["n1", "n2", "n3"]);
+        let two = names(&["n1", "n3"]);
+        for id in ids() {
+            let before = owner(&id, &three).unwrap();
+            if before != "n2" {
+                assert_eq!(owner(&id, &two), Some(before));
+            }
+        }
+    }
+
+    #[test]
+    fn order_of_members_does_not_matter() {
+        let a = names(&["n1", "n2", "n3"]);
+        let b = names(&["n3", "n1", "n2"]);
+        assert!(ids().iter().all(|id| owner(id, &a) == owner(id, &b)));
+        assert_eq!(owner("x", &[]), None);
+    }
+
+    fn view(members: &[&str], me: &str) -> Ownership {
+        let mut alive = names(members);
+        alive.sort();
+        Ownership::new(Arc::new(alive), me, true)
+    }
+
+    #[test]
+    fn one_owner_per_monitor_and_the_second_opinion_is_someone_else() {
+        let n1 = view(&["n1", "n2", "n3"], "n1");
+        let n2 = view(&["n1", "n2", "n3"], "n2");
+        for id in ids().iter().take(300) {
+            assert_eq!(n1.owner(id), n2.owner(id), "views agree");
+            assert!(!(n1.is_mine(id) && n2.is_mine(id)));
+            let second = n1.second_opinion(id).expect("two others");
+            assert_ne!(second, "n1");
+            if n1.is_mine(id) {
+                // The peer asked is the one that would own it without us.
+                assert_eq!(Some(second), owner(id, &names(&["n2", "n3"])));
+            }
+        }
+        assert_eq!(view(&["n1"], "n1").second_opinion("m"), None);
+    }
+
+    #[test]
+    fn probes_only_its_own_active_monitors_once_settled() {
+        let mut m = Monitor::new("m-1".into(), "http://x/".into());
+        let me = view(&["n1", "n2"], "n1");
+        let theirs = view(&["n1", "n2"], "n2");
+        assert_ne!(
+            me.probes(&m),
+            theirs.probes(&m),
+            "exactly one of two probes it"
+        );
+        let lone = Ownership::new(Arc::new(Vec::new()), "n1", true);
+        assert!(lone.probes(&m), "no member known yet: probe");
+        let unsettled = Ownership::new(Arc::new(names(&["n1"])), "n1", false);
+        assert!(!unsettled.probes(&m));
+        m.active = false;
+        assert!(!lone.probes(&m), "a paused monitor is probed by nobody");
+        let all = ids();
+        let counts = view(&["n1", "n2", "n3"], "n1").counts(all.iter().map(String::as_str));
+        assert_eq!(counts.iter().sum::<usize>(), all.len());
+    }
+}
