@@ -8,10 +8,9 @@ use ractor::ActorRef;
 use ringwatch_proto::{Monitor, MonitorId, ProbeResult, Status};
 use tokio::sync::broadcast;
 
-use crate::actors::coordinator::CoordinatorMessage;
-use crate::actors::recorder::RecorderMessage;
 use crate::clock::Hlc;
 use crate::config::Config;
+use crate::links::{AlerterMessage, CoordinatorMessage, Links, RecorderMessage};
 use crate::live::LiveView;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -61,8 +60,8 @@ pub struct NodeContext {
     pub events: broadcast::Sender<Event>,
     pub metrics: Metrics,
     pub clients: crate::probe::Clients,
-    /// The current recorder, cached (set by the recorder when it starts).
-    pub recorder: std::sync::RwLock<Option<ActorRef<RecorderMessage>>>,
+    /// The node's actors, by role: the one way to reach them.
+    pub links: Links,
     /// Results of finished checks, drained by the recorder on its timer. A bounded buffer,
     /// not a message per result: one result no longer wakes another thread.
     pub result_sink: std::sync::Mutex<Vec<ProbeResult>>,
@@ -84,10 +83,13 @@ pub struct NodeContext {
     pub cluster_addr: OnceLock<SocketAddr>,
     /// The HTTP address actually bound (the configured one may have port 0).
     pub http_addr: OnceLock<SocketAddr>,
+    /// Every monitor definition (tombstones too): the replicated table every edit goes
+    /// through ([`crate::catalog`]); the live view holds the live ones with their status.
+    pub monitors: crate::state::Table<Monitor>,
     /// Every notifier definition (tombstones too), by id.
-    pub notifiers: std::sync::RwLock<crate::alert::notifiers::Table>,
+    pub notifiers: crate::state::Table<ringwatch_proto::Notifier>,
     /// Failed attempts of notifications still being retried, cluster-wide.
-    pub attempts: crate::alert::attempts::Attempts,
+    pub attempts: crate::state::attempts::Attempts,
 }
 
 pub type Ctx = Arc<NodeContext>;
@@ -99,25 +101,16 @@ impl NodeContext {
     }
 
     pub fn recorder(&self) -> Option<ActorRef<RecorderMessage>> {
-        self.recorder
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    pub fn alerter(&self) -> Option<ActorRef<crate::alert::AlerterMessage>> {
-        ractor::registry::where_is(self.actor_name("alerter")).map(ActorRef::from)
+        self.links.recorder.get()
     }
 
     /// Hands a message to the alerter, if it runs (it is restarted if it failed).
-    pub fn alert(&self, msg: crate::alert::AlerterMessage) {
-        if let Some(a) = self.alerter() {
-            let _ = a.cast(msg);
-        }
+    pub fn alert(&self, msg: AlerterMessage) {
+        self.links.alerter.cast(msg);
     }
 
     pub fn coordinator(&self) -> Option<ActorRef<CoordinatorMessage>> {
-        ractor::registry::where_is(self.actor_name("coordinator")).map(ActorRef::from)
+        self.links.coordinator.get()
     }
 
     /// Publishes an event if anyone listens (building events for no one costs at 20k/s).
@@ -155,29 +148,27 @@ impl NodeContext {
 
     /// Hands a message to the peer transport, if any peer is alive to receive it. The
     /// message is built only then (a node alone never copies what it would send).
-    fn to_peers(&self, msg: impl FnOnce() -> crate::cluster::peers::PeersMessage) {
+    fn to_peers(&self, msg: impl FnOnce() -> crate::links::PeersMessage) {
         if !self.has_peers() {
             return;
         }
-        if let Some(p) = ractor::registry::where_is(self.actor_name("peers")) {
-            let _ = ActorRef::<crate::cluster::peers::PeersMessage>::from(p).cast(msg());
-        }
+        self.links.peers.cast(msg());
     }
 
     /// Sends a message to every peer (no-op on a single node).
     pub fn broadcast(&self, body: impl FnOnce() -> ringwatch_proto::PeerMsg) {
-        self.to_peers(|| crate::cluster::peers::PeersMessage::Broadcast(body()));
+        self.to_peers(|| crate::links::PeersMessage::Broadcast(body()));
     }
 
     /// Sends a message to one peer by name, if a session with it is open.
     pub fn send_to(&self, peer: &str, body: ringwatch_proto::PeerMsg) {
         let name = peer.to_owned();
-        self.to_peers(|| crate::cluster::peers::PeersMessage::SendToName { name, body });
+        self.to_peers(|| crate::links::PeersMessage::SendToName { name, body });
     }
 
     /// Sends this node's newly stored results to every peer that keeps up.
     pub fn broadcast_results(&self, results: Vec<ProbeResult>) {
-        self.to_peers(|| crate::cluster::peers::PeersMessage::SendResults(results));
+        self.to_peers(|| crate::links::PeersMessage::SendResults(results));
     }
 
     /// Results probed by a peer: stored and applied, not re-sent. `live` for gossip, false

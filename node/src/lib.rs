@@ -16,10 +16,12 @@ pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod domain;
+pub mod links;
 pub mod live;
 pub mod metrics;
 pub mod node;
 pub mod probe;
+pub mod state;
 pub mod store;
 
 #[cfg(test)]

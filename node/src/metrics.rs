@@ -22,6 +22,12 @@ pub struct VerdictLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// A replicated kind of definition (`monitor`, `notifier`), or `unknown`.
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
     pub status: &'static str,
 }
@@ -37,6 +43,7 @@ pub struct Metrics {
     pub results_dropped: Counter,
     pub store_errors: Counter,
     pub peer_frames_rejected: Counter,
+    pub definitions_refused: Family<KindLabel, Counter>,
     pub replication_lag: Histogram,
     pub peer_batches_dropped: Counter,
     pub peer_bytes_sent: Counter,
@@ -72,6 +79,7 @@ impl Metrics {
             results_dropped: Counter::default(),
             store_errors: Counter::default(),
             peer_frames_rejected: Counter::default(),
+            definitions_refused: Family::default(),
             replication_lag: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             peer_batches_dropped: Counter::default(),
             peer_bytes_sent: Counter::default(),
@@ -149,6 +157,12 @@ impl Metrics {
             "peer_frames_rejected",
             "Frames from peers dropped because they failed to decode",
             m.peer_frames_rejected.clone(),
+        );
+        registry.register(
+            "definitions_refused",
+            "Definitions from peers not merged: undecodable, revision too far in the future, \
+             or invalid (by kind)",
+            m.definitions_refused.clone(),
         );
         registry.register(
             "store_corrupt_records",

@@ -40,15 +40,17 @@ use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, Super
 use tokio::sync::broadcast;
 
 use crate::actors::STOP_TIMEOUT;
-use crate::actors::coordinator::{Coordinator, CoordinatorMessage};
+use crate::actors::coordinator::Coordinator;
 use crate::actors::http::HttpServer;
 use crate::actors::pool::ProberPool;
 use crate::actors::recorder::Recorder;
 use crate::alert::Alerter;
 use crate::clock::{Hlc, now_ms};
-use crate::cluster::peers::{Peers, PeersMessage};
+use crate::cluster::peers::Peers;
 use crate::config::Config;
 use crate::context::{Ctx, EVENT_BUFFER, NodeContext};
+use crate::links::CoordinatorMessage;
+use crate::links::PeersMessage;
 use crate::live::LiveView;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -179,31 +181,39 @@ impl NodeState {
         let name = Some(self.ctx.actor_name(child.role()));
         let sup = myself.get_cell();
         let ctx = self.ctx.clone();
+        let links = &self.ctx.links;
+        // Each child's slot in the links points at it as soon as it runs: the one lookup
+        // policy every other part of the node relies on.
         let cell = match child {
-            Child::Recorder => Actor::spawn_linked(name, Recorder, ctx, sup)
-                .await?
-                .0
-                .get_cell(),
-            Child::Alerter => Actor::spawn_linked(name, Alerter, ctx, sup)
-                .await?
-                .0
-                .get_cell(),
-            Child::Pool => Actor::spawn_linked(name, ProberPool, ctx, sup)
-                .await?
-                .0
-                .get_cell(),
-            Child::Coordinator => Actor::spawn_linked(name, Coordinator, ctx, sup)
-                .await?
-                .0
-                .get_cell(),
+            Child::Recorder => {
+                let (actor, _) = Actor::spawn_linked(name, Recorder, ctx, sup).await?;
+                links.recorder.set(actor.clone());
+                actor.get_cell()
+            }
+            Child::Alerter => {
+                let (actor, _) = Actor::spawn_linked(name, Alerter, ctx, sup).await?;
+                links.alerter.set(actor.clone());
+                actor.get_cell()
+            }
+            Child::Pool => {
+                let (actor, _) = Actor::spawn_linked(name, ProberPool, ctx, sup).await?;
+                links.pool.set(actor.clone());
+                actor.get_cell()
+            }
+            Child::Coordinator => {
+                let (actor, _) = Actor::spawn_linked(name, Coordinator, ctx, sup).await?;
+                links.coordinator.set(actor.clone());
+                actor.get_cell()
+            }
             Child::Http => Actor::spawn_linked(name, HttpServer, ctx, sup)
                 .await?
                 .0
                 .get_cell(),
-            Child::Peers => Actor::spawn_linked(name, Peers, ctx, sup)
-                .await?
-                .0
-                .get_cell(),
+            Child::Peers => {
+                let (actor, _) = Actor::spawn_linked(name, Peers, ctx, sup).await?;
+                links.peers.set(actor.clone());
+                actor.get_cell()
+            }
         };
         Ok(cell)
     }
@@ -248,10 +258,8 @@ impl NodeState {
 
     async fn shutdown(&mut self) {
         self.stopping = true;
-        if let Some(peers) = ractor::registry::where_is(self.ctx.actor_name("peers")) {
-            let _ = ActorRef::<PeersMessage>::from(peers)
-                .call(PeersMessage::Leave, Some(STOP_TIMEOUT))
-                .await;
+        if let Some(peers) = self.ctx.links.peers.get() {
+            let _ = peers.call(PeersMessage::Leave, Some(STOP_TIMEOUT)).await;
         }
         for child in [Child::Coordinator, Child::Pool] {
             if let Some(cell) = self.cell(child) {
@@ -288,8 +296,11 @@ impl Node {
     /// Starts the tree on an already opened store (tests use the in-memory one).
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
         let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
+        let monitors = crate::state::Table::load(store.clone(), config.name.clone())?;
         let seeded =
-            crate::catalog::seed(&store, &live, &config.monitors).map_err(StartError::Spawn)?;
+            crate::catalog::seed(&monitors, &live, &config.monitors).map_err(StartError::Spawn)?;
+        let notifiers = crate::state::Table::load(store.clone(), config.name.clone())?;
+        crate::alert::notifiers::seed(&notifiers, &config.notifiers).map_err(StartError::Spawn)?;
         if seeded > 0 {
             tracing::info!(monitors = seeded, "added the config file's monitors");
         }
@@ -313,7 +324,7 @@ impl Node {
             clients,
             config,
             http_addr: OnceLock::new(),
-            recorder: Default::default(),
+            links: Default::default(),
             result_sink: Default::default(),
             check_permits: Arc::new(tokio::sync::Semaphore::new(max_checks)),
             incarnation: now_ms(),
@@ -322,11 +333,10 @@ impl Node {
             members: Default::default(),
             cluster_addr: OnceLock::new(),
             watermarks: std::sync::Mutex::new(watermarks),
-            notifiers: Default::default(),
+            monitors,
+            notifiers,
             attempts: Default::default(),
         });
-        crate::alert::notifiers::load(&ctx)?;
-        crate::alert::notifiers::seed(&ctx, &ctx.config.notifiers).map_err(StartError::Spawn)?;
         let root_name = Some(ctx.actor_name("root"));
         let (root, handle) = Actor::spawn(root_name, NodeSupervisor, ctx.clone())
             .await

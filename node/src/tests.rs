@@ -9,9 +9,9 @@ use ractor::ActorRef;
 use ringwatch_proto::Monitor;
 use warp::Filter;
 
-use crate::actors::coordinator::CoordinatorMessage;
-use crate::actors::pool::PoolMessage;
 use crate::config::Config;
+use crate::links::CoordinatorMessage;
+use crate::links::PoolMessage;
 use crate::node::Node;
 use crate::store::Store;
 
@@ -80,9 +80,7 @@ async fn a_panicking_prober_is_restarted_and_keeps_probing() {
         add(&node, &url);
     }
     more_hits(&hits, 6).await;
-    let pool: ActorRef<PoolMessage> = ractor::registry::where_is(node.ctx.actor_name("pool"))
-        .unwrap()
-        .into();
+    let pool: ActorRef<PoolMessage> = node.ctx.links.pool.get().unwrap();
     for n in 0..2 {
         pool.cast(PoolMessage::PanicProber(n)).unwrap();
     }
@@ -134,13 +132,11 @@ async fn shutdown_drains_results_into_the_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_from_a_peer_costs_only_that_frame() {
-    use crate::cluster::peers::PeersMessage;
+    use crate::links::PeersMessage;
     use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, encode};
 
     let node = node("garbage").await;
-    let peers: ActorRef<PeersMessage> = ractor::registry::where_is(node.ctx.actor_name("peers"))
-        .unwrap()
-        .into();
+    let peers: ActorRef<PeersMessage> = node.ctx.links.peers.get().unwrap();
     let valid = encode(&Envelope {
         from: MemberInfo {
             name: "evil".into(),

@@ -66,4 +66,28 @@ pub enum PeerMsg {
     /// Failed attempts of notifications still being retried (new variants go last: postcard
     /// numbers them by position).
     Attempts(Vec<DeliveryAttempt>),
+    /// Replicated definitions of the kind named `kind` (tombstones included), each record as
+    /// it is stored (`encode_record`: version byte, then postcard), merged last-writer-wins by
+    /// revision. Kinds added after monitors and notifiers travel only this way; those two keep
+    /// [`PeerMsg::Definitions`] and [`PeerMsg::Notifiers`], which older nodes understand.
+    Records { kind: String, records: Vec<Vec<u8>> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// postcard numbers enum variants by position: the definition messages older nodes know
+    /// must keep their numbers, and new variants go last.
+    #[test]
+    fn definition_messages_keep_their_wire_numbers() {
+        let tag = |m: &PeerMsg| postcard::to_allocvec(m).unwrap()[0];
+        assert_eq!(tag(&PeerMsg::Definitions(Vec::new())), 1);
+        assert_eq!(tag(&PeerMsg::Notifiers(Vec::new())), 6);
+        let records = PeerMsg::Records {
+            kind: "k".into(),
+            records: Vec::new(),
+        };
+        assert_eq!(tag(&records), 12);
+    }
 }

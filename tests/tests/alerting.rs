@@ -318,15 +318,22 @@ async fn owner_killed_while_the_channel_fails_leaves_the_alert_to_the_next_owner
     assert_eq!(o.count("down"), 1, "{:?}", o.sink.accepted());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_webhook_gets_the_alert_once_after_retries() {
-    let cluster = Cluster::start(1).await;
+/// `nodes` nodes with a webhook notifier at a local sink and one 1 s monitor of `/svc` on a
+/// local target, up; returns them with the monitor's id.
+async fn watched(nodes: usize) -> (Cluster, WebhookSink, Target, String) {
+    let cluster = Cluster::start(nodes).await;
     let n1 = cluster.api("n1");
     let sink = WebhookSink::start().await;
     let target = Target::start().await;
     add_webhook(&n1, &sink).await;
     let id = add_monitor(&n1, &target, "/svc", 1).await;
     wait_status(&n1, &id, "up").await;
+    (cluster, sink, target, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_webhook_gets_the_alert_once_after_retries() {
+    let (_cluster, sink, target, id) = watched(1).await;
 
     sink.fail_next(3);
     target.set("/svc", Behavior::Status(500));
@@ -557,13 +564,7 @@ async fn down_alert(api: &Api, id: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_shows_a_failing_channels_attempts_and_error_while_it_retries() {
-    let cluster = Cluster::start(2).await;
-    let n1 = cluster.api("n1");
-    let sink = WebhookSink::start().await;
-    let target = Target::start().await;
-    add_webhook(&n1, &sink).await;
-    let id = add_monitor(&n1, &target, "/svc", 1).await;
-    wait_status(&n1, &id, "up").await;
+    let (cluster, sink, target, id) = watched(2).await;
 
     sink.fail_next(1_000);
     target.set("/svc", Behavior::Status(500));

@@ -9,24 +9,11 @@
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use ringwatch_proto::{Monitor, MonitorId};
+use ringwatch_proto::Monitor;
 
-use super::pool::PoolMessage;
 use crate::context::Ctx;
-
-pub enum CoordinatorMessage {
-    /// A definition was created or changed; `fresh` asks for a probe at once.
-    Upsert { monitor: Arc<Monitor>, fresh: bool },
-    /// A monitor was deleted.
-    Remove(MonitorId),
-    /// Send the pool the complete set again (after the pool restarted, or the members changed).
-    Resync,
-    /// Test-only fault: make the coordinator panic.
-    #[cfg(any(test, feature = "fault-injection"))]
-    Panic,
-}
-
-impl ractor::Message for CoordinatorMessage {}
+use crate::links::CoordinatorMessage;
+use crate::links::PoolMessage;
 
 pub struct CoordinatorState {
     ctx: Ctx,
@@ -68,10 +55,7 @@ impl Actor for Coordinator {
 
 impl CoordinatorState {
     fn to_pool(&self, msg: PoolMessage) {
-        let pool = ractor::registry::where_is(self.ctx.actor_name("pool"));
-        if let Some(pool) = pool.map(ActorRef::<PoolMessage>::from) {
-            let _ = pool.cast(msg);
-        }
+        self.ctx.links.pool.cast(msg);
     }
 
     fn upsert(&self, monitor: Arc<Monitor>, fresh: bool) {

@@ -12,21 +12,7 @@ use ringwatch_proto::{Monitor, MonitorId};
 use super::prober::{Prober, ProberMessage};
 use crate::context::Ctx;
 use crate::domain::hash::stable_hash;
-
-pub enum PoolMessage {
-    Assign {
-        monitor: Arc<Monitor>,
-        fresh: bool,
-    },
-    Unassign(MonitorId),
-    /// The complete set this node should probe; anything else is unassigned.
-    Sync(Vec<Arc<Monitor>>),
-    /// Test-only fault: make prober `n` panic.
-    #[cfg(any(test, feature = "fault-injection"))]
-    PanicProber(usize),
-}
-
-impl ractor::Message for PoolMessage {}
+use crate::links::PoolMessage;
 
 pub struct PoolState {
     ctx: Ctx,

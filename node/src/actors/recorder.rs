@@ -9,31 +9,18 @@
 
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use ringwatch_proto::{ProbeResult, Status};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
+use crate::links::RecorderMessage;
 use crate::metrics::OutcomeLabel;
 
 /// Longest a result waits in the buffer before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Results that trigger a write before the timer does.
 pub const FLUSH_BATCH: usize = 2_000;
-
-pub enum RecorderMessage {
-    /// Results probed by peers: stored and applied, not sent on.
-    RecordRemote {
-        results: Vec<ProbeResult>,
-        live: bool,
-    },
-    Flush,
-    Prune,
-    /// Write everything buffered, then answer (used at shutdown and by tests).
-    Drain(RpcReplyPort<()>),
-}
-
-impl ractor::Message for RecorderMessage {}
 
 pub struct RecorderState {
     ctx: Ctx,
@@ -53,7 +40,6 @@ impl Actor for Recorder {
         myself: ActorRef<Self::Msg>,
         ctx: Ctx,
     ) -> Result<Self::State, ActorProcessingErr> {
-        *ctx.recorder.write().unwrap_or_else(|p| p.into_inner()) = Some(myself.clone());
         myself.send_interval(FLUSH_EVERY, || RecorderMessage::Flush);
         myself.send_interval(ctx.config.prune_every, || RecorderMessage::Prune);
         Ok(RecorderState {
@@ -158,7 +144,7 @@ impl RecorderState {
             });
         }
         if !applied.dues.is_empty() {
-            ctx.alert(crate::alert::AlerterMessage::Due(applied.dues));
+            ctx.alert(crate::links::AlerterMessage::Due(applied.dues));
         }
         if ctx.events.receiver_count() > 0 {
             for r in &batch {

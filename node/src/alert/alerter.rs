@@ -16,6 +16,7 @@ use crate::context::{Ctx, Event};
 use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::domain::ownership::Ownership;
 use crate::domain::status;
+use crate::links::AlerterMessage;
 use crate::live::Due;
 
 /// How often confirmation deadlines and the outbox are looked at.
@@ -31,31 +32,6 @@ pub const STARTUP_GRACE: Duration = Duration::from_secs(3);
 pub const REMOTE_GRACE: Duration = Duration::from_secs(1);
 /// Notification sends in flight at once.
 pub const MAX_SENDS: usize = 64;
-
-pub enum AlerterMessage {
-    /// Status changes the counters call for, after results this node probed.
-    Due(Vec<Due>),
-    /// A peer's answer to our second-opinion request.
-    Confirmed {
-        token: u64,
-        result: ProbeResult,
-    },
-    /// Transitions decided by peers.
-    Transitions(Vec<Transition>),
-    /// Deliveries made (or given up) by peers.
-    Deliveries(Vec<Delivery>),
-    /// A send task finished.
-    Sent {
-        key: Key,
-        outcome: Result<(), String>,
-    },
-    Tick,
-    /// Test-only fault: make the alerter panic.
-    #[cfg(any(test, feature = "fault-injection"))]
-    Panic,
-}
-
-impl ractor::Message for AlerterMessage {}
 
 /// A down waiting for a peer's second opinion.
 struct Confirming {

@@ -93,7 +93,7 @@ fn alerts(
 
 /// The incidents in `transitions` (one monitor's, in seq order) with the notifications
 /// recorded in `deliveries`, newest first. `pending` tells how a notification that is not
-/// delivered yet stands (see [`super::attempts`]).
+/// delivered yet stands (see [`crate::state::attempts`]).
 pub fn incidents(
     transitions: &[Transition],
     deliveries: &[Delivery],

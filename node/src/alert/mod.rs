@@ -25,12 +25,11 @@
 //! During a network partition each side owns its share and decides for it alone.
 
 mod alerter;
-pub mod attempts;
 pub mod incidents;
 pub mod notifiers;
 pub mod notify;
 
-pub use alerter::{Alerter, AlerterMessage};
+pub use alerter::Alerter;
 
 #[cfg(test)]
 mod tests;

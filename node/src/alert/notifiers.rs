@@ -1,18 +1,19 @@
 //! Notifier definitions: how the API shows them, and the one path every create, delete and
 //! peer merge takes. What a user writes, and its validation, is [`crate::domain::notifier`].
 //!
-//! Notifiers are replicated like monitors: stored, then sent to every peer, merged last
-//! writer wins by revision, deletes kept as tombstones. The in-memory table in the context
-//! is what the alerter reads when it resolves a transition's channels.
+//! Notifiers are a replicated kind ([`crate::state::notifiers`]): the table `ctx.notifiers`
+//! stores them, merges peers' copies last writer wins by revision and keeps deletes as
+//! tombstones; this module sends each local edit to every peer. The table is what the alerter
+//! reads when it resolves a transition's channels.
 
-use std::collections::HashMap;
-
-use ringwatch_proto::{Notifier, NotifierKind, PeerMsg, Rev, SmtpSecurity};
+use ringwatch_proto::{Notifier, NotifierKind, Rev};
 use serde::Serialize;
 
 pub use crate::domain::notifier::NotifierInput;
 
 use crate::context::Ctx;
+use crate::state::Table;
+use crate::state::notifiers::security_name;
 use crate::store::StoreError;
 
 /// A notifier as the API shows it: the SMTP password is never shown.
@@ -70,39 +71,21 @@ impl NotifierView {
     }
 }
 
-fn security_name(s: SmtpSecurity) -> &'static str {
-    match s {
-        SmtpSecurity::None => "none",
-        SmtpSecurity::StartTls => "starttls",
-        SmtpSecurity::Tls => "tls",
-    }
-}
-
 /// Makes a fresh notifier id: `n-` and 16 hex digits.
 pub fn new_id() -> String {
     format!("n-{:016x}", rand::random::<u64>())
 }
 
-/// Loads the stored notifiers into the context's table.
-pub fn load(ctx: &Ctx) -> Result<(), StoreError> {
-    let all = ctx.store.notifiers()?;
-    let mut table = ctx.notifiers.write().unwrap_or_else(|p| p.into_inner());
-    *table = all.into_iter().map(|n| (n.id.clone(), n)).collect();
-    Ok(())
-}
-
-/// The live (not deleted) notifiers, by id.
+/// The live (not deleted) notifiers, oldest first.
 pub fn live(ctx: &Ctx) -> Vec<Notifier> {
-    let table = ctx.notifiers.read().unwrap_or_else(|p| p.into_inner());
-    let mut v: Vec<_> = table.values().filter(|n| !n.deleted).cloned().collect();
+    let mut v: Vec<Notifier> = ctx.notifiers.live().iter().map(|n| (**n).clone()).collect();
     v.sort_by(|a, b| (a.rev.hlc, &a.id).cmp(&(b.rev.hlc, &b.id)));
     v
 }
 
 /// One notifier, unless unknown or deleted.
 pub fn get(ctx: &Ctx, id: &str) -> Option<Notifier> {
-    let table = ctx.notifiers.read().unwrap_or_else(|p| p.into_inner());
-    table.get(id).filter(|n| !n.deleted).cloned()
+    ctx.notifiers.get_live(id).map(|n| (*n).clone())
 }
 
 /// Stores a new notifier (fresh id unless the input named one) and sends it to peers.
@@ -110,61 +93,25 @@ pub fn create(ctx: &Ctx, mut n: Notifier) -> Result<Notifier, StoreError> {
     if n.id.is_empty() {
         n.id = new_id();
     }
-    n.rev = crate::catalog::next_rev(ctx);
-    save(ctx, vec![n.clone()])?;
-    Ok(n)
+    let n = ctx.notifiers.put_one(n, &ctx.hlc)?;
+    ctx.broadcast(|| Table::message(std::slice::from_ref(&n)));
+    Ok((*n).clone())
 }
 
 /// Deletes a notifier everywhere (a tombstone). Returns false if it did not exist.
 pub fn delete(ctx: &Ctx, id: &str) -> Result<bool, StoreError> {
-    let Some(mut n) = get(ctx, id) else {
+    let Some(tomb) = ctx.notifiers.delete(id, &ctx.hlc)? else {
         return Ok(false);
     };
-    n.deleted = true;
-    n.rev = crate::catalog::next_rev(ctx);
-    save(ctx, vec![n])?;
+    ctx.broadcast(|| Table::message(&[tomb]));
     Ok(true)
 }
 
-fn save(ctx: &Ctx, ns: Vec<Notifier>) -> Result<(), StoreError> {
-    ctx.store.put_notifiers(&ns)?;
-    ctx.broadcast(|| PeerMsg::Notifiers(ns.clone()));
-    let mut table = ctx.notifiers.write().unwrap_or_else(|p| p.into_inner());
-    for n in ns {
-        table.insert(n.id.clone(), n);
-    }
-    Ok(())
-}
-
-/// Merges definitions from a peer: the higher revision wins; the rest are ignored.
-pub fn merge(ctx: &Ctx, incoming: Vec<Notifier>) {
-    let newer: Vec<Notifier> = {
-        let table = ctx.notifiers.read().unwrap_or_else(|p| p.into_inner());
-        incoming
-            .into_iter()
-            .filter(|n| table.get(&n.id).is_none_or(|c| n.rev > c.rev))
-            .collect()
-    };
-    if newer.is_empty() {
-        return;
-    }
-    for n in &newer {
-        ctx.hlc.observe(n.rev.hlc);
-    }
-    if let Err(e) = ctx.store.put_notifiers(&newer) {
-        tracing::error!(error = %e, "could not store notifiers from a peer");
-        return;
-    }
-    let mut table = ctx.notifiers.write().unwrap_or_else(|p| p.into_inner());
-    for n in newer {
-        table.insert(n.id.clone(), n);
-    }
-}
-
-/// Adds the config file's notifiers that this node does not hold yet. They carry revision
-/// zero, so a delete or a change through the API (any later revision) wins over the file.
-pub fn seed(ctx: &Ctx, inputs: &[NotifierInput]) -> Result<(), String> {
-    let mut fresh = Vec::new();
+/// Adds the config file's notifiers that this node does not hold yet, not even as a
+/// tombstone. They carry revision zero, so a delete or a change through the API (any later
+/// revision) wins over the file.
+pub fn seed(table: &Table<Notifier>, inputs: &[NotifierInput]) -> Result<usize, String> {
+    let mut notifiers = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let id = input
             .id
@@ -176,27 +123,15 @@ pub fn seed(ctx: &Ctx, inputs: &[NotifierInput]) -> Result<(), String> {
             .map_err(|e| format!("notifiers[{i}] ({id}): {e}"))?;
         n.id = id;
         n.rev = Rev::default();
-        let known = ctx.notifiers.read().unwrap_or_else(|p| p.into_inner());
-        if !known.contains_key(&n.id) {
-            fresh.push(n);
-        }
+        notifiers.push(n);
     }
-    if !fresh.is_empty() {
-        ctx.store.put_notifiers(&fresh).map_err(|e| e.to_string())?;
-        let mut table = ctx.notifiers.write().unwrap_or_else(|p| p.into_inner());
-        for n in fresh {
-            table.insert(n.id.clone(), n);
-        }
-    }
-    Ok(())
+    Ok(table.seed(notifiers).map_err(|e| e.to_string())?.len())
 }
-
-/// The notifier table type held by the context.
-pub type Table = HashMap<String, Notifier>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ringwatch_proto::SmtpSecurity;
 
     fn input(json: serde_json::Value) -> Result<Notifier, String> {
         serde_json::from_value::<NotifierInput>(json)

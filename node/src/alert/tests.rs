@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use ringwatch_proto::{Monitor, NotifierKind, Rev, Status};
 use warp::Filter;
 
-use super::AlerterMessage;
 use crate::config::Config;
+use crate::links::AlerterMessage;
 use crate::node::Node;
 use crate::store::Store;
 
@@ -86,10 +86,10 @@ async fn a_restarted_alerter_still_sends_what_it_owed_once() {
     })
     .await;
     assert_eq!(ctx.live.get(&id).unwrap().status(), Status::Down);
-    ctx.alerter().unwrap().cast(AlerterMessage::Panic).unwrap();
-    let before = ctx.alerter().unwrap().get_id();
+    ctx.links.alerter.get().unwrap().cast(AlerterMessage::Panic).unwrap();
+    let before = ctx.links.alerter.get().unwrap().get_id();
     wait_until("a new alerter", five_s, || {
-        ctx.alerter().is_some_and(|a| a.get_id() != before)
+        ctx.links.alerter.get().is_some_and(|a| a.get_id() != before)
     })
     .await;
     accepting.store(1, Ordering::SeqCst);

@@ -222,10 +222,12 @@ async fn partition(c: Ctx, body: Bytes) -> Result<warp::reply::Response, ApiErro
     }
     let b: Block = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-    let peers = ractor::registry::where_is(c.actor_name("peers"))
-        .ok_or_else(|| ApiError::internal("the cluster transport is restarting"))?;
-    ractor::ActorRef::<crate::cluster::peers::PeersMessage>::from(peers)
-        .cast(crate::cluster::peers::PeersMessage::Block(b.block))
-        .map_err(ApiError::internal)?;
+    if !c
+        .links
+        .peers
+        .cast(crate::links::PeersMessage::Block(b.block))
+    {
+        return Err(ApiError::internal("the cluster transport is restarting"));
+    }
     Ok(warp::reply::json(&serde_json::json!({ "ok": true })).into_response())
 }

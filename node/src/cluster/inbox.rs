@@ -11,8 +11,10 @@ use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, decode};
 
 use super::peers::{PeersMessage, PeersState};
 use super::second_opinion;
-use crate::alert::AlerterMessage;
 use crate::catalog;
+use crate::context::Ctx;
+use crate::links::AlerterMessage;
+use crate::metrics::KindLabel;
 
 impl PeersState {
     pub(super) fn on_frame(&mut self, myself: &ActorRef<PeersMessage>, bytes: &[u8]) {
@@ -36,7 +38,9 @@ impl PeersState {
         let (ctx, transport) = (&self.ctx, &self.transport);
         match body {
             PeerMsg::Heartbeat { acks, .. } => self.sync.on_acks(&from.name, &acks),
-            PeerMsg::Definitions(defs) => catalog::merge(ctx, defs),
+            defs @ (PeerMsg::Definitions(_) | PeerMsg::Notifiers(_) | PeerMsg::Records { .. }) => {
+                on_definitions(ctx, defs)
+            }
             PeerMsg::Results { seq, results } => {
                 self.sync.on_results(transport, &from, seq, results)
             }
@@ -47,7 +51,6 @@ impl PeersState {
             PeerMsg::CatchUpPage { results, next } => self
                 .sync
                 .on_catch_up_page(transport, &from.name, results, next),
-            PeerMsg::Notifiers(ns) => crate::alert::notifiers::merge(ctx, ns),
             PeerMsg::Transitions(ts) => ctx.alert(AlerterMessage::Transitions(ts)),
             PeerMsg::Deliveries(ds) => ctx.alert(AlerterMessage::Deliveries(ds)),
             PeerMsg::Confirm { monitor_id, token } => {
@@ -57,6 +60,39 @@ impl PeersState {
                 second_opinion::received(ctx, &from.name, token, result)
             }
             PeerMsg::Attempts(attempts) => attempts.into_iter().for_each(|a| ctx.attempts.note(a)),
+        }
+    }
+}
+
+/// Definitions of any replicated kind: offered to each kind's table in turn, merged by the one
+/// that takes them; monitors then go through their change hook. Refused records are counted.
+fn on_definitions(ctx: &Ctx, body: PeerMsg) {
+    let refused = |kind, n: usize| {
+        if n > 0 {
+            let label = KindLabel { kind };
+            ctx.metrics
+                .definitions_refused
+                .get_or_create(&label)
+                .inc_by(n as u64);
+        }
+    };
+    let body = match ctx.monitors.receive(body, &ctx.hlc) {
+        Ok(merged) => {
+            refused("monitor", merged.refused);
+            return catalog::merged(ctx, merged.changed);
+        }
+        Err(body) => body,
+    };
+    match ctx.notifiers.receive(body, &ctx.hlc) {
+        Ok(merged) => refused("notifier", merged.refused),
+        Err(body) => {
+            if let PeerMsg::Records { kind, .. } = &body {
+                tracing::debug!(
+                    kind,
+                    "dropping definitions of a kind this build does not know"
+                );
+            }
+            refused("unknown", 1);
         }
     }
 }

@@ -13,9 +13,9 @@ use ringwatch_proto::{Envelope, MemberInfo, PeerMsg};
 
 use super::membership::{Action, Membership, Timing};
 use super::transport::Transport;
-use crate::actors::coordinator::CoordinatorMessage;
 use crate::clock::now_ms;
 use crate::context::{Ctx, MemberView};
+use crate::links::CoordinatorMessage;
 
 /// How often membership is ticked (failure detection, redials).
 pub const TICK_EVERY: Duration = Duration::from_millis(250);

@@ -19,56 +19,13 @@
 //! [`Endpoint`]: super::endpoint::Endpoint
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
-use ringwatch_proto::{PeerMsg, ProbeResult};
+use ringwatch_proto::PeerMsg;
 
 use super::members::{Members, TICK_EVERY};
 use super::sync::PeerSync;
 use super::transport::Transport;
 use crate::context::Ctx;
-
-pub enum PeersMessage {
-    /// A frame from a peer.
-    Frame(Vec<u8>),
-    /// Send to every peer.
-    Broadcast(PeerMsg),
-    Tick,
-    SessionOpened {
-        node_id: u64,
-        addr: String,
-    },
-    SessionAuthenticated {
-        node_id: u64,
-    },
-    SessionReady {
-        node_id: u64,
-        name: String,
-    },
-    SessionClosed {
-        node_id: u64,
-        name: String,
-    },
-    DialFailed {
-        name: String,
-    },
-    /// Fault layer: drop all traffic with these node names (empty heals).
-    Block(Vec<String>),
-    /// Send our newly stored results to every peer within its window.
-    SendResults(Vec<ProbeResult>),
-    /// Send to one peer (by session).
-    SendTo {
-        node_id: u64,
-        body: PeerMsg,
-    },
-    /// Send to one peer (by name); dropped if no session with it is open.
-    SendToName {
-        name: String,
-        body: PeerMsg,
-    },
-    /// Tell every peer we are leaving, then answer.
-    Leave(RpcReplyPort<()>),
-}
-
-impl ractor::Message for PeersMessage {}
+pub use crate::links::PeersMessage;
 
 pub struct PeersState {
     pub(super) ctx: Ctx,
@@ -134,7 +91,7 @@ impl Actor for Peers {
         _state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         myself
-            .stop_children_and_wait(None, Some(crate::actors::STOP_TIMEOUT))
+            .stop_children_and_wait(None, Some(crate::links::STOP_TIMEOUT))
             .await;
         Ok(())
     }

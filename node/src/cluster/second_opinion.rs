@@ -8,8 +8,8 @@ use ractor::ActorRef;
 use ringwatch_proto::{PeerMsg, ProbeResult};
 
 use super::peers::PeersMessage;
-use crate::alert::AlerterMessage;
 use crate::context::Ctx;
+use crate::links::AlerterMessage;
 
 /// Probes `monitor_id` for `peer` and sends it the result through `peers`.
 pub fn give(

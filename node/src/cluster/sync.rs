@@ -186,23 +186,20 @@ impl PeerSync {
         transport.send(Some(node_id), body);
     }
 
-    /// Sends a new peer every notifier, status change and delivery we hold: the alerting
-    /// state a node needs to never repeat a notification.
+    /// Sends a new peer every status change and delivery we hold: with the notifiers (sent
+    /// with the definitions), the alerting state a node needs to never repeat a notification.
     fn send_alerting_state(&self, transport: &Transport, node_id: u64) {
         let store = &self.ctx.store;
         let read = store
-            .notifiers()
-            .and_then(|n| Ok((n, store.all_transitions()?, store.deliveries()?)));
-        let (notifiers, transitions, deliveries) = match read {
+            .all_transitions()
+            .and_then(|t| Ok((t, store.deliveries()?)));
+        let (transitions, deliveries) = match read {
             Ok(all) => all,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read alerting state for a peer");
                 return;
             }
         };
-        if !notifiers.is_empty() {
-            transport.send(Some(node_id), PeerMsg::Notifiers(notifiers));
-        }
         for chunk in transitions.chunks(DEFINITIONS_PER_FRAME) {
             transport.send(Some(node_id), PeerMsg::Transitions(chunk.to_vec()));
         }
@@ -211,14 +208,12 @@ impl PeerSync {
         }
     }
 
+    /// Sends a new peer every definition of every replicated kind, tombstones included.
     fn send_all_definitions(&self, transport: &Transport, node_id: u64) {
-        match self.ctx.store.monitors() {
-            Ok(all) => {
-                for chunk in all.chunks(DEFINITIONS_PER_FRAME) {
-                    transport.send(Some(node_id), PeerMsg::Definitions(chunk.to_vec()));
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "cannot read definitions for a peer"),
+        let monitors = self.ctx.monitors.sync_messages(DEFINITIONS_PER_FRAME);
+        let notifiers = self.ctx.notifiers.sync_messages(DEFINITIONS_PER_FRAME);
+        for msg in monitors.into_iter().chain(notifiers) {
+            transport.send(Some(node_id), msg);
         }
     }
 }

@@ -55,6 +55,19 @@ pub fn prefix_range(id: &str) -> (Vec<u8>, Vec<u8>) {
     (from, to)
 }
 
+/// The first key past every key that starts with `prefix`; `None` when there is none (the
+/// prefix is all `0xff`, or empty).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +80,13 @@ mod tests {
         let (from, to) = result_range("a", 0);
         let other = result_key("ab", 0, "n");
         assert!(!(from <= other && other < to));
+    }
+
+    #[test]
+    fn prefix_end_is_the_first_key_past_the_prefix() {
+        assert_eq!(prefix_end(b"ab\0"), Some(b"ab\x01".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b""), None);
     }
 }

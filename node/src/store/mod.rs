@@ -6,24 +6,29 @@
 //!
 //! Layout (values of all trees but `meta` are `proto::encode_record`ed: a version byte, then
 //! postcard; see `docs/storage-formats.md`):
-//! - `monitors`: key = id, value = [`Monitor`] (deleted ones stay as tombstones).
+//! - `monitors`: key = id, value = [`Monitor`](ringwatch_proto::Monitor) (deleted ones stay
+//!   as tombstones).
 //! - `results`:  key = `len(id) id at_ms(be u64) node_hash(be u32)`, value = result body.
 //!   One monitor's results are contiguous and in time order, so a window is one range scan.
 //! - `states`:   key = id, value = [`MonitorState`].
 //! - `meta`:     key = `wm/<node>`, value = newest result time (unix ms, be u64) held from
 //!   that probing node: the watermarks anti-entropy starts from. Key `format`: the store
 //!   format marker, and `future/<tree>`: counts of newer records (see [`migrate`]).
-//! - `notifiers`: key = id, value = [`Notifier`] (tombstones too).
+//! - `notifiers`: key = id, value = [`Notifier`](ringwatch_proto::Notifier) (tombstones too).
 //! - `transitions`: key = `len(id) id seq(be u64)`, value = [`Transition`]: a monitor's
 //!   status changes in order, the history incidents are made of.
 //! - `deliveries`: key = transition key + channel id, value = [`Delivery`]: notifications
 //!   sent (or given up), so they are never sent twice.
+//! - `definitions`: key = `kind 0x00 id`, value = a replicated definition of a kind added
+//!   after monitors and notifiers (which keep their own trees), tombstones too. Written and
+//!   read through [`Store::put_keyed`] and [`Store::scan_prefix`] by `state::table`.
 //!
 //! Opening a store migrates records of older versions to the current one ([`migrate`]). A
 //! record of a newer version (a newer build wrote it) stays on disk untouched: reads skip
 //! it, pruning and migration leave it, and opening reports how many there are. A record that
 //! fails to decode is skipped and counted (`corrupt_records`), never fatal.
 
+mod definitions;
 mod keys;
 pub mod memory;
 pub mod migrate;
@@ -35,8 +40,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ringwatch_proto::{
-    DecodeError, Delivery, Monitor, MonitorId, MonitorState, Notifier, ProbeResult, RECORD_VERSION,
-    Transition, decode_record, encode_record, version_of,
+    DecodeError, Delivery, MonitorId, MonitorState, ProbeResult, RECORD_VERSION, Transition,
+    decode_record, encode_record, version_of,
 };
 use serde::Serialize;
 
@@ -65,6 +70,7 @@ pub enum Tree {
     Notifiers,
     Transitions,
     Deliveries,
+    Definitions,
 }
 
 impl Tree {
@@ -78,6 +84,7 @@ impl Tree {
             Tree::Notifiers => "notifiers",
             Tree::Transitions => "transitions",
             Tree::Deliveries => "deliveries",
+            Tree::Definitions => "definitions",
         }
     }
 }
@@ -188,37 +195,6 @@ impl Store {
                 None
             }
         }
-    }
-
-    pub fn put_monitor(&self, m: &Monitor) -> StoreResult<()> {
-        self.put_monitors(std::slice::from_ref(m))
-    }
-
-    /// Writes several definitions in one atomic batch.
-    pub fn put_monitors(&self, ms: &[Monitor]) -> StoreResult<()> {
-        let writes = ms
-            .iter()
-            .map(|m| (m.id.as_bytes().to_vec(), Some(encode_record(m))))
-            .collect();
-        self.kv.apply(Tree::Monitors, writes)
-    }
-
-    /// A definition, including a tombstone.
-    pub fn get_monitor(&self, id: &str) -> StoreResult<Option<Monitor>> {
-        Ok(self
-            .kv
-            .get(Tree::Monitors, id.as_bytes())?
-            .and_then(|b| self.decode_or_skip("monitor", &b)))
-    }
-
-    /// Every definition, tombstones included.
-    pub fn monitors(&self) -> StoreResult<Vec<Monitor>> {
-        Ok(self
-            .kv
-            .scan(Tree::Monitors)?
-            .into_iter()
-            .filter_map(|(_, v)| self.decode_or_skip("monitor", &v))
-            .collect())
     }
 
     /// Appends results in one batch. Results of one monitor at the same millisecond from the
@@ -359,20 +335,6 @@ impl Store {
                 Some((node, ms))
             })
             .collect())
-    }
-
-    /// Writes notifier definitions (tombstones too) in one batch.
-    pub fn put_notifiers(&self, ns: &[Notifier]) -> StoreResult<()> {
-        let writes = ns
-            .iter()
-            .map(|n| (n.id.as_bytes().to_vec(), Some(encode_record(n))))
-            .collect();
-        self.kv.apply(Tree::Notifiers, writes)
-    }
-
-    /// Every notifier definition, tombstones included.
-    pub fn notifiers(&self) -> StoreResult<Vec<Notifier>> {
-        self.decode_all("notifier", self.kv.scan(Tree::Notifiers)?)
     }
 
     /// Stores status changes; one already held under the same (monitor, seq) is kept.

@@ -20,6 +20,7 @@ pub struct SledKv {
     notifiers: sled::Tree,
     transitions: sled::Tree,
     deliveries: sled::Tree,
+    definitions: sled::Tree,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -48,6 +49,7 @@ impl SledKv {
             notifiers: tree(Tree::Notifiers)?,
             transitions: tree(Tree::Transitions)?,
             deliveries: tree(Tree::Deliveries)?,
+            definitions: tree(Tree::Definitions)?,
             db,
         })
     }
@@ -61,6 +63,7 @@ impl SledKv {
             Tree::Notifiers => &self.notifiers,
             Tree::Transitions => &self.transitions,
             Tree::Deliveries => &self.deliveries,
+            Tree::Definitions => &self.definitions,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Store behaviour, run against both engines.
 
 use super::*;
-use ringwatch_proto::Status;
+use ringwatch_proto::{Monitor, Status};
 
 fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
     ProbeResult {

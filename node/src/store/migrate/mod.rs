@@ -34,13 +34,14 @@ const FUTURE_PREFIX: &str = "future/";
 
 /// Every tree whose values are versioned records. `meta` holds fixed-width integers whose
 /// layout belongs to the store format (the marker), not to a record version.
-pub const RECORD_TREES: [Tree; 6] = [
+pub const RECORD_TREES: [Tree; 7] = [
     Tree::Monitors,
     Tree::Results,
     Tree::States,
     Tree::Notifiers,
     Tree::Transitions,
     Tree::Deliveries,
+    Tree::Definitions,
 ];
 
 /// Turns a record of one version into the same record one version later.

@@ -273,6 +273,7 @@ fn future_rows() -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
         (Tree::Results, result_key("a", 6, "n9"), future_record(3)),
         (Tree::States, b"a".to_vec(), future_record(4)),
         (Tree::Transitions, transition_key("a", 1), future_record(5)),
+        (Tree::Definitions, b"widget\0w".to_vec(), future_record(6)),
     ]
 }
 
@@ -309,13 +310,14 @@ fn future_records_survive_open_prune_and_reopen() {
                 ("states", 1),
                 ("notifiers", 0),
                 ("transitions", 1),
-                ("deliveries", 0)
+                ("deliveries", 0),
+                ("definitions", 1)
             ]
         );
-        assert_eq!(store.future_records(), 5);
+        assert_eq!(store.future_records(), 6);
         assert_eq!(
             store.corrupt_records(),
-            5,
+            6,
             "reported with the unreadable records"
         );
         assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
@@ -331,7 +333,7 @@ fn future_records_survive_open_prune_and_reopen() {
         assert_eq!(at, [4, 7]);
         assert!(store.states().unwrap().is_empty());
         assert!(store.transitions("a").unwrap().is_empty());
-        assert_eq!(store.corrupt_records(), 5);
+        assert_eq!(store.corrupt_records(), 6);
 
         // Pruning and deleting pass them over.
         assert_eq!(store.prune_results("a", u64::MAX).unwrap(), 2);
@@ -358,7 +360,7 @@ fn future_records_survive_open_prune_and_reopen() {
         // A later open trusts the marker and still reports them.
         let store = Store::with_engine(kv.clone()).unwrap();
         assert!(!store.open_report().walked);
-        assert_eq!(store.future_records(), 5);
+        assert_eq!(store.future_records(), 6);
         for (tree, key, value) in future_rows() {
             assert_eq!(kv.get(tree, &key).unwrap(), Some(value), "{}", tree.name());
         }

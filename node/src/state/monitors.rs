@@ -1,0 +1,54 @@
+//! Monitors as a replicated kind. Stored in their own `monitors` tree and sent as
+//! [`PeerMsg::Definitions`], as before the table existed, so older nodes and stores agree.
+
+use ringwatch_proto::{DecodeError, Monitor, PeerMsg, Rev};
+
+use super::table::{Definition, Stored, records_of};
+use crate::domain::spec::MonitorPatch;
+use crate::store::Tree;
+
+impl Definition for Monitor {
+    const KIND: &'static str = "monitor";
+    const STORED: Stored = Stored::Tree(Tree::Monitors);
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn rev(&self) -> &Rev {
+        &self.rev
+    }
+
+    fn set_rev(&mut self, rev: Rev) {
+        self.rev = rev;
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    fn bury(&mut self) {
+        self.deleted = true;
+        self.active = false;
+    }
+
+    /// The spec's validation, as `POST /api/monitors` applies it (an empty patch changes
+    /// nothing and validates the result).
+    fn validate(&self) -> Result<(), String> {
+        MonitorPatch::default()
+            .apply(self.clone())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn to_message(batch: Vec<Self>) -> PeerMsg {
+        PeerMsg::Definitions(batch)
+    }
+
+    fn from_message(msg: PeerMsg) -> Result<Vec<Result<Self, DecodeError>>, PeerMsg> {
+        match msg {
+            PeerMsg::Definitions(ms) => Ok(ms.into_iter().map(Ok).collect()),
+            other => records_of(other),
+        }
+    }
+}

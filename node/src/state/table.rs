@@ -1,0 +1,415 @@
+//! One replicated table for every kind of definition (monitors, notifiers, and any kind added
+//! later): the in-memory map of one kind's records, tombstones included, and the one path
+//! every local write, peer merge, config-file seed and full sync of that kind takes.
+//!
+//! A kind is a type plus its [`Definition`] impl: its name, how to read its id, revision and
+//! tombstone flag, how to validate it, where it is stored and how it travels. Nothing else.
+//!
+//! The merge rule, written once ([`supersedes`]): a record replaces the one held under its id
+//! only if its revision is higher (HLC, then node name); equal revisions are the same write.
+//! That is a total order, so merging any set of writes in any order, any number of times, ends
+//! in the same state. A delete is a tombstone carrying the deleting revision: it wins over
+//! older edits, and an older edit arriving later cannot bring the record back. Tombstones are
+//! kept for good (one small record each): dropping them would let a node returning from any
+//! absence resurrect what was deleted.
+//!
+//! What a peer sends is checked before it is merged ([`Table::merge`]): a record whose id is
+//! not a plain name, whose revision is more than [`MAX_FUTURE`] ahead of this node's wall clock
+//! (it would win over every edit for that long, and drag every node's clock along) or would
+//! overflow the clock, or that the kind's own validation refuses (the API's rules), is logged,
+//! counted in [`Merged::refused`] and never stored.
+//!
+//! Promises: a write is in the store before it is in the map, and before the caller sends it
+//! to peers; the check and the write of a batch happen under one lock, so a merge racing a
+//! local edit never stores the older of the two.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use ringwatch_proto::{DecodeError, PeerMsg, Rev, decode_record, encode_record};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::{Hlc, hlc_millis, now_ms};
+use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+use crate::store::{Store, StoreResult, Tree};
+
+/// How far ahead of this node's wall clock a peer's revision may be. Further ahead is refused:
+/// clocks of a healthy cluster are within seconds of each other, and a revision from far in
+/// the future would win over every edit made until then.
+pub const MAX_FUTURE: Duration = Duration::from_secs(5 * 60);
+
+/// Where a kind's records are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A tree of its own, keyed by id (monitors and notifiers, whose trees predate the table).
+    Tree(Tree),
+    /// The shared `definitions` tree, keyed by `kind 0x00 id`: what a new kind needs no store
+    /// change for.
+    Shared,
+}
+
+/// One replicated kind of definition.
+pub trait Definition:
+    Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The kind's name: in logs, metrics, store keys of the shared tree, and as the tag of
+    /// [`PeerMsg::Records`]. Never changes once released.
+    const KIND: &'static str;
+    /// Where the records are stored.
+    const STORED: Stored = Stored::Shared;
+
+    fn id(&self) -> &str;
+    fn rev(&self) -> &Rev;
+    fn set_rev(&mut self, rev: Rev);
+    fn is_deleted(&self) -> bool;
+    /// Turns the record into its own tombstone (the table then gives it the deleting revision).
+    fn bury(&mut self);
+    /// Checks a record from a peer as the API checks input; the error says why, for people.
+    /// Only live records are checked: a tombstone's body is never used, and refusing one would
+    /// let an older edit bring the record back.
+    fn validate(&self) -> Result<(), String>;
+
+    /// The message that carries a batch of records to peers.
+    fn to_message(batch: Vec<Self>) -> PeerMsg {
+        PeerMsg::Records {
+            kind: Self::KIND.to_owned(),
+            records: batch.iter().map(encode_record).collect(),
+        }
+    }
+
+    /// The records a peer's message carries, if it is one of this kind's; else the message
+    /// back, for the next kind to look at.
+    fn from_message(msg: PeerMsg) -> Result<Vec<Result<Self, DecodeError>>, PeerMsg> {
+        records_of::<Self>(msg)
+    }
+}
+
+/// The records of a [`PeerMsg::Records`] message of kind `D`, or the message back.
+pub fn records_of<D: Definition>(msg: PeerMsg) -> Result<Vec<Result<D, DecodeError>>, PeerMsg> {
+    match msg {
+        PeerMsg::Records { kind, records } if kind == D::KIND => {
+            Ok(records.iter().map(|r| decode_record(r)).collect())
+        }
+        other => Err(other),
+    }
+}
+
+/// The merge rule: whether `incoming` replaces `current`. Highest revision wins (clock, then
+/// node name); equal revisions are the same write.
+pub fn supersedes(incoming: &Rev, current: Option<&Rev>) -> bool {
+    current.is_none_or(|c| incoming > c)
+}
+
+/// Whether a peer's revision may be taken at wall-clock time `wall_ms`; the error says why not.
+pub fn check_rev(rev: &Rev, wall_ms: u64) -> Result<(), String> {
+    if rev.hlc == u64::MAX {
+        return Err("its revision would overflow the clock".into());
+    }
+    let limit_ms = wall_ms.saturating_add(MAX_FUTURE.as_millis() as u64);
+    let at_ms = hlc_millis(rev.hlc);
+    if at_ms > limit_ms {
+        return Err(format!(
+            "its revision is {} s ahead of this node's clock (at most {} s accepted)",
+            (at_ms - wall_ms) / 1000,
+            MAX_FUTURE.as_secs()
+        ));
+    }
+    if !rev.node.is_empty() && !is_plain_name(&rev.node) {
+        return Err(format!("its revision's node is not {PLAIN_NAME_RULE}"));
+    }
+    Ok(())
+}
+
+/// Why a record from a peer cannot be merged, if it cannot.
+fn refusal<D: Definition>(d: &D, wall_ms: u64) -> Result<(), String> {
+    if !is_plain_name(d.id()) {
+        return Err(format!("its id is not {PLAIN_NAME_RULE}"));
+    }
+    check_rev(d.rev(), wall_ms)?;
+    if d.is_deleted() {
+        return Ok(());
+    }
+    d.validate()
+}
+
+/// A peer's record that may be merged, or its id (empty if unknown) and why not.
+fn admit<D: Definition>(d: Result<D, DecodeError>, wall_ms: u64) -> Result<D, (String, String)> {
+    let d = d.map_err(|e| (String::new(), format!("it does not decode: {e}")))?;
+    match refusal(&d, wall_ms) {
+        Ok(()) => Ok(d),
+        Err(why) => Err((d.id().to_owned(), why)),
+    }
+}
+
+/// What merging a peer's batch did.
+#[derive(Debug)]
+pub struct Merged<D> {
+    /// Records that were new here or replaced an older revision, stored, in id order.
+    pub changed: Vec<Arc<D>>,
+    /// Records refused (undecodable, revision out of bounds, invalid): logged, not stored.
+    pub refused: usize,
+}
+
+impl<D> Default for Merged<D> {
+    fn default() -> Self {
+        Merged {
+            changed: Vec::new(),
+            refused: 0,
+        }
+    }
+}
+
+/// Every record of one kind, tombstones included, by id; backed by the store.
+pub struct Table<D: Definition> {
+    store: Store,
+    /// This node's name: the node of every revision written here.
+    node: String,
+    rows: RwLock<HashMap<String, Arc<D>>>,
+}
+
+impl<D: Definition> fmt::Debug for Table<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("kind", &D::KIND)
+            .field("records", &self.read().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Definition> Table<D> {
+    /// The table of every stored record of the kind; `node` names this node in revisions.
+    pub fn load(store: Store, node: impl Into<String>) -> StoreResult<Self> {
+        let all: Vec<D> = match D::STORED {
+            Stored::Tree(tree) => store.scan_prefix(tree, b"", D::KIND)?,
+            Stored::Shared => store.scan_prefix(Tree::Definitions, &Self::key(""), D::KIND)?,
+        };
+        let rows = all
+            .into_iter()
+            .map(|d| (d.id().to_owned(), Arc::new(d)))
+            .collect();
+        Ok(Table {
+            store,
+            node: node.into(),
+            rows: RwLock::new(rows),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Arc<D>>> {
+        self.rows.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, Arc<D>>> {
+        self.rows.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The store key of the record `id`.
+    fn key(id: &str) -> Vec<u8> {
+        match D::STORED {
+            Stored::Tree(_) => id.as_bytes().to_vec(),
+            Stored::Shared => [D::KIND.as_bytes(), b"\0", id.as_bytes()].concat(),
+        }
+    }
+
+    fn persist<'a>(&self, records: impl IntoIterator<Item = &'a D>) -> StoreResult<()> {
+        let tree = match D::STORED {
+            Stored::Tree(tree) => tree,
+            Stored::Shared => Tree::Definitions,
+        };
+        let items = records.into_iter().map(|d| (Self::key(d.id()), d));
+        self.store.put_keyed(tree, items)
+    }
+
+    /// Stores records (all or none) and takes them into the map; returns them shared.
+    fn commit(
+        &self,
+        rows: &mut HashMap<String, Arc<D>>,
+        records: Vec<D>,
+    ) -> StoreResult<Vec<Arc<D>>> {
+        self.persist(&records)?;
+        let shared: Vec<Arc<D>> = records.into_iter().map(Arc::new).collect();
+        for d in &shared {
+            rows.insert(d.id().to_owned(), d.clone());
+        }
+        Ok(shared)
+    }
+
+    fn commit_one(&self, rows: &mut HashMap<String, Arc<D>>, record: D) -> StoreResult<Arc<D>> {
+        self.persist([&record])?;
+        let record = Arc::new(record);
+        rows.insert(record.id().to_owned(), record.clone());
+        Ok(record)
+    }
+
+    /// A record, tombstone or not.
+    pub fn get(&self, id: &str) -> Option<Arc<D>> {
+        self.read().get(id).cloned()
+    }
+
+    /// A record, unless unknown or deleted.
+    pub fn get_live(&self, id: &str) -> Option<Arc<D>> {
+        self.get(id).filter(|d| !d.is_deleted())
+    }
+
+    /// The records not deleted, in id order.
+    pub fn live(&self) -> Vec<Arc<D>> {
+        let mut v: Vec<_> = self
+            .read()
+            .values()
+            .filter(|d| !d.is_deleted())
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.id().cmp(b.id()));
+        v
+    }
+
+    /// Every record, tombstones included, in id order.
+    pub fn all(&self) -> Vec<Arc<D>> {
+        let mut v: Vec<_> = self.read().values().cloned().collect();
+        v.sort_by(|a, b| a.id().cmp(b.id()));
+        v
+    }
+
+    /// Records held, tombstones included.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes records made on this node now: each gets a fresh revision, then `stamped` may
+    /// set what derives from it (a creation time). All are stored or none.
+    pub fn put_with(
+        &self,
+        mut records: Vec<D>,
+        hlc: &Hlc,
+        mut stamped: impl FnMut(&mut D),
+    ) -> StoreResult<Vec<Arc<D>>> {
+        let mut rows = self.write();
+        for d in &mut records {
+            d.set_rev(self.rev_now(hlc));
+            stamped(d);
+        }
+        self.commit(&mut rows, records)
+    }
+
+    /// Writes records made on this node now, each with a fresh revision.
+    pub fn put(&self, records: Vec<D>, hlc: &Hlc) -> StoreResult<Vec<Arc<D>>> {
+        self.put_with(records, hlc, |_| {})
+    }
+
+    /// Writes one record made on this node now, with a fresh revision.
+    pub fn put_one(&self, mut record: D, hlc: &Hlc) -> StoreResult<Arc<D>> {
+        let mut rows = self.write();
+        record.set_rev(self.rev_now(hlc));
+        self.commit_one(&mut rows, record)
+    }
+
+    /// A revision for a write made on this node now.
+    fn rev_now(&self, hlc: &Hlc) -> Rev {
+        Rev {
+            hlc: hlc.now(),
+            node: self.node.clone(),
+        }
+    }
+
+    /// Deletes a record: stores its tombstone with a fresh revision and returns it; `None` if
+    /// there was no such record, or it was deleted already.
+    pub fn delete(&self, id: &str, hlc: &Hlc) -> StoreResult<Option<Arc<D>>> {
+        let mut rows = self.write();
+        let Some(current) = rows.get(id).filter(|d| !d.is_deleted()) else {
+            return Ok(None);
+        };
+        let mut tomb = (**current).clone();
+        tomb.bury();
+        tomb.set_rev(self.rev_now(hlc));
+        self.commit_one(&mut rows, tomb).map(Some)
+    }
+
+    /// Merges records from a peer with the merge rule, after checking each (module doc); the
+    /// clock is moved past every revision taken. Safe to repeat and to reorder.
+    pub fn merge(&self, incoming: Vec<D>, hlc: &Hlc) -> Merged<D> {
+        self.merge_decoded(incoming.into_iter().map(Ok).collect(), hlc)
+    }
+
+    /// Merges the records of a peer's message if it carries this kind; else hands it back.
+    pub fn receive(&self, msg: PeerMsg, hlc: &Hlc) -> Result<Merged<D>, PeerMsg> {
+        D::from_message(msg).map(|records| self.merge_decoded(records, hlc))
+    }
+
+    fn merge_decoded(&self, incoming: Vec<Result<D, DecodeError>>, hlc: &Hlc) -> Merged<D> {
+        let wall_ms = now_ms();
+        let mut refused = Vec::new();
+        let mut checked = Vec::with_capacity(incoming.len());
+        for d in incoming {
+            match admit(d, wall_ms) {
+                Ok(d) => checked.push(d),
+                Err(why) => refused.push(why),
+            }
+        }
+        if let Some((id, why)) = refused.first() {
+            let count = refused.len();
+            tracing::warn!(
+                kind = D::KIND,
+                count,
+                "refused records from a peer; first {id:?}: {why}"
+            );
+        }
+        let refused = refused.len();
+        let mut rows = self.write();
+        let mut newer: BTreeMap<String, D> = BTreeMap::new();
+        for d in checked {
+            hlc.observe(d.rev().hlc);
+            let current = newer
+                .get(d.id())
+                .map(|n| n.rev())
+                .or_else(|| rows.get(d.id()).map(|c| c.rev()));
+            if supersedes(d.rev(), current) {
+                newer.insert(d.id().to_owned(), d);
+            }
+        }
+        let changed = match self.commit(&mut rows, newer.into_values().collect()) {
+            Ok(changed) => changed,
+            Err(e) => {
+                tracing::error!(kind = D::KIND, error = %e, "cannot store records from a peer");
+                Vec::new()
+            }
+        };
+        Merged { changed, refused }
+    }
+
+    /// Adds the config file's records whose id this node does not hold, not even as a
+    /// tombstone (what was deleted stays deleted). They keep the revision they come with
+    /// (zero), so any later edit wins over the file. Returns those added.
+    pub fn seed(&self, records: Vec<D>) -> StoreResult<Vec<Arc<D>>> {
+        let mut rows = self.write();
+        let mut fresh: BTreeMap<String, D> = BTreeMap::new();
+        for d in records {
+            if !rows.contains_key(d.id()) {
+                fresh.entry(d.id().to_owned()).or_insert(d);
+            }
+        }
+        self.commit(&mut rows, fresh.into_values().collect())
+    }
+
+    /// The message that sends `records` to peers.
+    pub fn message(records: &[Arc<D>]) -> PeerMsg {
+        D::to_message(records.iter().map(|d| (**d).clone()).collect())
+    }
+
+    /// Everything a new peer needs of this kind, tombstones included, at most `per_frame`
+    /// records per message.
+    pub fn sync_messages(&self, per_frame: usize) -> Vec<PeerMsg> {
+        self.all()
+            .chunks(per_frame.max(1))
+            .map(Self::message)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
