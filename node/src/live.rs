@@ -75,17 +75,18 @@ pub struct LiveView {
 }
 
 impl LiveView {
-    /// Loads every live (non-deleted) monitor with its state and newest result.
-    pub fn load(store: &Store) -> StoreResult<LiveView> {
+    /// The view of `monitors` (the live ones of the monitors' table, shared with it, not
+    /// copied), each with its stored state and newest result.
+    pub fn load(store: &Store, monitors: Vec<Arc<Monitor>>) -> StoreResult<LiveView> {
         let mut states: HashMap<_, _> = store.states()?.into_iter().collect();
         let mut entries = HashMap::new();
-        for m in store.monitors()?.into_iter().filter(|m| !m.deleted) {
+        for m in monitors.into_iter().filter(|m| !m.deleted) {
             let last = store.latest_results(&m.id, 1)?.pop();
             let state = states.remove(&m.id).unwrap_or_default();
             entries.insert(
                 m.id.clone(),
                 LiveEntry {
-                    monitor: Arc::new(m),
+                    monitor: m,
                     state,
                     last,
                 },

@@ -295,8 +295,8 @@ impl Node {
 
     /// Starts the tree on an already opened store (tests use the in-memory one).
     pub async fn start_with_store(config: Config, store: Store) -> Result<Node, StartError> {
-        let live = tokio::task::block_in_place(|| LiveView::load(&store))?;
         let monitors = crate::state::Table::load(store.clone(), config.name.clone())?;
+        let live = tokio::task::block_in_place(|| LiveView::load(&store, monitors.live()))?;
         let seeded =
             crate::catalog::seed(&monitors, &live, &config.monitors).map_err(StartError::Spawn)?;
         let notifiers = crate::state::Table::load(store.clone(), config.name.clone())?;

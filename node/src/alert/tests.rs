@@ -86,10 +86,18 @@ async fn a_restarted_alerter_still_sends_what_it_owed_once() {
     })
     .await;
     assert_eq!(ctx.live.get(&id).unwrap().status(), Status::Down);
-    ctx.links.alerter.get().unwrap().cast(AlerterMessage::Panic).unwrap();
+    ctx.links
+        .alerter
+        .get()
+        .unwrap()
+        .cast(AlerterMessage::Panic)
+        .unwrap();
     let before = ctx.links.alerter.get().unwrap().get_id();
     wait_until("a new alerter", five_s, || {
-        ctx.links.alerter.get().is_some_and(|a| a.get_id() != before)
+        ctx.links
+            .alerter
+            .get()
+            .is_some_and(|a| a.get_id() != before)
     })
     .await;
     accepting.store(1, Ordering::SeqCst);
