@@ -11,7 +11,6 @@ use super::error::{ApiError, ErrorBody};
 use super::input::{CreateBody, MonitorPatch};
 use super::input::{parse_create, parse_patch};
 use super::views::{Created, MonitorView};
-use crate::alert::notifiers;
 use crate::catalog;
 use crate::context::Ctx;
 use crate::domain::ownership::Ownership;
@@ -86,7 +85,7 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
 fn known_notifiers<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a String>) -> Result<(), ApiError> {
     let mut unknown: Vec<&str> = ids
         .map(String::as_str)
-        .filter(|id| notifiers::get(ctx, id).is_none())
+        .filter(|id| ctx.notifiers.get_live(id).is_none())
         .collect();
     unknown.sort_unstable();
     unknown.dedup();

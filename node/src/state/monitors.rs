@@ -4,7 +4,6 @@
 use ringwatch_proto::{DecodeError, Monitor, PeerMsg, Rev};
 
 use super::table::{Definition, Stored, records_of};
-use crate::domain::spec::MonitorPatch;
 use crate::store::Tree;
 
 impl Definition for Monitor {
@@ -32,13 +31,9 @@ impl Definition for Monitor {
         self.active = false;
     }
 
-    /// The spec's validation, as `POST /api/monitors` applies it (an empty patch changes
-    /// nothing and validates the result).
+    /// The spec's validation, the one `POST /api/monitors` applies.
     fn validate(&self) -> Result<(), String> {
-        MonitorPatch::default()
-            .apply(self.clone())
-            .map(drop)
-            .map_err(|e| e.to_string())
+        crate::domain::spec::validate(self).map_err(|e| e.to_string())
     }
 
     fn to_message(batch: Vec<Self>) -> PeerMsg {

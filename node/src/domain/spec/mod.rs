@@ -14,7 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ringwatch_proto::{Monitor, StatusRange};
 
 pub use seed::MonitorSeed;
-use validate::{range, validate};
+use validate::range;
+pub use validate::validate;
 
 mod seed;
 mod validate;

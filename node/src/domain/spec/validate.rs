@@ -22,7 +22,7 @@ pub(super) fn range(name: &str, v: u64, lo: u64, hi: u64) -> Result<(), SpecErro
 }
 
 /// Checks every field of `m`; the error says what is wrong with the first bad one.
-pub(super) fn validate(m: &Monitor) -> Result<(), SpecError> {
+pub fn validate(m: &Monitor) -> Result<(), SpecError> {
     let scheme = validate_url(&m.url)?;
     validate_numbers(m)?;
     validate_texts(m)?;
