@@ -300,8 +300,15 @@ async fn owner_killed_while_the_channel_fails_leaves_the_alert_to_the_next_owner
     let owner = owner_of(&o.cluster.api("n1"), &o.id).await;
     o.sink.fail_next(1_000);
     o.target.set("/svc", Behavior::Status(500));
-    // The owner decided and tried; the channel refused.
+    // The owner decided and tried; the channel refused. The decision is on record on a
+    // survivor before the kill (an owner killed before its transition leaves the node is the
+    // "before the down alert" case, which another test covers).
     o.sink.wait_for_attempts(1, SETTLE).await;
+    let survivor = o.survivor(&owner);
+    wait_until("a survivor holds the decision", SETTLE, async || {
+        !down_alert(&survivor, &o.id).await.is_null()
+    })
+    .await;
     let killed = Instant::now();
     o.cluster.kill(&owner).await;
     o.sink.fail_next(0);
