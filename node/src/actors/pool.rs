@@ -3,7 +3,7 @@
 //! It keeps each prober's assignment, so a prober that panics is restarted with the same
 //! monitors (their schedule phase is stable, so probing resumes on the same cadence).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -13,11 +13,13 @@ use super::prober::{Prober, ProberMessage};
 use crate::context::Ctx;
 use crate::domain::hash::stable_hash;
 use crate::links::PoolMessage;
+use crate::state::ById;
 
 pub struct PoolState {
     ctx: Ctx,
     probers: Vec<ActorRef<ProberMessage>>,
-    slots: Vec<HashMap<MonitorId, Arc<Monitor>>>,
+    /// Each prober's monitors, found by id without a second copy of it.
+    slots: Vec<HashSet<ById<Monitor>>>,
 }
 
 pub struct ProberPool;
@@ -40,7 +42,7 @@ impl Actor for ProberPool {
         Ok(PoolState {
             ctx,
             probers,
-            slots: vec![HashMap::new(); n],
+            slots: (0..n).map(|_| HashSet::new()).collect(),
         })
     }
 
@@ -110,13 +112,13 @@ impl PoolState {
 
     fn assign(&mut self, monitor: Arc<Monitor>, fresh: bool) {
         let i = self.slot(&monitor.id);
-        self.slots[i].insert(monitor.id.clone(), monitor.clone());
+        self.slots[i].replace(ById(monitor.clone()));
         let _ = self.probers[i].cast(ProberMessage::Assign { monitor, fresh });
     }
 
     fn unassign(&mut self, id: &str) {
         let i = self.slot(id);
-        if self.slots[i].remove(id).is_some() {
+        if self.slots[i].remove(id) {
             let _ = self.probers[i].cast(ProberMessage::Unassign(id.to_owned()));
         }
     }
@@ -126,7 +128,8 @@ impl PoolState {
         let stale: Vec<MonitorId> = self
             .slots
             .iter()
-            .flat_map(|s| s.keys())
+            .flat_map(|s| s.iter())
+            .map(|m| &m.0.id)
             .filter(|id| !wanted.contains(id.as_str()))
             .cloned()
             .collect();
@@ -152,9 +155,9 @@ impl PoolState {
         };
         self.ctx.metrics.prober_restarts.inc();
         self.probers[i] = spawn_prober(pool, &self.ctx).await?;
-        for monitor in self.slots[i].values() {
+        for monitor in &self.slots[i] {
             let _ = self.probers[i].cast(ProberMessage::Assign {
-                monitor: monitor.clone(),
+                monitor: monitor.0.clone(),
                 fresh: false,
             });
         }

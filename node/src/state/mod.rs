@@ -13,4 +13,4 @@ pub mod monitors;
 pub mod notifiers;
 pub mod table;
 
-pub use table::{Definition, Merged, Stored, Table};
+pub use table::{ById, Definition, Merged, Stored, Table};

@@ -162,32 +162,33 @@ impl<D> Default for Merged<D> {
     }
 }
 
-/// One record in the table's set, found by its own id: the id is not stored a second time
-/// as a key (at 200,000 monitors a separate key cost about 0.1 KiB each).
-struct Row<D>(Arc<D>);
+/// One shared record in a set, found by its own id: the id is not stored a second time as a
+/// key (at 200,000 monitors a separate key cost about 0.1 KiB each). The table's rows and the
+/// prober pool's assignments are sets of these.
+pub struct ById<D>(pub Arc<D>);
 
-impl<D: Definition> std::borrow::Borrow<str> for Row<D> {
+impl<D: Definition> std::borrow::Borrow<str> for ById<D> {
     fn borrow(&self) -> &str {
         self.0.id()
     }
 }
 
-impl<D: Definition> PartialEq for Row<D> {
+impl<D: Definition> PartialEq for ById<D> {
     fn eq(&self, other: &Self) -> bool {
         self.0.id() == other.0.id()
     }
 }
 
-impl<D: Definition> Eq for Row<D> {}
+impl<D: Definition> Eq for ById<D> {}
 
-impl<D: Definition> std::hash::Hash for Row<D> {
+impl<D: Definition> std::hash::Hash for ById<D> {
     // Must hash as the `str` it borrows as, so lookups by `&str` find it.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.0.id().hash(state);
     }
 }
 
-type Rows<D> = HashSet<Row<D>>;
+type Rows<D> = HashSet<ById<D>>;
 
 /// Every record of one kind, tombstones included, by id; backed by the store.
 pub struct Table<D: Definition> {
@@ -213,7 +214,7 @@ impl<D: Definition> Table<D> {
             Stored::Tree(tree) => store.scan_prefix(tree, b"", D::KIND)?,
             Stored::Shared => store.scan_prefix(Tree::Definitions, &Self::key(""), D::KIND)?,
         };
-        let rows = all.into_iter().map(|d| Row(Arc::new(d))).collect();
+        let rows = all.into_iter().map(|d| ById(Arc::new(d))).collect();
         Ok(Table {
             store,
             node: node.into(),
@@ -251,7 +252,7 @@ impl<D: Definition> Table<D> {
         self.persist(&records)?;
         let shared: Vec<Arc<D>> = records.into_iter().map(Arc::new).collect();
         for d in &shared {
-            rows.replace(Row(d.clone()));
+            rows.replace(ById(d.clone()));
         }
         Ok(shared)
     }
@@ -259,7 +260,7 @@ impl<D: Definition> Table<D> {
     fn commit_one(&self, rows: &mut Rows<D>, record: D) -> StoreResult<Arc<D>> {
         self.persist([&record])?;
         let record = Arc::new(record);
-        rows.replace(Row(record.clone()));
+        rows.replace(ById(record.clone()));
         Ok(record)
     }
 
