@@ -1,7 +1,8 @@
 // Ringwatch dashboard: one page, no framework, no build step. This module owns the monitor
 // table (paging, filtering, row actions), the header counts, the cluster panel, the add form
-// and the live events; detail.js owns a row's detail panel, notifiers.js the notifiers panel,
-// fields.js the monitor fields shared by the add and edit forms, util.js the helpers.
+// and the live events; heartbeat.js owns a row's heartbeat strip and uptime cells, detail.js
+// a row's detail panel (history.js its charts, drawn by charts.js), notifiers.js the notifiers
+// panel, fields.js the monitor fields shared by the add and edit forms, util.js the helpers.
 //
 // Data flow: the current page of monitors and /api/summary are polled every 2 s (a poll is
 // skipped while the previous one is still running); /api/events (SSE) patches visible rows in
@@ -10,6 +11,7 @@
 import { $, ago, api, ApiError, clockTime, duration, el, enc, field, isAbort, ms, num, safeHref, setClass, setText, str, submitForm } from './util.js';
 import { closeDetail, detailResult, loadIncidents, openDetail, renderDetailHead, tickDetail } from './detail.js';
 import { advancedFields, createBody, readMonitor, syncKind } from './fields.js';
+import { dropHistoryCells, historyCells, reloadStrip, renderHistoryCells, stripResult } from './heartbeat.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';
 
 const PAGE_SIZE = 50;
@@ -33,6 +35,7 @@ const state = {
   ticks: 0,
   nodeName: '',
   sseOpen: false,
+  sseOpened: false, // the event stream was open before (a reconnect may have missed results)
   lastPollOk: true,
   dirty: new Set(), // ids whose rows wait for the next animation frame
 };
@@ -243,6 +246,7 @@ function newerResult(a, b) {
 
 function dropRow(view) {
   clearTimeout(view.noteTimer);
+  dropHistoryCells(view.history);
   view.tr.remove();
   closeDetail(view);
   if (state.openId === view.m.id) state.openId = null;
@@ -257,6 +261,7 @@ function createRow(m) {
   v.link = el('a', { class: 'name', target: '_blank', rel: 'noopener noreferrer' });
   v.url = el('div', { class: 'url muted' });
   v.badge = el('span');
+  v.history = historyCells(m);
   v.latency = el('td', { class: 'num' });
   v.checked = el('td', { class: 'checked' });
   v.owner = el('td');
@@ -272,6 +277,7 @@ function createRow(m) {
     el('td', null, v.toggle),
     el('td', { class: 'name-cell' }, v.link, v.url),
     el('td', null, v.badge),
+    v.history.cell,
     v.latency,
     v.checked,
     v.owner,
@@ -305,6 +311,8 @@ function renderRow(v) {
   }
   v.lastStatus = status;
   setText(v.latency, r ? ms(r.latency_ms) : '–');
+  v.latency.title = num(m.p95_ms_24h) === null ? '' : `p95 of the last 24 h: ${ms(m.p95_ms_24h)}`;
+  renderHistoryCells(v.history, m);
   setText(v.checked, r ? ago(r.at_ms) : 'never');
   v.checked.title = r ? clockTime(r.at_ms) : '';
   setText(v.owner, str(m.owner) || '–');
@@ -407,6 +415,7 @@ function showNote(v, text, ok) {
 function noteResult(v, result) {
   if (!newerResult(result, v.m.last_result)) return;
   v.m = { ...v.m, last_result: result };
+  stripResult(v.history.strip, result);
   if (v.detail) detailResult(v, result);
   markDirty(v.m.id);
 }
@@ -470,7 +479,10 @@ function connectEvents() {
   if (typeof EventSource !== 'function') return;
   const source = new EventSource('api/events');
   source.onopen = () => {
+    // Results sent while the stream was down are missed: the strips load theirs again.
+    if (state.sseOpened) for (const v of state.views.values()) reloadStrip(v.history);
     state.sseOpen = true;
+    state.sseOpened = true;
     renderConn();
   };
   source.onerror = () => {

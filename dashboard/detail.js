@@ -1,5 +1,6 @@
-// The detail panel under a monitor's row: what the monitor checks, its recent results, its
-// incidents (down periods, decided cluster-wide) and a form to edit its definition.
+// The detail panel under a monitor's row: what the monitor checks, its history (figures,
+// response-time chart and daily availability, owned by history.js), its incidents (down
+// periods, decided cluster-wide), its recent results and a form to edit its definition.
 //
 // A panel belongs to a row view `v` of app.js as `v.detail`; app.js opens and closes it and
 // tells it about new results and status changes, and this module keeps it current.
@@ -7,6 +8,7 @@
 import { ago, api, clockTime, el, elapsed, enc, ms, num, serverNow, setClass, setMsg, setText, str, submitForm } from './util.js';
 import { advancedFields, basicFields, fillMonitor, normalise, patchBody, readMonitor, syncKind } from './fields.js';
 import { notifierById } from './notifiers.js';
+import { closeHistory, createHistory, historyIncidents, refreshHistory, tickHistory } from './history.js';
 
 const HISTORY_LEN = 20; // results shown in a detail panel
 // A panel asks for the results of the last HISTORY_WINDOW_INTERVALS intervals (at least
@@ -29,17 +31,19 @@ export function openDetail(v, hooks) {
   const body = el('div', { class: 'detail-body', text: 'Loading recent results…' });
   const incidents = el('div', { class: 'detail-body', text: 'Loading incidents…' });
   const edit = editForm(v, hooks);
+  const history = createHistory(v);
   const inner = el(
     'div',
     { class: 'detail-inner' },
     head,
     checks,
     tls,
+    history.root,
     el('section', { class: 'detail-incidents', 'aria-label': 'Incidents' }, el('h3', { text: 'Incidents' }), incidents),
     el('section', { class: 'detail-results', 'aria-label': 'Recent results' }, body),
     edit.root,
   );
-  const tr = el('tr', { class: 'detail' }, el('td', { colSpan: 9 }, inner));
+  const tr = el('tr', { class: 'detail' }, el('td', { colSpan: v.tr.cells.length }, inner));
   v.detail = {
     tr,
     head,
@@ -55,9 +59,11 @@ export function openDetail(v, hooks) {
     incidentsAgain: false,
     ongoingCells: [],
     edit,
+    history,
   };
   v.tr.after(tr);
   renderDetailHead(v);
+  refreshHistory(v);
   loadHistory(v);
   loadIncidents(v);
 }
@@ -65,6 +71,7 @@ export function openDetail(v, hooks) {
 export function closeDetail(v) {
   if (!v.detail) return;
   v.detail.edit.notifiers.detach();
+  closeHistory(v.detail.history);
   v.detail.tr.remove();
   v.detail = null;
 }
@@ -199,6 +206,7 @@ export async function loadIncidents(v) {
     if (v.detail !== d) return;
     d.incidentList = Array.isArray(data) ? data.filter((i) => i && num(i.start_ms) !== null) : [];
     renderIncidents(v);
+    historyIncidents(v, d.incidentList);
   } catch (e) {
     if (v.detail === d) d.incidents.replaceChildren(el('p', { class: 'bad', text: `Could not load incidents: ${e.message}` }));
   } finally {
@@ -258,6 +266,7 @@ function incidentRow(d, i) {
 export function tickDetail(v) {
   for (const [cell, at] of v.detail.agoCells) setText(cell, ago(at));
   for (const [cell, start] of v.detail.ongoingCells) setText(cell, elapsed(serverNow() - start));
+  tickHistory(v);
 }
 
 // ---------- edit ----------

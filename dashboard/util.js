@@ -18,7 +18,7 @@ export function el(tag, props, ...children) {
     for (const [key, value] of Object.entries(props)) {
       if (key === 'class') node.className = value;
       else if (key === 'text') node.textContent = value;
-      else if (key.includes('-')) node.setAttribute(key, value); // data-*, aria-*
+      else if (key.includes('-') || key === 'role') node.setAttribute(key, value); // data-*, aria-*, role
       else node[key] = value;
     }
   }
@@ -91,6 +91,25 @@ export function elapsed(msValue) {
 
 export const ms = (v) => (num(v) === null ? '–' : `${Math.round(v)} ms`);
 export const clockTime = (at) => (num(at) === null ? '–' : new Date(at).toLocaleString());
+
+/** A share 0..1 as a percentage to two decimals, rounded down so that only 1 shows "100%". */
+export function pct(ratio) {
+  if (num(ratio) === null) return '–';
+  if (ratio >= 1) return '100%';
+  // The epsilon undoes float error (0.9995 * 10000 = 9994.999…); 99.99 % is the most below 1.
+  return `${Math.min(9999, Math.floor(Math.max(0, ratio) * 10000 + 1e-6)) / 100}%`;
+}
+
+/** How good an availability is, as a CSS class: u-full (100 %), u-high, u-mid, u-low, u-none. */
+export function uptimeClass(ratio) {
+  if (num(ratio) === null) return 'u-none';
+  if (ratio >= 1) return 'u-full';
+  if (ratio >= 0.99) return 'u-high';
+  return ratio >= 0.95 ? 'u-mid' : 'u-low';
+}
+
+/** A count with the reader's digit grouping: "12,345". */
+export const count = (n) => (num(n) === null ? '–' : n.toLocaleString());
 
 // ---------- API ----------
 

@@ -14,7 +14,7 @@ use ringwatch_proto::Monitor;
 use crate::clock::hlc_millis;
 use crate::context::{Ctx, Event};
 use crate::domain::spec::MonitorSeed;
-use crate::links::CoordinatorMessage;
+use crate::links::{AlerterMessage, CoordinatorMessage};
 use crate::live::LiveView;
 use crate::state::Table;
 use crate::store::StoreError;
@@ -55,10 +55,21 @@ pub fn update(ctx: &Ctx, m: Monitor) -> Result<Arc<Monitor>, StoreError> {
 }
 
 fn apply(ctx: &Ctx, m: Arc<Monitor>, fresh: bool) {
-    if let Some(state) = ctx.live.upsert(m.clone())
+    let upserted = ctx.live.upsert(m.clone());
+    if let Some(state) = upserted.reset
         && let Err(e) = ctx.store.put_states(&[(m.id.clone(), state)])
     {
         tracing::warn!(error = %e, "could not persist a reset monitor state");
+    }
+    // A pause, a resume or a new URL is part of the monitor's status timeline (uptime leaves
+    // paused time out); its owner records it, as it does every status change.
+    if let Some(to) = upserted.became
+        && ctx.ownership().is_mine(&m.id)
+    {
+        ctx.alert(AlerterMessage::Timeline {
+            monitor_id: m.id.clone(),
+            to,
+        });
     }
     if let Some(c) = ctx.coordinator() {
         let _ = c.cast(CoordinatorMessage::Upsert {
@@ -66,6 +77,7 @@ fn apply(ctx: &Ctx, m: Arc<Monitor>, fresh: bool) {
             fresh,
         });
     }
+    ctx.refresh_figures(&m.id);
     ctx.publish(|| Event::Monitor(m));
 }
 

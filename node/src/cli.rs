@@ -51,6 +51,16 @@ pub enum Command {
         #[command(flatten)]
         node: NodeUrl,
     },
+    /// Show a monitor's uptime, checks and latency over a window.
+    Stats {
+        /// The monitor's id, or its exact name.
+        monitor: String,
+        /// How far back, e.g. 1h, 24h, 7d, 30d, 1y.
+        #[arg(long, default_value = "24h")]
+        window: String,
+        #[command(flatten)]
+        node: NodeUrl,
+    },
     /// Show the cluster as the node sees it.
     Cluster {
         #[command(flatten)]
@@ -250,6 +260,21 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
             c.send(c.http.delete(c.monitor_url(&id)?)).await?;
             emit(&format!("deleted {id}\n"))?;
         }
+        Command::Stats {
+            monitor,
+            window,
+            node,
+        } => {
+            let c = Client::new(&node)?;
+            let id = c.resolve_monitor(&monitor).await?;
+            let mut url = c.monitor_url(&id)?;
+            url.path_segments_mut()
+                .map_err(|()| anyhow::anyhow!("--node {} cannot take a path", c.base))?
+                .push("stats");
+            url.query_pairs_mut().append_pair("window", &window);
+            let stats = c.send(c.http.get(url)).await?;
+            emit(&format_stats(&stats, &window))?;
+        }
         Command::Cluster { node } => {
             let c = Client::new(&node)?;
             let view = c.send(c.http.get(c.url("/api/cluster"))).await?;
@@ -300,6 +325,67 @@ fn clip(text: &str, width: usize) -> String {
     let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// A ratio as a percentage with 3 decimals, or `-`.
+fn percent(v: &Value) -> String {
+    v.as_f64()
+        .map_or("-".into(), |r| format!("{:.3} %", r * 100.0))
+}
+
+fn format_stats(s: &Value, window: &str) -> String {
+    let ms = |v: &Value| v.as_u64().map_or("-".into(), |n| n.to_string());
+    let latency = |l: &Value| {
+        if l.is_null() {
+            return "no successful check".to_owned();
+        }
+        format!(
+            "min {} ms, avg {} ms, p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+            ms(&l["min"]),
+            l["avg"].as_f64().map_or("-".into(), |a| format!("{a:.1}")),
+            ms(&l["p50"]),
+            ms(&l["p95"]),
+            ms(&l["p99"]),
+            ms(&l["max"]),
+        )
+    };
+    let down = Duration::from_millis(s["down_ms"].as_u64().unwrap_or(0));
+    let down = humantime::format_duration(Duration::from_secs(down.as_secs()));
+    let mut out = format!(
+        "monitor   {}\nwindow    {window} ({} rollups)\nuptime    {}  (down {down}, {} incidents)\nchecks    {} checks, {} ok ({})\nlatency   {}\n",
+        s["monitor_id"].as_str().unwrap_or("?"),
+        s["resolution"].as_str().unwrap_or("?"),
+        percent(&s["uptime"]),
+        s["incidents"],
+        s["checks"],
+        s["ok"],
+        percent(&s["success_ratio"]),
+        latency(&s["latency_ms"]),
+    );
+    let nodes = s["by_node"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !nodes.is_empty() {
+        out.push_str(&format!(
+            "\n{:<16} {:>9} {:>9} {:>10} {:>7} {:>7} {:>7}\n",
+            "NODE", "CHECKS", "OK", "SUCCESS", "P50", "P95", "P99"
+        ));
+        for n in nodes {
+            let l = &n["latency_ms"];
+            out.push_str(&format!(
+                "{:<16} {:>9} {:>9} {:>10} {:>7} {:>7} {:>7}\n",
+                n["node"].as_str().unwrap_or("?"),
+                n["checks"],
+                n["ok"],
+                percent(&n["success_ratio"]),
+                ms(&l["p50"]),
+                ms(&l["p95"]),
+                ms(&l["p99"]),
+            ));
+        }
+    }
+    out
 }
 
 fn format_cluster(view: &Value) -> String {
@@ -368,6 +454,39 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["ringwatch", "node", "--http", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn stats_print_percentages_and_every_node() {
+        let stats = json!({
+            "monitor_id": "m-1", "resolution": "hour", "uptime": 0.99931, "down_ms": 61_500,
+            "incidents": 2, "checks": 1440, "ok": 1438, "success_ratio": 0.998611,
+            "latency_ms": {"min": 3, "avg": 12.25, "p50": 10, "p95": 30, "p99": 41, "max": 90},
+            "by_node": [
+                {"node": "n1", "checks": 1000, "ok": 999, "success_ratio": 0.999,
+                 "latency_ms": {"p50": 10, "p95": 29, "p99": 40}},
+                {"node": "n2", "checks": 440, "ok": 0, "success_ratio": 0.0, "latency_ms": null},
+            ],
+        });
+        let text = format_stats(&stats, "30d");
+        assert!(
+            text.contains("uptime    99.931 %  (down 1m 1s, 2 incidents)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("checks    1440 checks, 1438 ok (99.861 %)"),
+            "{text}"
+        );
+        assert!(text.contains("p95 30 ms"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("n2") && l.ends_with("-")),
+            "{text}"
+        );
+        let empty = json!({"monitor_id": "m-2", "uptime": null, "latency_ms": null, "by_node": []});
+        let text = format_stats(&empty, "1h");
+        assert!(text.contains("uptime    -"), "{text}");
+        assert!(text.contains("no successful check"), "{text}");
     }
 
     #[test]

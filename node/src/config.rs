@@ -45,6 +45,15 @@ pub struct Config {
     /// How long raw results are kept before the background prune deletes them.
     #[serde(with = "humantime_serde")]
     pub retention: Duration,
+    /// How long minute rollups (checks, uptime and latency per minute) are kept.
+    #[serde(with = "humantime_serde")]
+    pub retention_minutes: Duration,
+    /// How long hour rollups are kept.
+    #[serde(with = "humantime_serde")]
+    pub retention_hours: Duration,
+    /// How long day rollups, status changes and incidents are kept.
+    #[serde(with = "humantime_serde")]
+    pub retention_days: Duration,
     /// How often the retention prune runs.
     #[serde(with = "humantime_serde")]
     pub prune_every: Duration,
@@ -82,7 +91,10 @@ impl Default for Config {
             join: Vec::new(),
             cookie: DEFAULT_COOKIE.to_owned(),
             probers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            retention: Duration::from_secs(7 * 24 * 3600),
+            retention: Duration::from_secs(48 * 3600),
+            retention_minutes: Duration::from_secs(48 * 3600),
+            retention_hours: Duration::from_secs(400 * 24 * 3600),
+            retention_days: Duration::from_secs(1826 * 24 * 3600),
             prune_every: Duration::from_secs(600),
             store_cache_mb: 64,
             heartbeat_timeout: Duration::from_secs(3),
@@ -123,7 +135,7 @@ pub struct Overrides {
     /// Prober actors on this node [default: CPU cores].
     #[arg(long, env = "RINGWATCH_PROBERS")]
     pub probers: Option<usize>,
-    /// Raw result retention, e.g. 7d or 12h [default: 7d].
+    /// Raw result retention, e.g. 7d or 12h [default: 48h].
     #[arg(long, env = "RINGWATCH_RETENTION", value_parser = humantime::parse_duration)]
     pub retention: Option<Duration>,
     /// Silence after which a peer counts as dead [default: 3s].
@@ -138,6 +150,16 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// How long each kind of history is kept.
+    pub fn history_retention(&self) -> crate::domain::rollup::Retention {
+        crate::domain::rollup::Retention {
+            raw_ms: self.retention.as_millis() as u64,
+            minute_ms: self.retention_minutes.as_millis() as u64,
+            hour_ms: self.retention_hours.as_millis() as u64,
+            day_ms: self.retention_days.as_millis() as u64,
+        }
+    }
+
     /// Parses a config file's text.
     pub fn from_toml(text: &str, path: &str) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse {
@@ -213,6 +235,19 @@ impl Config {
         if self.retention < Duration::from_secs(60) {
             return Err(ConfigError::Invalid("retention must be at least 1m".into()));
         }
+        let steps = [
+            ("retention_minutes", self.retention_minutes, 60),
+            ("retention_hours", self.retention_hours, 3600),
+            ("retention_days", self.retention_days, 24 * 3600),
+        ];
+        for (key, kept, step) in steps {
+            if kept < Duration::from_secs(step) {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} must be at least one step ({})",
+                    humantime::format_duration(Duration::from_secs(step))
+                )));
+            }
+        }
         if self.heartbeat_timeout < Duration::from_millis(500) {
             return Err(ConfigError::Invalid(
                 "heartbeat_timeout must be at least 500ms".into(),
@@ -277,7 +312,7 @@ mod tests {
             .finish()
             .unwrap();
         assert_eq!(c.name, "n1");
-        assert_eq!(c.retention, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.retention, Duration::from_secs(48 * 3600));
         assert!(c.second_opinion);
         // The commented notifier examples are valid when uncommented.
         let examples: String = include_str!("../../cluster.toml")

@@ -179,6 +179,34 @@ impl NodeContext {
         }
     }
 
+    /// Has the recorder recompute a monitor's list figures now.
+    pub fn refresh_figures(&self, id: &str) {
+        if let Some(r) = self.recorder() {
+            let _ = r.cast(RecorderMessage::FiguresOf(id.to_owned()));
+        }
+    }
+
+    /// Rollups shipped by a peer, for the recorder to merge.
+    pub fn record_rollups(&self, frames: Vec<ringwatch_proto::RollupFrame>) {
+        if let Some(r) = self.recorder() {
+            let _ = r.cast(RecorderMessage::Rollups(frames));
+        }
+    }
+
+    /// Has the recorder store everything handed to it and bring this node's rollups up to
+    /// date; gives up after `timeout`.
+    pub async fn flush_history(&self, timeout: std::time::Duration) {
+        let Some(recorder) = self.recorder() else {
+            return;
+        };
+        if let Err(e) = recorder
+            .call(RecorderMessage::FlushHistory, Some(timeout))
+            .await
+        {
+            tracing::warn!(error = %e, "the recorder is restarting");
+        }
+    }
+
     /// Hands a result to the recorder; counted as dropped if the recorder is restarting.
     pub fn record(&self, result: ProbeResult) {
         let mut sink = self.result_sink.lock().unwrap_or_else(|p| p.into_inner());

@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod domain;
+pub mod history;
 pub mod links;
 pub mod live;
 pub mod metrics;

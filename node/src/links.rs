@@ -58,6 +58,16 @@ pub enum RecorderMessage {
     Prune,
     /// Write everything buffered, then answer (used at shutdown and by tests).
     Drain(RpcReplyPort<()>),
+    /// Rollup buckets shipped by peers.
+    Rollups(Vec<ringwatch_proto::RollupFrame>),
+    /// Write everything buffered and bring this node's rollups up to date (hours and days
+    /// too), then answer (tests, and `stats` right after a check).
+    FlushHistory(RpcReplyPort<()>),
+    /// Recompute the list figures of every monitor.
+    Figures,
+    /// Recompute the list figures of one monitor (it was created, changed status or was
+    /// paused), so the list does not wait for the next pass.
+    FiguresOf(MonitorId),
 }
 
 impl ractor::Message for RecorderMessage {}
@@ -65,6 +75,12 @@ impl ractor::Message for RecorderMessage {}
 pub enum AlerterMessage {
     /// Status changes the counters call for, after results this node probed.
     Due(Vec<Due>),
+    /// A definition change put an owned monitor in `to` (`Paused`, or `Pending` after a
+    /// resume or a new URL): record it as a transition.
+    Timeline {
+        monitor_id: MonitorId,
+        to: ringwatch_proto::Status,
+    },
     /// A peer's answer to our second-opinion request.
     Confirmed {
         token: u64,

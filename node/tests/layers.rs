@@ -23,7 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("state", &["metrics"]),
     ("wiring: shared node state and typed links", &["links"]),
     ("wiring", &["context"]),
-    ("definitions", &["catalog"]),
+    ("definitions and history", &["catalog", "history"]),
     ("alerting", &["alert"]),
     ("cluster", &["cluster"]),
     ("HTTP API", &["api"]),

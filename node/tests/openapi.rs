@@ -569,6 +569,33 @@ async fn results_and_incidents(c: &mut Contract, id: &str, down_id: &str) {
     assert!(!results.body.as_array().unwrap().is_empty());
     let down = c.get("/api/monitors?status=down", 200).await;
     assert_eq!(down.body.as_array().unwrap().len(), 1);
+    c.get(&format!("/api/monitors/{id}/results?last=5"), 200)
+        .await;
+    c.get(&format!("/api/monitors/{id}/results?last=5&since=0"), 400)
+        .await;
+}
+
+/// History of a monitor: stats and series, once its rollups hold a good check.
+async fn history(c: &mut Contract, id: &str) {
+    let stats = format!("{}/api/monitors/{id}/stats", c.base);
+    let http = c.http.clone();
+    wait_for("stats with a latency", async || {
+        let body: Value = http.get(&stats).send().await.ok()?.json().await.ok()?;
+        (!body["latency_ms"].is_null()).then_some(())
+    })
+    .await;
+    c.get(&format!("/api/monitors/{id}/stats?window=1h"), 200)
+        .await;
+    c.get(&format!("/api/monitors/{id}/stats?window=soon"), 400)
+        .await;
+    c.get(&format!("/api/monitors/{id}/stats?window=10s"), 400)
+        .await;
+    c.get("/api/monitors/m-unknown/stats", 404).await;
+    c.get(&format!("/api/monitors/{id}/series?step=60s"), 200)
+        .await;
+    c.get(&format!("/api/monitors/{id}/series?from=10&to=5"), 400)
+        .await;
+    c.get("/api/monitors/m-unknown/series", 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -605,6 +632,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let (hook, mail) = notifiers(&mut c, &target).await;
     let (id, down_id) = monitors(&mut c, &target, &hook).await;
     results_and_incidents(&mut c, &id, &down_id).await;
+    history(&mut c, &id).await;
     let summary = c.get("/api/summary", 200).await;
     assert_eq!(summary.body["total"], 3);
     let cluster = c.get("/api/cluster", 200).await;

@@ -71,6 +71,32 @@ pub enum PeerMsg {
     /// revision. Kinds added after monitors and notifiers travel only this way; those two keep
     /// [`PeerMsg::Definitions`] and [`PeerMsg::Notifiers`], which older nodes understand.
     Records { kind: String, records: Vec<Vec<u8>> },
+    /// Rollup buckets of results the sender probed (or relays in a pull), each its full state.
+    Rollups(Vec<RollupFrame>),
+    /// "Send me the rollups you hold whose blocks start at or after `since_ms`, monitor by
+    /// monitor from `cursor` (inclusive) in id order". Answered with one
+    /// [`PeerMsg::RollupPage`].
+    RollupPull {
+        since_ms: u64,
+        cursor: Option<MonitorId>,
+    },
+    /// One page of a rollup pull; `next` is the cursor of the following request, if any.
+    RollupPage {
+        rollups: Vec<RollupFrame>,
+        next: Option<MonitorId>,
+    },
+}
+
+/// One rollup bucket: what node `node` counted of monitor `monitor_id` in one step of
+/// `resolution` (`b'm'`, `b'h'` or `b'd'`). `bucket` is the bucket's own postcard encoding
+/// (the node's rollup module defines and checks it); a receiver keeps, per bucket, the state
+/// with more checks, so repeats and reorders are harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupFrame {
+    pub monitor_id: MonitorId,
+    pub node: String,
+    pub resolution: u8,
+    pub bucket: Vec<u8>,
 }
 
 #[cfg(test)]

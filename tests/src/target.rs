@@ -45,6 +45,9 @@ pub enum Behavior {
     HugeHeaders { bytes: usize },
     /// The next `times` requests get `status`, then the path answers 200 again.
     FailTimes { times: u32, status: u16 },
+    /// Each request the next of these delays (ms) before a 200, round and round: a known
+    /// mix of latencies.
+    Delays { ms: Vec<u64>, next: usize },
 }
 
 /// A running target; stops accepting when dropped.
@@ -273,6 +276,11 @@ fn next_behavior(shared: &Shared, path: &str) -> Behavior {
             }
             Behavior::Status(status)
         }
+        Some(Behavior::Delays { ms, next }) if !ms.is_empty() => {
+            let delay = Duration::from_millis(ms[*next % ms.len()]);
+            *next = (*next + 1) % ms.len();
+            Behavior::Slow { delay, status: 200 }
+        }
         Some(b) => b.clone(),
         None => Behavior::Status(200),
     }
@@ -293,6 +301,8 @@ async fn answer(
         Behavior::Body { status, body } => {
             respond(stream, status, &[], body.as_bytes(), head_only).await
         }
+        // Turned into `Slow` per request by `next_behavior`; an empty list answers at once.
+        Behavior::Delays { .. } => respond(stream, 200, &[], b"ok", head_only).await,
         Behavior::Slow { delay, status } => {
             // Emulates a slow server; this sleep is the target's behaviour, not synchronisation.
             tokio::time::sleep(delay).await;

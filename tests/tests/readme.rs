@@ -198,6 +198,16 @@ async fn the_readme_run_command_and_client_helper_work_as_written() {
         "`cluster` lists the node:\n{stdout}"
     );
     assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("monitor ") && l.contains(id)),
+        "`stats example` shows the monitor's figures:\n{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("uptime ")),
+        "`stats example` shows its uptime:\n{stdout}"
+    );
+    assert!(
         stdout.contains(&format!("deleted {id}")),
         "`rm example` deleted {id}:\n{stdout}"
     );

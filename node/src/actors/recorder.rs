@@ -6,6 +6,9 @@
 //! [`FLUSH_EVERY`], so sled sees one `apply_batch` per flush and no result costs a message.
 //! A crash loses at most the unflushed buffer; a SIGKILL at most that plus sled's own flush
 //! interval (about a second together).
+//!
+//! It also writes history: the rollups of this node's own results (`history::writer`), the
+//! rollups peers ship, and the background prune and list-figure refresh.
 
 use std::time::Duration;
 
@@ -14,6 +17,7 @@ use ringwatch_proto::{ProbeResult, Status};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
+use crate::history;
 use crate::links::RecorderMessage;
 use crate::metrics::OutcomeLabel;
 
@@ -22,10 +26,16 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Results that trigger a write before the timer does.
 pub const FLUSH_BATCH: usize = 2_000;
 
+/// How often the list figures (uptime 24 h / 30 d, p95 24 h) are recomputed.
+pub const FIGURES_EVERY: Duration = Duration::from_secs(60);
+
 pub struct RecorderState {
     ctx: Ctx,
     buffer: Vec<ProbeResult>,
     remote: Vec<ProbeResult>,
+    history: history::writer::Writer,
+    /// A figures refresh is running (one at a time).
+    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct Recorder;
@@ -42,10 +52,15 @@ impl Actor for Recorder {
     ) -> Result<Self::State, ActorProcessingErr> {
         myself.send_interval(FLUSH_EVERY, || RecorderMessage::Flush);
         myself.send_interval(ctx.config.prune_every, || RecorderMessage::Prune);
+        myself.send_interval(FIGURES_EVERY, || RecorderMessage::Figures);
+        // The first figures soon after start, not a minute later.
+        myself.send_after(Duration::from_secs(2), || RecorderMessage::Figures);
         Ok(RecorderState {
             ctx,
             buffer: Vec::with_capacity(FLUSH_BATCH),
             remote: Vec::new(),
+            history: history::writer::Writer::default(),
+            refreshing: Default::default(),
         })
     }
 
@@ -57,11 +72,29 @@ impl Actor for Recorder {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RecorderMessage::RecordRemote { results, live } => state.push_remote(results, live),
-            RecorderMessage::Flush => state.flush(),
+            RecorderMessage::Flush => {
+                state.flush();
+                state.history.tick(&state.ctx, now_ms());
+            }
             RecorderMessage::Prune => state.prune(),
             RecorderMessage::Drain(reply) => {
                 state.flush();
                 let _ = reply.send(());
+            }
+            RecorderMessage::Rollups(frames) => {
+                history::sync::receive(&state.ctx, frames);
+            }
+            RecorderMessage::FlushHistory(reply) => {
+                state.flush();
+                state.history.derive(&state.ctx);
+                let _ = reply.send(());
+            }
+            RecorderMessage::Figures => state.refresh_figures(),
+            RecorderMessage::FiguresOf(id) => {
+                let ctx = state.ctx.clone();
+                tokio::task::spawn_blocking(move || {
+                    history::query::refresh_figures_of(&ctx, &id, now_ms());
+                });
             }
         }
         Ok(())
@@ -73,6 +106,7 @@ impl Actor for Recorder {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         state.flush();
+        state.history.flush(&state.ctx);
         Ok(())
     }
 }
@@ -109,6 +143,9 @@ impl RecorderState {
         if !self.buffer.is_empty() {
             let local = std::mem::replace(&mut self.buffer, Vec::with_capacity(FLUSH_BATCH));
             let stored = self.write(local);
+            for r in &stored {
+                self.history.add(r);
+            }
             if !stored.is_empty() {
                 self.ctx.broadcast_results(stored);
             }
@@ -181,11 +218,38 @@ impl RecorderState {
         }
     }
 
-    /// Deletes results past retention, off the actor's thread.
+    /// Recomputes the list figures off the actor's thread, one pass at a time.
+    fn refresh_figures(&self) {
+        use std::sync::atomic::Ordering;
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (ctx, running) = (self.ctx.clone(), self.refreshing.clone());
+        tokio::task::spawn_blocking(move || {
+            history::query::refresh_figures(&ctx, now_ms());
+            running.store(false, Ordering::Release);
+        });
+    }
+
+    /// Deletes results and history past retention, off the actor's thread.
     fn prune(&self) {
         let ctx = self.ctx.clone();
         let cutoff = now_ms().saturating_sub(ctx.config.retention.as_millis() as u64);
         tokio::task::spawn_blocking(move || {
+            match history::prune::prune(&ctx, now_ms()) {
+                Ok(p) if p.blocks + p.transitions > 0 => {
+                    tracing::info!(
+                        blocks = p.blocks,
+                        transitions = p.transitions,
+                        "deleted history past retention"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    ctx.metrics.store_errors.inc();
+                    tracing::warn!(error = %e, "history prune failed");
+                }
+            }
             let mut pruned = 0;
             for id in ctx.live.ids() {
                 match ctx.store.prune_results(&id, cutoff) {

@@ -87,6 +87,7 @@ impl Actor for Alerter {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             AlerterMessage::Due(dues) => state.on_due(&myself, dues),
+            AlerterMessage::Timeline { monitor_id, to } => state.on_timeline(&monitor_id, to),
             AlerterMessage::Confirmed { token, result } => {
                 state.on_confirmed(&myself, token, result)
             }
@@ -134,6 +135,20 @@ impl AlerterState {
         }
         self.commit(decided);
         self.dispatch(myself);
+    }
+
+    /// Records a pause, a resume or a new URL as a transition that notifies nobody.
+    fn on_timeline(&mut self, id: &str, to: Status) {
+        let Some(live) = self.ctx.live.get(id) else {
+            return;
+        };
+        if !self.ctx.ownership().is_mine(id) {
+            return;
+        }
+        // A pending change for the old definition no longer holds.
+        self.confirming.remove(id);
+        let t = super::incidents::timeline_change(&live, to, now_ms(), &self.ctx.name);
+        self.commit(vec![t]);
     }
 
     /// The peer to ask before a down, if the node asks one at all.
@@ -273,6 +288,7 @@ impl AlerterState {
                 continue;
             };
             states.push((t.monitor_id.clone(), state));
+            ctx.refresh_figures(&t.monitor_id);
             tracing::info!(monitor = %t.monitor_id, seq = t.seq, from = before.as_str(), to = t.to.as_str(), by = %t.node, reason = %t.reason, "status changed");
             ctx.publish(|| Event::Status {
                 monitor_id: t.monitor_id.clone(),

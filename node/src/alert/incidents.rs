@@ -41,6 +41,35 @@ pub struct Alert {
     pub node: Option<String>,
 }
 
+/// The status change a pause (`to` = `Paused`), a resume or a new URL (`Pending`) makes on the
+/// monitor's timeline: numbered after its last one, notifying nobody.
+pub fn timeline_change(
+    live: &crate::live::LiveEntry,
+    to: Status,
+    at_ms: u64,
+    node: &str,
+) -> Transition {
+    let reason = if to == Status::Paused {
+        "paused"
+    } else {
+        "resumed or changed"
+    };
+    Transition {
+        monitor_id: live.monitor.id.clone(),
+        name: live.monitor.name.clone(),
+        url: live.monitor.url.clone(),
+        seq: live.state.seq + 1,
+        from: live.state.status,
+        to,
+        at_ms,
+        reason: reason.into(),
+        node: node.to_owned(),
+        confirmed_by: None,
+        last_result: None,
+        channels: Vec::new(),
+    }
+}
+
 fn alerts(
     t: &Transition,
     deliveries: &[Delivery],

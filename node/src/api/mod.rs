@@ -5,6 +5,7 @@
 mod alerts;
 mod error;
 mod events;
+mod history;
 pub mod input;
 mod monitors;
 pub mod openapi;
@@ -117,6 +118,22 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
                 .map_err(warp::reject::custom)
         });
 
+    let stats = warp::path!("api" / "monitors" / String / "stats")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(query())
+        .and_then(|id, c, q| async {
+            history::stats(id, c, q).await.map_err(warp::reject::custom)
+        });
+    let series = warp::path!("api" / "monitors" / String / "series")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(query())
+        .and_then(|id, c, q| async {
+            history::series(id, c, q)
+                .await
+                .map_err(warp::reject::custom)
+        });
     let incidents = warp::path!("api" / "monitors" / String / "incidents")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -167,7 +184,8 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and_then(|c, b| async { partition(c, b).await.map_err(warp::reject::custom) });
     let dashboard = warp::get().and(warp::path::tail()).and_then(dashboard);
 
-    healthz
+    // Two boxed groups: one chain of every route is deeper than rustc's trait solver goes.
+    let monitor_routes = healthz
         .or(create)
         .or(list)
         .or(get)
@@ -175,8 +193,12 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(delete)
         .or(check)
         .or(results)
+        .or(stats)
+        .or(series)
         .or(incidents)
-        .or(notifier_create)
+        .map(Reply::into_response)
+        .boxed();
+    let other_routes = notifier_create
         .or(notifier_list)
         .or(notifier_get)
         .or(notifier_delete)
@@ -187,6 +209,10 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(openapi)
         .or(debug_partition)
         .or(dashboard)
+        .map(Reply::into_response)
+        .boxed();
+    monitor_routes
+        .or(other_routes)
         .recover(error::recover)
         .with(warp::reply::with::header("cache-control", "no-store"))
 }

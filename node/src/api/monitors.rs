@@ -28,7 +28,7 @@ fn view<'a>(ownership: &'a Ownership, e: &'a LiveEntry) -> MonitorView<'a> {
     MonitorView::new(e, ownership.owner(&e.monitor.id))
 }
 
-fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
+pub(super) fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
     ctx.live
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("monitor {id:?}")))
@@ -104,7 +104,7 @@ fn known_notifiers<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a String>) -> Resu
     }
 }
 
-fn param<T: std::str::FromStr>(
+pub(super) fn param<T: std::str::FromStr>(
     q: &HashMap<String, String>,
     key: &str,
     what: &str,
@@ -257,25 +257,37 @@ pub async fn check(id: String, ctx: Ctx) -> ApiResult {
         ("id" = String, Path, description = "Monitor id"),
         ("since" = Option<u64>, Query, description = "Only results of probes started at or after this unix ms (default 0)"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "Most results to answer, 1-10000 (default 1000)"),
+        ("last" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "Instead of since and limit: the newest N results (1-10000), still oldest first; for a heartbeat strip"),
     ),
     responses(
         (status = 200, description = "The results, oldest first", body = [ProbeResult]),
-        (status = 400, description = "A malformed since or limit", body = ErrorBody),
+        (status = 400, description = "A malformed since, limit or last, or last together with since or limit", body = ErrorBody),
         (status = 404, description = "No monitor with this id", body = ErrorBody),
     ),
 )]
 pub async fn results(id: String, ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
     entry(&ctx, &id)?;
-    let since = param(&q, "since", "unix milliseconds")?.unwrap_or(0);
-    let limit: usize = param(&q, "limit", "a positive integer")?.unwrap_or(DEFAULT_RESULTS_LIMIT);
+    let since: Option<u64> = param(&q, "since", "unix milliseconds")?;
+    let limit: Option<usize> = param(&q, "limit", "a positive integer")?;
+    let last: Option<usize> = param(&q, "last", "a positive integer")?;
+    if last.is_some() && (since.is_some() || limit.is_some()) {
+        return Err(ApiError::bad_request(
+            "last cannot be combined with since or limit",
+        ));
+    }
+    let limit = last.or(limit).unwrap_or(DEFAULT_RESULTS_LIMIT);
     if !(1..=MAX_RESULTS_LIMIT).contains(&limit) {
+        let name = if last.is_some() { "last" } else { "limit" };
         return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_RESULTS_LIMIT}"
+            "{name} must be between 1 and {MAX_RESULTS_LIMIT}"
         )));
     }
     let store = ctx.store.clone();
-    let rows = tokio::task::spawn_blocking(move || store.results(&id, since, limit))
-        .await
-        .map_err(ApiError::internal)??;
+    let rows = tokio::task::spawn_blocking(move || match last {
+        Some(n) => store.latest_results(&id, n),
+        None => store.results(&id, since.unwrap_or(0), limit),
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(json(&rows).into_response())
 }

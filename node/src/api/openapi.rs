@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
-use super::{alerts, error, events, input, monitors, overview, views};
+use super::{alerts, error, events, history, input, monitors, overview, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,8 @@ use super::{alerts, error, events, input, monitors, overview, views};
         monitors::delete,
         monitors::check,
         monitors::results,
+        history::stats,
+        history::series,
         alerts::incidents,
         alerts::create,
         alerts::list,
@@ -49,6 +51,11 @@ use super::{alerts, error, events, input, monitors, overview, views};
         input::StatusSpec,
         views::MonitorView,
         views::Created,
+        history::StatsView,
+        history::NodeStats,
+        history::SeriesView,
+        history::PointView,
+        history::LatencyView,
         ringwatch_proto::ProbeResult,
         ringwatch_proto::ErrorKind,
         ringwatch_proto::Status,

@@ -42,6 +42,14 @@ pub struct MonitorView<'a> {
     pub last_result: Option<&'a ProbeResult>,
     /// Unix ms of its creation.
     pub created_ms: u64,
+    /// Share of the last 24 hours the monitor was not down (0..1; paused time left out),
+    /// from its status changes; `null` without data. Recomputed every minute and at each
+    /// status change, and carried forward to now by the current status.
+    pub uptime_24h: Option<f64>,
+    /// The same over 30 days.
+    pub uptime_30d: Option<f64>,
+    /// 95th percentile of the successful checks' response time over 24 hours, in ms.
+    pub p95_ms_24h: Option<u64>,
 }
 
 /// The answer of `POST /api/monitors`: the created monitor, or an array of them when the
@@ -67,6 +75,11 @@ impl Serialize for HeadersView<'_> {
     }
 }
 
+/// A ratio to 6 decimals (the list keeps ratios as `f32`; no false precision).
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 fn status_spec(r: &StatusRange) -> StatusSpec {
     if r.from == r.to {
         StatusSpec::Code(r.from.into())
@@ -79,6 +92,7 @@ impl<'a> MonitorView<'a> {
     /// `owner` is the node probing the monitor now, if it is probed at all.
     pub fn new(e: &'a LiveEntry, owner: Option<&'a str>) -> Self {
         let m = &e.monitor;
+        let now = crate::clock::now_ms();
         MonitorView {
             id: &m.id,
             url: &m.url,
@@ -107,6 +121,9 @@ impl<'a> MonitorView<'a> {
             owner: owner.filter(|_| m.is_probed()),
             last_result: e.last.as_ref(),
             created_ms: m.created_ms,
+            uptime_24h: e.figures.uptime_24h(e.status(), now).map(round6),
+            uptime_30d: e.figures.uptime_30d(e.status(), now).map(round6),
+            p95_ms_24h: e.figures.p95_ms_24h(),
         }
     }
 }

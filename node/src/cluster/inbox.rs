@@ -60,6 +60,13 @@ impl PeersState {
                 second_opinion::received(ctx, &from.name, token, result)
             }
             PeerMsg::Attempts(attempts) => attempts.into_iter().for_each(|a| ctx.attempts.note(a)),
+            PeerMsg::Rollups(frames) => ctx.record_rollups(frames),
+            PeerMsg::RollupPull { since_ms, cursor } => self
+                .sync
+                .serve_rollup_pull(transport, &from.name, since_ms, cursor),
+            PeerMsg::RollupPage { rollups, next } => self
+                .sync
+                .on_rollup_page(transport, &from.name, rollups, next),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct PeerSync {
     catch_ups: HashMap<String, Watermarks>,
     /// Catch-up requests that arrived before we registered the sender's session.
     pending_catch_ups: HashMap<String, (Watermarks, Option<Cursor>)>,
+    /// Where the rollup pull under way with each peer started.
+    rollup_pulls: HashMap<String, u64>,
 }
 
 impl PeerSync {
@@ -48,6 +50,7 @@ impl PeerSync {
             received: HashMap::new(),
             catch_ups: HashMap::new(),
             pending_catch_ups: HashMap::new(),
+            rollup_pulls: HashMap::new(),
         }
     }
 
@@ -77,6 +80,67 @@ impl PeerSync {
             self.serve_catch_up(transport, name, watermarks, cursor);
         }
         self.request_catch_up(transport, node_id);
+        let since_ms = crate::history::sync::pull_since(&self.ctx);
+        transport.send(
+            Some(node_id),
+            PeerMsg::RollupPull {
+                since_ms,
+                cursor: None,
+            },
+        );
+        self.rollup_pulls.insert(name.to_owned(), since_ms);
+    }
+
+    /// Answers a rollup pull with one page, built off the actor's thread.
+    pub fn serve_rollup_pull(
+        &mut self,
+        transport: &Transport,
+        from: &str,
+        since_ms: u64,
+        cursor: Option<String>,
+    ) {
+        let Some(node_id) = transport.session_of(from) else {
+            return; // it asks again when its session with us is ready
+        };
+        let (ctx, peers) = (self.ctx.clone(), self.peers.clone());
+        tokio::task::spawn_blocking(move || {
+            match crate::history::sync::page(&ctx, since_ms, cursor) {
+                Ok((rollups, next)) => {
+                    let body = PeerMsg::RollupPage { rollups, next };
+                    let _ = peers.cast(PeersMessage::SendTo { node_id, body });
+                }
+                Err(e) => tracing::error!(error = %e, "cannot build a rollup page"),
+            }
+        });
+    }
+
+    /// One page of the rollups we pulled from `from`: merge it, ask for the next.
+    pub fn on_rollup_page(
+        &mut self,
+        transport: &Transport,
+        from: &str,
+        rollups: Vec<ringwatch_proto::RollupFrame>,
+        next: Option<String>,
+    ) {
+        if !rollups.is_empty() {
+            self.ctx.record_rollups(rollups);
+        }
+        match (
+            next,
+            transport.session_of(from),
+            self.rollup_pulls.get(from),
+        ) {
+            (Some(cursor), Some(node_id), Some(&since_ms)) => transport.send(
+                Some(node_id),
+                PeerMsg::RollupPull {
+                    since_ms,
+                    cursor: Some(cursor),
+                },
+            ),
+            _ => {
+                self.rollup_pulls.remove(from);
+            }
+        }
     }
 
     /// Live results from a peer. A skipped sequence number means we missed frames (the peer

@@ -1,7 +1,13 @@
-//! Result keys: `len(id) id at_ms(be u64) node_hash(be u32)`.
+//! Result keys. A monitor's results are held in two kinds of record of the `results` tree:
+//! - a row (one result): `len(id) id at_ms(be u64) node_hash(be u32)`;
+//! - a block (many results, [`super::blocks`]): `0x00 len(id) id last_ms(be u64)`, keyed by
+//!   the time of its newest result.
 //!
 //! The length prefix keeps one monitor's keys from interleaving with another whose id has it
-//! as a prefix; big-endian time keeps them in time order.
+//! as a prefix; big-endian time keeps them in time order. Ids are never empty, so no row key
+//! starts with `0x00`: every block sorts before every row. That keeps rows, which change all
+//! the time, and blocks, which are written once and mostly left alone, in separate nodes of
+//! the engine's tree, so rewriting a node of rows never rewrites blocks with it.
 
 use crate::domain::hash::stable_hash;
 
@@ -19,8 +25,13 @@ pub fn result_prefix(id: &str) -> Vec<u8> {
 pub fn result_key(id: &str, at_ms: u64, node: &str) -> Vec<u8> {
     let mut k = result_prefix(id);
     k.extend_from_slice(&at_ms.to_be_bytes());
-    k.extend_from_slice(&(stable_hash(node.as_bytes()) as u32).to_be_bytes());
+    k.extend_from_slice(&node_hash(node).to_be_bytes());
     k
+}
+
+/// The node part of a row key: results of one monitor at one millisecond are told apart by it.
+pub fn node_hash(node: &str) -> u32 {
+    stable_hash(node.as_bytes()) as u32
 }
 
 /// `(first key at or after since_ms, first key past every result of the monitor)`.
@@ -30,6 +41,37 @@ pub fn result_range(id: &str, since_ms: u64) -> (Vec<u8>, Vec<u8>) {
     let mut to = result_prefix(id);
     to.extend_from_slice(&[0xff; 13]);
     (from, to)
+}
+
+/// The first byte of every block key: an empty id's length, which no row key has.
+const BLOCK_MARK: u8 = 0x00;
+
+/// The key prefix shared by all blocks of one monitor.
+pub fn block_prefix(id: &str) -> Vec<u8> {
+    let mut k = vec![BLOCK_MARK];
+    k.extend_from_slice(&result_prefix(id));
+    k
+}
+
+/// The key of a block of monitor `id` whose newest result is at `last_ms`.
+pub fn block_key(id: &str, last_ms: u64) -> Vec<u8> {
+    let mut k = block_prefix(id);
+    k.extend_from_slice(&last_ms.to_be_bytes());
+    k
+}
+
+/// `(key of a block ending at since_ms, first key past every block of the monitor)`.
+pub fn block_range(id: &str, since_ms: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut to = block_prefix(id);
+    to.extend_from_slice(&[0xff; 9]);
+    (block_key(id, since_ms), to)
+}
+
+/// The newest time of a block key whose monitor's block prefix is `prefix_len` bytes long
+/// (`None` for a key of another shape).
+pub fn block_time(key: &[u8], prefix_len: usize) -> Option<u64> {
+    let time = key.get(prefix_len..).filter(|t| t.len() == 8)?;
+    Some(u64::from_be_bytes(time.try_into().ok()?))
 }
 
 /// The key of a monitor's status change number `seq`.
@@ -80,6 +122,29 @@ mod tests {
         let (from, to) = result_range("a", 0);
         let other = result_key("ab", 0, "n");
         assert!(!(from <= other && other < to));
+    }
+
+    #[test]
+    fn blocks_sort_before_every_row_and_by_their_last_time() {
+        let (id, other) = ("a", "ab");
+        let (blocks_from, blocks_to) = block_range(id, 0);
+        for last in [0, 5, 1_700_000_000_000, u64::MAX] {
+            let block = block_key(id, last);
+            assert!(blocks_from <= block && block < blocks_to, "{last}");
+            assert_eq!(block_time(&block, block_prefix(id).len()), Some(last));
+            for row in [result_key(id, 0, "n"), result_key(other, u64::MAX, "n")] {
+                assert!(block < row);
+            }
+        }
+        assert!(block_key(id, 5) < block_key(id, 6));
+        assert!(block_range(id, 6).0 > block_key(id, 5));
+        assert_eq!(
+            block_time(&result_key(id, 7, "n"), block_prefix(id).len()),
+            None
+        );
+        // Another monitor's blocks are outside the range.
+        let theirs = block_key(other, 0);
+        assert!(!(blocks_from <= theirs && theirs < blocks_to));
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! postcard; see `docs/storage-formats.md`):
 //! - `monitors`: key = id, value = [`Monitor`](ringwatch_proto::Monitor) (deleted ones stay
 //!   as tombstones).
-//! - `results`:  key = `len(id) id at_ms(be u64) node_hash(be u32)`, value = result body.
-//!   One monitor's results are contiguous and in time order, so a window is one range scan.
+//! - `results`:  a monitor's results as rows (key = `len(id) id at_ms(be u64)
+//!   node_hash(be u32)`, value = one result body) and blocks (key = `0x00 len(id) id
+//!   last_ms(be u64)`, value = many results, compactly coded: `blocks.rs`). Appends write
+//!   rows; packing (`compact.rs`) turns them into blocks of about 64 results; a read merges
+//!   both (`results.rs`). Each kind is in time order, so a window is two range scans.
 //! - `states`:   key = id, value = [`MonitorState`].
 //! - `meta`:     key = `wm/<node>`, value = newest result time (unix ms, be u64) held from
 //!   that probing node: the watermarks anti-entropy starts from. Key `format`: the store
@@ -22,17 +25,23 @@
 //! - `definitions`: key = `kind 0x00 id`, value = a replicated definition of a kind added
 //!   after monitors and notifiers (which keep their own trees), tombstones too. Written and
 //!   read through [`Store::put_keyed`] and [`Store::scan_prefix`] by `state::table`.
+//! - `rollups`: key = `len(id) id resolution block_start(be u64) node`, value = a block of
+//!   history buckets (`domain::rollup::Block`); see [`rollups`].
 //!
 //! Opening a store migrates records of older versions to the current one ([`migrate`]). A
 //! record of a newer version (a newer build wrote it) stays on disk untouched: reads skip
 //! it, pruning and migration leave it, and opening reports how many there are. A record that
 //! fails to decode is skipped and counted (`corrupt_records`), never fatal.
 
+mod blocks;
+mod compact;
 mod definitions;
 mod keys;
 pub mod memory;
 pub mod migrate;
 mod records;
+mod results;
+mod rollups;
 pub mod sled_kv;
 
 use std::path::Path;
@@ -40,14 +49,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ringwatch_proto::{
-    DecodeError, Delivery, MonitorId, MonitorState, ProbeResult, RECORD_VERSION, Transition,
-    decode_record, encode_record, version_of,
+    DecodeError, Delivery, MonitorId, MonitorState, RECORD_VERSION, Transition, decode_record,
+    encode_record, version_of,
 };
 use serde::Serialize;
 
-use records::{ResultBody, ResultBodyRef};
-
 pub use keys::{result_key, result_prefix};
+pub use rollups::Rollup;
 
 /// Errors of the storage engine. Decoding problems are not errors: they are skipped and counted.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +79,7 @@ pub enum Tree {
     Transitions,
     Deliveries,
     Definitions,
+    Rollups,
 }
 
 impl Tree {
@@ -85,6 +94,7 @@ impl Tree {
             Tree::Transitions => "transitions",
             Tree::Deliveries => "deliveries",
             Tree::Definitions => "definitions",
+            Tree::Rollups => "rollups",
         }
     }
 }
@@ -130,6 +140,8 @@ pub struct Store {
     corrupt: Arc<AtomicU64>,
     /// What the migration at open found and did.
     opened: Arc<migrate::OpenReport>,
+    /// The results lock and the monitors due for packing ([`compact`]).
+    packing: Arc<compact::Packing>,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +169,7 @@ impl Store {
             kv,
             corrupt: Arc::new(AtomicU64::new(0)),
             opened: Arc::new(opened),
+            packing: Arc::default(),
         })
     }
 
@@ -182,7 +195,13 @@ impl Store {
         what: &str,
         bytes: &[u8],
     ) -> Option<T> {
-        match decode_record(bytes) {
+        self.readable(what, decode_record(bytes))
+    }
+
+    /// The decoded value, or `None` after logging (and counting, unless a newer build wrote
+    /// it) a record that does not decode.
+    fn readable<T>(&self, what: &str, decoded: Result<T, DecodeError>) -> Option<T> {
+        match decoded {
             Ok(v) => Some(v),
             // Counted and reported once, when the store opened.
             Err(DecodeError::Version { found, .. }) if found > RECORD_VERSION => {
@@ -193,85 +212,6 @@ impl Store {
                 self.corrupt.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(record = what, error = %e, "skipping undecodable stored record");
                 None
-            }
-        }
-    }
-
-    /// Appends results in one batch. Results of one monitor at the same millisecond from the
-    /// same node overwrite each other (a repeat delivery is idempotent).
-    pub fn append_results(&self, results: &[ProbeResult]) -> StoreResult<()> {
-        if results.is_empty() {
-            return Ok(());
-        }
-        let writes = results
-            .iter()
-            .map(|r| {
-                (
-                    result_key(&r.monitor_id, r.at_ms, &r.node),
-                    Some(encode_record(&ResultBodyRef::from(r))),
-                )
-            })
-            .collect();
-        self.kv.apply(Tree::Results, writes)
-    }
-
-    /// Results of a monitor with `at_ms >= since_ms`, oldest first, at most `limit`.
-    pub fn results(&self, id: &str, since_ms: u64, limit: usize) -> StoreResult<Vec<ProbeResult>> {
-        let (from, _) = keys::result_range(id, since_ms);
-        let (_, to) = keys::result_range(id, 0);
-        self.decode_results(id, self.kv.range(Tree::Results, &from, &to, false, limit)?)
-    }
-
-    /// The newest `limit` results of a monitor, oldest first.
-    pub fn latest_results(&self, id: &str, limit: usize) -> StoreResult<Vec<ProbeResult>> {
-        let (from, to) = keys::result_range(id, 0);
-        let mut rows = self.kv.range(Tree::Results, &from, &to, true, limit)?;
-        rows.reverse();
-        self.decode_results(id, rows)
-    }
-
-    fn decode_results(
-        &self,
-        id: &str,
-        rows: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> StoreResult<Vec<ProbeResult>> {
-        Ok(rows
-            .into_iter()
-            .filter_map(|(_, v)| self.decode_or_skip::<ResultBody>("result", &v))
-            .map(|b| b.into_result(id))
-            .collect())
-    }
-
-    /// Deletes results of a monitor older than `before_ms` (all of them with `u64::MAX`).
-    /// Returns how many were deleted. Works in bounded batches. Results of a newer record
-    /// version stay: this build cannot tell what they are.
-    pub fn prune_results(&self, id: &str, before_ms: u64) -> StoreResult<usize> {
-        const BATCH: usize = 10_000;
-        let (mut from, _) = keys::result_range(id, 0);
-        let (to, _) = keys::result_range(id, before_ms);
-        let to = if before_ms == u64::MAX {
-            keys::result_range(id, 0).1
-        } else {
-            to
-        };
-        let mut total = 0;
-        loop {
-            let rows = self.kv.range(Tree::Results, &from, &to, false, BATCH)?;
-            let Some((last, _)) = rows.last() else {
-                return Ok(total);
-            };
-            let full = rows.len() == BATCH;
-            from = last.clone();
-            from.push(0);
-            let deletes: Vec<Write> = rows
-                .into_iter()
-                .filter(|(_, v)| !is_future(v))
-                .map(|(k, _)| (k, None))
-                .collect();
-            total += deletes.len();
-            self.kv.apply(Tree::Results, deletes)?;
-            if !full {
-                return Ok(total);
             }
         }
     }
@@ -383,6 +323,48 @@ impl Store {
             .kv
             .get(Tree::Transitions, &keys::transition_key(id, seq))?
             .and_then(|b| self.decode_or_skip("transition", &b)))
+    }
+
+    /// Deletes a monitor's status changes (and their deliveries) from before `before_ms`,
+    /// except its newest change, which holds its current status. Returns how many changes.
+    pub fn prune_transitions(&self, id: &str, before_ms: u64) -> StoreResult<usize> {
+        let (from, to) = keys::prefix_range(id);
+        let rows = self
+            .kv
+            .range(Tree::Transitions, &from, &to, false, usize::MAX)?;
+        let newest = rows.len().saturating_sub(1);
+        let mut old = Vec::new();
+        for (i, (k, v)) in rows.into_iter().enumerate() {
+            if i == newest || is_future(&v) {
+                continue;
+            }
+            if let Some(t) = self.decode_or_skip::<Transition>("transition", &v)
+                && t.at_ms < before_ms
+            {
+                old.push((k, t.seq));
+            }
+        }
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let mut deliveries = Vec::new();
+        for (_, seq) in &old {
+            let from = keys::transition_key(id, *seq);
+            let to = keys::prefix_end(&from).unwrap_or_default();
+            for (k, _) in self
+                .kv
+                .range(Tree::Deliveries, &from, &to, false, usize::MAX)?
+            {
+                deliveries.push((k, None));
+            }
+        }
+        self.kv.apply(Tree::Deliveries, deliveries)?;
+        let n = old.len();
+        self.kv.apply(
+            Tree::Transitions,
+            old.into_iter().map(|(k, _)| (k, None)).collect(),
+        )?;
+        Ok(n)
     }
 
     /// Whether change `seq` of monitor `id` was delivered to (or given up for) `channel`.

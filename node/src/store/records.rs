@@ -8,7 +8,7 @@ use ringwatch_proto::{ErrorKind, ProbeResult};
 use serde::{Deserialize, Serialize};
 
 /// A stored result without the monitor id, which the key already holds.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct ResultBody {
     pub at_ms: u64,
     pub ok: bool,

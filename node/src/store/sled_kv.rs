@@ -2,6 +2,14 @@
 //!
 //! sled 0.34 keeps a page cache of `cache_capacity` bytes (default 1 GiB: we set it lower) and
 //! flushes its log every `FLUSH_EVERY`, which bounds what a SIGKILL can lose.
+//!
+//! Known hazard: sled 0.34.7 can deadlock when it truncates its file under write load. The
+//! writer holds sled's segment accountant while it waits for a truncation queued on sled's IO
+//! threads, and those threads wait for the accountant. Upstream fixed it with a dedicated
+//! truncation thread (sled commit f79b7380, PR #1269), which no 0.34 release has. sled
+//! truncates when the last segments of its file fall free, which happens more often the
+//! smaller the live data is next to the write rate: `scripts/bench --history` runs of the
+//! packed results store hit it at 10,000 results/s.
 
 use std::path::Path;
 
@@ -21,6 +29,7 @@ pub struct SledKv {
     transitions: sled::Tree,
     deliveries: sled::Tree,
     definitions: sled::Tree,
+    rollups: sled::Tree,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -50,6 +59,7 @@ impl SledKv {
             transitions: tree(Tree::Transitions)?,
             deliveries: tree(Tree::Deliveries)?,
             definitions: tree(Tree::Definitions)?,
+            rollups: tree(Tree::Rollups)?,
             db,
         })
     }
@@ -64,6 +74,7 @@ impl SledKv {
             Tree::Transitions => &self.transitions,
             Tree::Deliveries => &self.deliveries,
             Tree::Definitions => &self.definitions,
+            Tree::Rollups => &self.rollups,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Store behaviour, run against both engines.
 
 use super::*;
-use ringwatch_proto::{Monitor, Status};
+use ringwatch_proto::{Monitor, ProbeResult, Status};
 
-fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
+pub(super) fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
     ProbeResult {
         monitor_id: id.into(),
         at_ms,
@@ -17,10 +17,32 @@ fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
     }
 }
 
-fn engines() -> Vec<(Store, Option<tempfile::TempDir>)> {
+/// The in-memory store and a sled one (with the directory that must outlive it).
+pub(super) fn engines() -> Vec<(Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let sled = Store::open(dir.path(), 16 << 20).unwrap();
     vec![(Store::in_memory(), None), (sled, Some(dir))]
+}
+
+/// A small deterministic generator (xorshift64*), so a failing case replays.
+pub(super) struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
 }
 
 #[test]

@@ -34,7 +34,7 @@ const FUTURE_PREFIX: &str = "future/";
 
 /// Every tree whose values are versioned records. `meta` holds fixed-width integers whose
 /// layout belongs to the store format (the marker), not to a record version.
-pub const RECORD_TREES: [Tree; 7] = [
+pub const RECORD_TREES: [Tree; 8] = [
     Tree::Monitors,
     Tree::Results,
     Tree::States,
@@ -42,6 +42,7 @@ pub const RECORD_TREES: [Tree; 7] = [
     Tree::Transitions,
     Tree::Deliveries,
     Tree::Definitions,
+    Tree::Rollups,
 ];
 
 /// Turns a record of one version into the same record one version later.

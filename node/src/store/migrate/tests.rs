@@ -274,7 +274,17 @@ fn future_rows() -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
         (Tree::States, b"a".to_vec(), future_record(4)),
         (Tree::Transitions, transition_key("a", 1), future_record(5)),
         (Tree::Definitions, b"widget\0w".to_vec(), future_record(6)),
+        (Tree::Rollups, future_rollup_key(), future_record(7)),
     ]
+}
+
+/// A rollup block key of monitor `a`: hours, the block at 0, node `n9`.
+fn future_rollup_key() -> Vec<u8> {
+    let mut k = crate::store::result_prefix("a");
+    k.push(b'h');
+    k.extend_from_slice(&0u64.to_be_bytes());
+    k.extend_from_slice(b"n9");
+    k
 }
 
 #[test]
@@ -311,13 +321,14 @@ fn future_records_survive_open_prune_and_reopen() {
                 ("notifiers", 0),
                 ("transitions", 1),
                 ("deliveries", 0),
-                ("definitions", 1)
+                ("definitions", 1),
+                ("rollups", 1)
             ]
         );
-        assert_eq!(store.future_records(), 6);
+        assert_eq!(store.future_records(), 7);
         assert_eq!(
             store.corrupt_records(),
-            6,
+            7,
             "reported with the unreadable records"
         );
         assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
@@ -333,7 +344,10 @@ fn future_records_survive_open_prune_and_reopen() {
         assert_eq!(at, [4, 7]);
         assert!(store.states().unwrap().is_empty());
         assert!(store.transitions("a").unwrap().is_empty());
-        assert_eq!(store.corrupt_records(), 6);
+        let hours = crate::domain::rollup::Resolution::Hour;
+        assert!(store.rollups("a", hours, 0, u64::MAX).unwrap().is_empty());
+        assert_eq!(store.corrupt_records(), 7);
+        assert_eq!(store.prune_rollups("a", hours, u64::MAX).unwrap(), 0);
 
         // Pruning and deleting pass them over.
         assert_eq!(store.prune_results("a", u64::MAX).unwrap(), 2);
@@ -360,7 +374,7 @@ fn future_records_survive_open_prune_and_reopen() {
         // A later open trusts the marker and still reports them.
         let store = Store::with_engine(kv.clone()).unwrap();
         assert!(!store.open_report().walked);
-        assert_eq!(store.future_records(), 6);
+        assert_eq!(store.future_records(), 7);
         for (tree, key, value) in future_rows() {
             assert_eq!(kv.get(tree, &key).unwrap(), Some(value), "{}", tree.name());
         }

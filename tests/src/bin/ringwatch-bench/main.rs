@@ -16,6 +16,11 @@
 //! stored on another, peer bytes per result, disk bytes per stored result on each node, and
 //! the catch-up of a node killed and restarted after `--catchup-absence` seconds.
 //!
+//! With `--history HOURS` it runs no node at all (see [`history`]): it writes HOURS of
+//! simulated results for K monitors straight through the node's `Store`, with the retention
+//! prune, and reports the store's disk bytes per result held at steady state, which a run of
+//! minutes cannot show.
+//!
 //! Every child (nginx, node, wrk) is stopped when this tool ends: on errors and panics (in
 //! `Drop`), on Ctrl-C/SIGTERM (the work is dropped), and nginx and the node also when this tool
 //! is killed (parent-death signal; wrk ends by itself after 5 s). Nothing is installed; missing
@@ -23,15 +28,17 @@
 //!
 //! Usage: `scripts/bench [--monitors 1000,10000,20000] [--interval 1] [--duration 15]
 //! [--warmup 5] [--target auto|nginx|builtin] [--bin PATH] [--no-wrk] [--smoke]
-//! [--nodes N [--catchup-absence 60]]`.
+//! [--nodes N [--catchup-absence 60]] [--history HOURS [--retention HOURS] [--rate N]]`.
 
 mod catchup;
 mod ceiling;
 mod cluster;
+mod history;
 mod node;
 mod proc;
 mod prom;
 mod report;
+mod rollups;
 mod target;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +99,29 @@ struct Args {
     /// Skip the wrk ceiling.
     #[arg(long)]
     no_wrk: bool,
+    /// Run no node: write this many hours of simulated results for each K straight through
+    /// the node's store (retention prune included) and report its disk bytes per result held
+    /// [--monitors default: 1000; --interval default: 60].
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u64).range(1..))]
+    history: Option<u64>,
+    /// With --history: hours of results the prune keeps [default: the node's retention].
+    #[arg(long, value_name = "HOURS", requires = "history")]
+    retention: Option<u64>,
+    /// With --history: results written per wall-clock second at most, as a node under that
+    /// load writes them (sled cleans its log in the background, on wall-clock time)
+    /// [default: as fast as the store takes them].
+    #[arg(
+        long,
+        value_name = "RESULTS",
+        requires = "history",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    rate: Option<u64>,
+    /// Write the rollups of K monitors with every retention full (five years) into a store,
+    /// then time `stats?window=1y` and the monitor list on the real node started on it, and
+    /// report the rollups' bytes per monitor [--monitors default: 20000].
+    #[arg(long, conflicts_with = "history")]
+    rollups: bool,
 }
 
 /// The settings of every run, after defaults and `--smoke`.
@@ -183,6 +213,12 @@ async fn interrupted() -> &'static str {
 
 /// Runs every K (on one node or a cluster, as `--nodes` says); true when all runs completed.
 async fn run(args: Args) -> Result<bool> {
+    if let Some(hours) = args.history {
+        return run_history(&args, hours);
+    }
+    if args.rollups {
+        return run_rollups(&args).await;
+    }
     let plan = args.plan()?;
     let found = node::find_bin(args.bin.clone())?;
     // Every run uses this copy, so a rebuild of the binary during the runs cannot mix builds.
@@ -215,6 +251,66 @@ async fn run(args: Args) -> Result<bool> {
     );
     let run_k = async |k| run_one(&plan, k, &bin, &target, &machine).await;
     Ok(run_each(&plan, &header, run_k).await)
+}
+
+/// `--rollups`: one store of full-retention rollups per K, then the node on it.
+async fn run_rollups(args: &Args) -> Result<bool> {
+    let found = node::find_bin(args.bin.clone())?;
+    let (bin, _bin_dir) = node::snapshot_bin(&found)?;
+    let monitors = if args.monitors.is_empty() {
+        vec![20_000]
+    } else {
+        args.monitors.clone()
+    };
+    let m = Machine::read();
+    let header = [
+        "# Ringwatch benchmark: history at steady state".to_string(),
+        String::new(),
+        format!("- command: `{}`", command_line()),
+        format!("- machine: {} cores ({}), {}", m.cores, m.model, m.kernel),
+        format!("- load average at start: {}", proc::load_average()),
+        format!("- node: {}", node::describe_bin(&found)),
+    ]
+    .join("\n");
+    for k in monitors {
+        rollups::run(&bin, &rollups::RollupsPlan { monitors: k }, &header).await?;
+    }
+    Ok(true)
+}
+
+/// `--history`: one simulated history per K, each in a fresh store, reported in turn.
+fn run_history(args: &Args, hours: u64) -> Result<bool> {
+    let monitors = if args.monitors.is_empty() {
+        vec![1_000]
+    } else {
+        args.monitors.clone()
+    };
+    anyhow::ensure!(
+        monitors.iter().all(|&k| k > 0),
+        "--monitors must be positive"
+    );
+    let interval_secs = args.interval.unwrap_or(60);
+    anyhow::ensure!(interval_secs >= 1, "--interval must be at least 1 second");
+    let m = Machine::read();
+    let header = [
+        "# Ringwatch benchmark: the store after a simulated history".to_string(),
+        String::new(),
+        format!("- command: `{}`", command_line()),
+        format!("- machine: {} cores ({}), {}", m.cores, m.model, m.kernel),
+        format!("- load average at start: {}", proc::load_average()),
+    ]
+    .join("\n");
+    for k in monitors {
+        let plan = history::HistoryPlan {
+            monitors: k,
+            interval_secs,
+            hours,
+            retention_hours: args.retention,
+            rate: args.rate,
+        };
+        history::run(&plan, &header)?;
+    }
+    Ok(true)
 }
 
 /// Runs `run_k` for each K of the plan (a failed K becomes a failed row), then prints

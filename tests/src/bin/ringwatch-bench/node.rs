@@ -197,8 +197,10 @@ impl Node {
         Ok(Scrape::parse(&text))
     }
 
-    /// `GET path` as JSON; fails on a non-2xx answer.
-    async fn get_json(&self, path: &str) -> Result<Value> {
+    /// `GET path`: the body, and the time from the request to the whole body; fails on a
+    /// non-2xx answer.
+    async fn get(&self, path: &str) -> Result<(bytes::Bytes, Duration)> {
+        let start = std::time::Instant::now();
         let resp = self
             .client
             .get(format!("{}{path}", self.base))
@@ -206,15 +208,28 @@ impl Node {
             .await
             .with_context(|| format!("GET {path} of {}", self.name))?;
         let status = resp.status();
-        let body = resp.text().await?;
+        let body = resp.bytes().await?;
+        let took = start.elapsed();
         if !status.is_success() {
             bail!(
                 "GET {path} of {} answered {status}: {}",
                 self.name,
-                truncate(&body, 300)
+                truncate(&String::from_utf8_lossy(&body), 300)
             );
         }
-        serde_json::from_str(&body).with_context(|| format!("GET {path}: not JSON"))
+        Ok((body, took))
+    }
+
+    /// `GET path`, timed: the time taken and the body's length.
+    pub async fn get_timed(&self, path: &str) -> Result<(Duration, usize)> {
+        let (body, took) = self.get(path).await?;
+        Ok((took, body.len()))
+    }
+
+    /// `GET path` as JSON; fails on a non-2xx answer.
+    pub async fn get_json(&self, path: &str) -> Result<Value> {
+        let (body, _) = self.get(path).await?;
+        serde_json::from_slice(&body).with_context(|| format!("GET {path}: not JSON"))
     }
 
     /// The names this node lists alive (`GET /api/cluster`), sorted.
