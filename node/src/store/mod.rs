@@ -26,7 +26,7 @@
 //!   after monitors and notifiers (which keep their own trees), tombstones too. Written and
 //!   read through [`Store::put_keyed`] and [`Store::scan_prefix`] by `state::table`.
 //! - `rollups`: key = `len(id) id resolution block_start(be u64) node`, value = a block of
-//!   history buckets (`domain::rollup::Block`); see [`rollups`].
+//!   history buckets (`domain::rollup::Block`); see `store/rollups.rs`.
 //!
 //! Opening a store migrates records of older versions to the current one ([`migrate`]). A
 //! record of a newer version (a newer build wrote it) stays on disk untouched: reads skip
