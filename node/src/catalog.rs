@@ -77,7 +77,6 @@ fn apply(ctx: &Ctx, m: Arc<Monitor>, fresh: bool) {
             fresh,
         });
     }
-    ctx.refresh_figures(&m.id);
     ctx.publish(|| Event::Monitor(m));
 }
 

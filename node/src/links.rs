@@ -65,8 +65,8 @@ pub enum RecorderMessage {
     FlushHistory(RpcReplyPort<()>),
     /// Recompute the list figures of every monitor.
     Figures,
-    /// Recompute the list figures of one monitor (it was created, changed status or was
-    /// paused), so the list does not wait for the next pass.
+    /// Recompute the list figures of one monitor (it changed status, a pause included), so
+    /// the list does not wait for the next pass.
     FiguresOf(MonitorId),
 }
 

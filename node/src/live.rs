@@ -213,13 +213,16 @@ impl LiveView {
                 Upserted { reset, became }
             }
             None => {
+                // Watched from its creation, nothing down yet: the list's figures hold without
+                // a store read (a bulk import adds thousands at once).
+                let figures = Figures::new(m.created_ms, (0, 0), (0, 0), None);
                 entries.insert(
                     m.id.clone(),
                     LiveEntry {
                         monitor: m,
                         state: MonitorState::default(),
                         last: None,
-                        figures: Figures::default(),
+                        figures,
                     },
                 );
                 Upserted::default()

@@ -102,25 +102,18 @@ fn merge_minutes(
     fresh: HashMap<(String, u64), Bucket>,
     behind: &mut HashMap<String, u64>,
 ) -> StoreResult<Vec<Rollup>> {
-    let me = &ctx.name;
-    let mut full = Vec::with_capacity(fresh.len());
+    let mut deltas = Vec::with_capacity(fresh.len());
     for ((id, minute), delta) in fresh {
-        let stored = ctx
-            .store
-            .rollup_block(&id, me, Resolution::Minute, minute)?
-            .and_then(|b| b.get(minute).cloned());
-        let mut bucket = stored.unwrap_or_else(|| Bucket::new(minute));
-        bucket.merge(&delta);
         let newest = behind.entry(id.clone()).or_insert(minute);
         *newest = (*newest).max(minute);
-        full.push(Rollup {
+        deltas.push(Rollup {
             monitor_id: id,
-            node: me.clone(),
+            node: ctx.name.clone(),
             resolution: Resolution::Minute,
-            bucket,
+            bucket: delta,
         });
     }
-    ctx.store.merge_rollups(full)
+    ctx.store.add_to_rollups(deltas)
 }
 
 /// Recomputes the hour holding `minute` from its minutes, and the day from its hours. The

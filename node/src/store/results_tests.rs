@@ -2,7 +2,6 @@
 //! random operations against the model, and what a week of results takes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ringwatch_proto::{RECORD_VERSION, encode_as};
 
@@ -12,68 +11,16 @@ use crate::store::compact::tests::{
 use crate::store::keys;
 use crate::store::memory::MemoryKv;
 use crate::store::records::ResultBodyRef;
-use crate::store::tests::{Rng, engines};
-use crate::store::{Kv, Store, StoreError, StoreResult, Tree, Write};
-
-/// An engine whose `apply` number `fail_at` (counted from arming) fails and writes nothing,
-/// like a crash at that batch: sled applies a batch whole or not at all.
-struct Flaky {
-    inner: Arc<MemoryKv>,
-    applies: AtomicUsize,
-    fail_at: AtomicUsize,
-}
-
-impl Kv for Flaky {
-    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.get(tree, key)
-    }
-    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()> {
-        if self.applies.fetch_add(1, Ordering::SeqCst) == self.fail_at.load(Ordering::SeqCst) {
-            return Err(StoreError::Engine("injected failure".into()));
-        }
-        self.inner.apply(tree, writes)
-    }
-    fn range(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        to: &[u8],
-        reverse: bool,
-        limit: usize,
-    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.range(tree, from, to, reverse, limit)
-    }
-    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan(tree)
-    }
-    fn scan_from(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        limit: usize,
-    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan_from(tree, from, limit)
-    }
-    fn flush(&self) -> StoreResult<()> {
-        Ok(())
-    }
-    fn disk_bytes(&self) -> u64 {
-        0
-    }
-}
+use crate::store::tests::{FailingKv, Rng, engines};
+use crate::store::{Store, Tree};
 
 /// Appends, late results and a prune pass, on a store whose `fail_at`-th batch fails; returns
 /// the model of what must be stored and how many batches the run made.
 fn run_failing_at(fail_at: usize) -> (Arc<MemoryKv>, Model, usize) {
     let inner = Arc::new(MemoryKv::default());
-    let kv = Arc::new(Flaky {
-        inner: inner.clone(),
-        applies: AtomicUsize::new(0),
-        fail_at: AtomicUsize::new(usize::MAX),
-    });
+    let kv = Arc::new(FailingKv::new(inner.clone()));
     let store = Store::with_engine(kv.clone()).unwrap();
-    kv.applies.store(0, Ordering::SeqCst);
-    kv.fail_at.store(fail_at, Ordering::SeqCst);
+    kv.arm(fail_at, fail_at.saturating_add(1));
     let mut rng = Rng::new(9);
     let mut model = Model::default();
     let mut late = history(START_MS, 100, 2_000, &mut rng);
@@ -89,7 +36,7 @@ fn run_failing_at(fail_at: usize) -> (Arc<MemoryKv>, Model, usize) {
         }
     }
     let _ = store.prune_results(ID, 0);
-    (inner, model, kv.applies.load(Ordering::SeqCst))
+    (inner, model, kv.applies())
 }
 
 #[test]

@@ -68,6 +68,29 @@ impl Store {
     /// that changed something (a repeat or an older state changes nothing). A bucket whose
     /// start is not a step of its resolution is dropped.
     pub fn merge_rollups(&self, rollups: Vec<Rollup>) -> StoreResult<Vec<Rollup>> {
+        self.update_rollups(rollups, |_, r| r)
+    }
+
+    /// Adds new checks (each rollup's bucket holds only them) to the stored buckets, in one
+    /// read and one write per block. Returns the full states that changed.
+    pub fn add_to_rollups(&self, deltas: Vec<Rollup>) -> StoreResult<Vec<Rollup>> {
+        self.update_rollups(deltas, |stored, mut r| {
+            if let Some(stored) = stored {
+                let mut sum = stored.clone();
+                sum.merge(&r.bucket);
+                r.bucket = sum;
+            }
+            r
+        })
+    }
+
+    /// Stores what `state` makes of each rollup and the bucket stored for it, by the
+    /// one-writer rule, reading and writing each block once.
+    fn update_rollups(
+        &self,
+        rollups: Vec<Rollup>,
+        state: impl Fn(Option<&Bucket>, Rollup) -> Rollup,
+    ) -> StoreResult<Vec<Rollup>> {
         let mut blocks: BTreeMap<Vec<u8>, (Block, bool)> = BTreeMap::new();
         let mut changed = Vec::new();
         for r in rollups {
@@ -85,6 +108,7 @@ impl Store {
                     e.insert((block, false))
                 }
             };
+            let r = state(entry.0.get(r.bucket.start_ms), r);
             match entry.0.upsert(&r.bucket) {
                 Ok(true) => {
                     entry.1 = true;

@@ -24,6 +24,81 @@ pub(super) fn engines() -> Vec<(Store, Option<tempfile::TempDir>)> {
     vec![(Store::in_memory(), None), (sled, Some(dir))]
 }
 
+/// An engine whose `apply` calls number `from..to` (counted from [`FailingKv::arm`]) fail and
+/// write nothing, like a crash at that batch: sled applies a batch whole or not at all.
+pub(super) struct FailingKv {
+    inner: std::sync::Arc<dyn Kv>,
+    applies: std::sync::atomic::AtomicUsize,
+    from: std::sync::atomic::AtomicUsize,
+    to: std::sync::atomic::AtomicUsize,
+}
+
+impl FailingKv {
+    /// A wrapper that fails nothing until armed.
+    pub fn new(inner: std::sync::Arc<dyn Kv>) -> Self {
+        FailingKv {
+            inner,
+            applies: Default::default(),
+            from: Default::default(),
+            to: Default::default(),
+        }
+    }
+
+    /// Counts `apply` calls from 0 again; numbers `from..to` fail.
+    pub fn arm(&self, from: usize, to: usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.applies.store(0, SeqCst);
+        self.from.store(from, SeqCst);
+        self.to.store(to, SeqCst);
+    }
+
+    /// `apply` calls since the last arming.
+    pub fn applies(&self) -> usize {
+        self.applies.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Kv for FailingKv {
+    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.get(tree, key)
+    }
+    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.applies.fetch_add(1, SeqCst);
+        if (self.from.load(SeqCst)..self.to.load(SeqCst)).contains(&n) {
+            return Err(StoreError::Engine("injected failure".into()));
+        }
+        self.inner.apply(tree, writes)
+    }
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.range(tree, from, to, reverse, limit)
+    }
+    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(tree)
+    }
+    fn scan_from(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan_from(tree, from, limit)
+    }
+    fn flush(&self) -> StoreResult<()> {
+        self.inner.flush()
+    }
+    fn disk_bytes(&self) -> u64 {
+        self.inner.disk_bytes()
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so a failing case replays.
 pub(super) struct Rng(u64);
 

@@ -2,7 +2,6 @@
 //! finishes, and records of a newer version survive everything. Run against both engines.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ringwatch_proto::{
     DEFAULT_METHOD, ErrorKind, Monitor, MonitorState, ProbeResult, RECORD_VERSION, Rev, Status,
@@ -16,7 +15,8 @@ use super::*;
 use crate::store::keys::{result_key, transition_key};
 use crate::store::memory::MemoryKv;
 use crate::store::sled_kv::SledKv;
-use crate::store::{Store, StoreError, Write};
+use crate::store::tests::FailingKv;
+use crate::store::{Store, Write};
 
 /// A version the tests pretend a later build writes.
 const FUTURE: u8 = RECORD_VERSION + 1;
@@ -177,52 +177,6 @@ fn v1_records_are_migrated_at_open() {
     }
 }
 
-/// An engine that fails every write after the first `ok_applies`, like a crash would.
-struct CrashingKv {
-    inner: Arc<dyn Kv>,
-    ok_applies: AtomicUsize,
-}
-
-impl Kv for CrashingKv {
-    fn get(&self, tree: Tree, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.get(tree, key)
-    }
-    fn apply(&self, tree: Tree, writes: Vec<Write>) -> StoreResult<()> {
-        let left = self.ok_applies.fetch_sub(1, Ordering::SeqCst);
-        if left == 0 || left > usize::MAX / 2 {
-            return Err(StoreError::Engine("crashed".into()));
-        }
-        self.inner.apply(tree, writes)
-    }
-    fn range(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        to: &[u8],
-        reverse: bool,
-        limit: usize,
-    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.range(tree, from, to, reverse, limit)
-    }
-    fn scan(&self, tree: Tree) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan(tree)
-    }
-    fn scan_from(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        limit: usize,
-    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan_from(tree, from, limit)
-    }
-    fn flush(&self) -> StoreResult<()> {
-        self.inner.flush()
-    }
-    fn disk_bytes(&self) -> u64 {
-        self.inner.disk_bytes()
-    }
-}
-
 #[test]
 fn a_migration_cut_short_finishes_on_the_next_open() {
     // Crash after: the in-progress marker, the monitors page, the first results page; and
@@ -230,10 +184,9 @@ fn a_migration_cut_short_finishes_on_the_next_open() {
     for ok_applies in [1, 2, 3, 5, 12] {
         for (kv, _dir) in engines() {
             write_v1_store(kv.as_ref());
-            let crashing = Arc::new(CrashingKv {
-                inner: kv.clone(),
-                ok_applies: AtomicUsize::new(ok_applies),
-            });
+            // Every write after the first `ok_applies` fails, like a crash would.
+            let crashing = Arc::new(FailingKv::new(kv.clone()));
+            crashing.arm(ok_applies, usize::MAX);
             assert!(
                 Store::with_engine(crashing).is_err(),
                 "crash at {ok_applies}"

@@ -291,18 +291,18 @@ fn allocated_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-/// xorshift64*: the same history on every run.
-struct Rng(u64);
+/// xorshift64*: the same history on every run (also `--rollups`').
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }

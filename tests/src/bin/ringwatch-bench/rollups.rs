@@ -17,6 +17,7 @@ use ringwatch::domain::rollup::{Bucket, Resolution};
 use ringwatch::store::{Rollup, Store};
 use ringwatch_proto::{ErrorKind, Monitor, ProbeResult, Status, Transition};
 
+use crate::history::Rng;
 use crate::node::{Node, Spec};
 
 const MINUTE_MS: u64 = 60_000;
@@ -34,22 +35,6 @@ const FULL_HISTORY: u64 = 50;
 
 pub struct RollupsPlan {
     pub monitors: u64,
-}
-
-/// xorshift64*: the same history on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// One check of a target whose typical latency is `base` ms.
