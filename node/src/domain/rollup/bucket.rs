@@ -351,7 +351,7 @@ impl Block {
 
     /// Decodes and checks a record made by [`Block::encode`]; bad bytes are an error, never
     /// a panic or a block that breaks the invariants (a deflated body may not inflate past
-    /// [`MAX_BLOCK_BYTES`]; bytes after the end of its deflate stream are ignored).
+    /// `MAX_BLOCK_BYTES`, 1 MiB; bytes after the end of its deflate stream are ignored).
     pub fn decode(bytes: &[u8]) -> Result<Block, DecodeError> {
         let (&version, rest) = bytes.split_first().ok_or(DecodeError::Empty)?;
         if version != RECORD_VERSION {
