@@ -184,6 +184,39 @@ async fn bulk_create_returns_every_monitor_with_distinct_ids() {
     assert_eq!(listed, created_ids);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_is_one_json_array_whose_pages_agree() {
+    // The list is written a chunk of monitors at a time: more than two chunks, pages that
+    // start and end inside them, and an empty page must each still be one JSON array.
+    let node = NodeProc::start("solo").await;
+    let api = node.api();
+    let bodies: Vec<Value> = (0..600)
+        .map(|i| json!({ "url": format!("http://127.0.0.1:9/{i}"), "interval_secs": 60, "active": false }))
+        .collect();
+    let created = api.create_monitors(&bodies).await;
+    let page = async |query: &str| -> (Vec<String>, Option<String>) {
+        let resp = api.get(&format!("/api/monitors{query}")).await;
+        resp.expect_status(200);
+        let list: Vec<Value> = resp.json();
+        let ids = list
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect();
+        (ids, resp.header("x-total-count"))
+    };
+    let created_ids: Vec<String> = created.into_iter().map(|m| m.id).collect();
+    let (all, total) = page("").await;
+    assert_eq!(total.as_deref(), Some("600"));
+    assert_eq!(all.len(), 600);
+    assert_eq!(
+        all.iter().collect::<HashSet<_>>(),
+        created_ids.iter().collect::<HashSet<_>>()
+    );
+    assert_eq!(page("?offset=250&limit=300").await.0, all[250..550]);
+    assert_eq!(page("?offset=590").await.0, all[590..]);
+    assert_eq!(page("?limit=0").await, (vec![], Some("600".to_owned())));
+}
+
 /// The definitions of all monitors, for "nothing changed" comparisons.
 async fn definitions(api: &Api) -> Vec<Definition> {
     let mut defs: Vec<Definition> = api

@@ -154,9 +154,36 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
         limit: param(&q, "limit", "a non-negative integer")?,
     };
     let (entries, total) = ctx.live.list(&query);
-    let ownership = ctx.ownership();
-    let views: Vec<_> = entries.iter().map(|e| view(&ownership, e)).collect();
-    Ok(with_header(json(&views), "x-total-count", total.to_string()).into_response())
+    let body = json_array_stream(entries, ctx.ownership());
+    let reply = with_header(body, "content-type", "application/json");
+    Ok(with_header(reply, "x-total-count", total.to_string()).into_response())
+}
+
+/// Views serialized per chunk of the list's body.
+const LIST_CHUNK: usize = 256;
+
+/// The views of `entries` as one JSON array, serialized a chunk at a time as the client
+/// reads: a list of 20,000 monitors (11 MB) never sits whole in memory, and no request
+/// touches more fresh memory than a chunk's (growing one buffer to the whole list made the
+/// first request after a quiet spell 10x slower, spent zeroing pages).
+fn json_array_stream(entries: Vec<LiveEntry>, ownership: Ownership) -> impl Reply {
+    let chunks = entries.len().div_ceil(LIST_CHUNK).max(1);
+    let chunk = move |i: usize| -> Result<Bytes, serde_json::Error> {
+        let page = entries.chunks(LIST_CHUNK).nth(i).unwrap_or_default();
+        let mut out = Vec::with_capacity(page.len() * 600 + 2);
+        out.push(if i == 0 { b'[' } else { b',' });
+        for (n, e) in page.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, &view(&ownership, e))?;
+        }
+        if i + 1 == chunks {
+            out.push(b']');
+        }
+        Ok(Bytes::from(out))
+    };
+    warp::reply::stream(futures::stream::iter((0..chunks).map(chunk)))
 }
 
 /// One monitor with its current status.
