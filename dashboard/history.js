@@ -41,6 +41,7 @@ export function createHistory(v) {
     daysSeq: 0,
     loadedAt: 0, // Date.now() of the last range load
     daysAt: 0, // and of the day bar's
+    daysStatus: null, // the monitor's status when the day bar was loaded
     chart: null, // { from, to, stepMs, points } of the range shown, or { error }
     incidents: [],
     width: 0,
@@ -101,7 +102,9 @@ export function tickHistory(v) {
   const now = Date.now();
   const reading = (node) => node.contains(document.activeElement);
   if (!reading(h.chartBox) && now - h.loadedAt >= h.range.refreshMs) loadRange(v, h);
-  if (!reading(h.days) && now - h.daysAt >= DAYS_REFRESH_MS) loadDays(v, h);
+  // A status change shows in today's cell at once, not at the next 5-minute refresh.
+  const due = now - h.daysAt >= DAYS_REFRESH_MS || v.m.status !== h.daysStatus;
+  if (!reading(h.days) && due) loadDays(v, h);
 }
 
 export function closeHistory(h) {
@@ -258,6 +261,7 @@ async function loadDays(v, h) {
   const seq = ++h.daysSeq;
   const id = v.m.id;
   h.daysAt = Date.now();
+  h.daysStatus = v.m.status;
   const now = Math.round(serverNow());
   const from = Math.floor(now / DAY) * DAY - (DAYS - 1) * DAY; // the start of a UTC day
   const [series, stats] = await Promise.allSettled([

@@ -140,6 +140,8 @@ describe('history views', () => {
     await expectText(r.locator('.badge'), 'up');
     await until(async () => /^Down .* – .* \((< 1 s|\d+ s)\)/.test(await outageLabel()), 'the ended incident in the lane');
     await expectCount(outage, 1);
+    // Today's cell of the day bar follows the status changes, not only its 5-minute refresh.
+    await until(async () => /: \d{1,2}(\.\d+)?% up.* · down /.test(await days.last().getAttribute('aria-label')), "today's cell with the outage");
     await until(async () => (await lastHour(m.id)).some((p) => p.ok < p.checks), 'the failed checks in the minute figures');
 
     // Each range reloads the chart with a series of its span and marks its button.
