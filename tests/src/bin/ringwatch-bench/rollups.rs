@@ -4,7 +4,8 @@
 //! hold once every retention is full (the defaults: minute buckets for 48 h, hour buckets for
 //! 400 days, day buckets for 5 years), with latencies spread like a healthy fleet's (each
 //! target its own typical latency, jitter and a slow tail, one check in 200 failing) and two
-//! short outages a month on the timeline. Then it reports the bytes per monitor (encoded, and
+//! short outages a month on the timeline (status changes as big as real ones, each delivered
+//! to one channel). Then it reports the bytes per monitor (encoded, and
 //! in sled's files), starts the real node binary on that data directory and times, over the
 //! HTTP API, `stats?window=1y` of one monitor and the whole monitor list with its uptime
 //! columns (p50 and max of repeated requests).
@@ -15,7 +16,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use ringwatch::domain::rollup::{Bucket, Resolution};
 use ringwatch::store::{Rollup, Store};
-use ringwatch_proto::{ErrorKind, Monitor, ProbeResult, Status, Transition};
+use ringwatch_proto::{
+    Delivery, ErrorKind, Monitor, ProbeResult, Status, Transition, encode_record,
+};
 
 use crate::history::Rng;
 use crate::node::{Node, Spec};
@@ -139,23 +142,56 @@ fn transitions(m: &Monitor, now: u64, days: u64, rng: &mut Rng) -> Vec<Transitio
             (Status::Up, (2 + rng.below(10)) * MINUTE_MS),
         ] {
             seq += 1;
+            // As big as a real one: the failing check's error and a second opinion.
+            let error = "unexpected status 503 Service Unavailable";
+            let last = ProbeResult {
+                monitor_id: m.id.clone(),
+                at_ms: at + after,
+                ok: to == Status::Up,
+                status_code: Some(if to == Status::Up { 200 } else { 503 }),
+                latency_ms: 120,
+                error: (to == Status::Down).then(|| error.to_owned()),
+                error_kind: (to == Status::Down).then_some(ErrorKind::BadStatus),
+                node: NODE.into(),
+                tls_days_left: Some(60),
+            };
             out.push(Transition {
                 monitor_id: m.id.clone(),
                 name: m.name.clone(),
                 url: m.url.clone(),
                 seq,
-                from: Status::Up,
+                from: if to == Status::Up {
+                    Status::Down
+                } else {
+                    Status::Up
+                },
                 to,
                 at_ms: at + after,
-                reason: "bench".into(),
+                reason: match to {
+                    Status::Down => format!("{NODE}: {error}; confirmed by bench-2: {error}"),
+                    _ => format!("{NODE}: status 200"),
+                },
                 node: NODE.into(),
-                confirmed_by: None,
-                last_result: None,
-                channels: Vec::new(),
+                confirmed_by: (to == Status::Down).then(|| "bench-2".to_owned()),
+                last_result: Some(last),
+                channels: vec!["n-0123456789abcdef".into()],
             });
         }
     }
     out
+}
+
+/// The record of a transition's notification to its one channel.
+fn delivery(t: &Transition) -> Delivery {
+    Delivery {
+        monitor_id: t.monitor_id.clone(),
+        seq: t.seq,
+        channel: t.channels[0].clone(),
+        at_ms: t.at_ms + 400,
+        node: NODE.into(),
+        attempts: 1,
+        failed: None,
+    }
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -171,10 +207,12 @@ pub async fn run(bin: &Path, plan: &RollupsPlan, header: &str) -> Result<()> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
     let mut rng = Rng(0x0123_4567_89ab_cdef);
     let started = Instant::now();
-    let (disk, ids, footprint) = tokio::task::block_in_place(|| -> Result<_> {
+    let (disk, ids, footprint, timeline) = tokio::task::block_in_place(|| -> Result<_> {
         let store = Store::open(&dir.path().join("data"), CACHE_BYTES).context("open the store")?;
         let mut full_disk = 0;
         let mut footprint = [(0u64, 0u64, 0u64); 3];
+        // Transitions of the full-history monitors: how many, and their keys and values.
+        let mut timeline = (0u64, 0u64);
         let mut ids = Vec::new();
         for i in 0..plan.monitors {
             let mut m = Monitor::new(
@@ -193,7 +231,9 @@ pub async fn run(bin: &Path, plan: &RollupsPlan, header: &str) -> Result<()> {
                 write_recent(&store, &m, now, &mut rng)?;
                 31
             };
-            store.put_transitions(transitions(&m, now, days, &mut rng))?;
+            let changes = transitions(&m, now, days, &mut rng);
+            store.put_deliveries(changes.iter().map(delivery).collect())?;
+            store.put_transitions(changes)?;
             ids.push(m.id);
             if i + 1 == FULL_HISTORY.min(plan.monitors) {
                 store.flush()?;
@@ -202,6 +242,17 @@ pub async fn run(bin: &Path, plan: &RollupsPlan, header: &str) -> Result<()> {
                     for (sum, f) in footprint.iter_mut().zip(store.rollup_footprint(id)?) {
                         *sum = (sum.0 + f.0, sum.1 + f.1, sum.2 + f.2);
                     }
+                    for t in store.transitions(id)? {
+                        // The key is `len(id) id seq` (store::keys::transition_key).
+                        let key = 1 + id.len() + 8;
+                        timeline.0 += 1;
+                        timeline.1 += (key + encode_record(&t).len()) as u64;
+                    }
+                    for d in store.deliveries_of(id)? {
+                        // The transition's key and the channel id (store::keys::delivery_key).
+                        let key = 1 + id.len() + 8 + d.channel.len();
+                        timeline.1 += (key + encode_record(&d).len()) as u64;
+                    }
                 }
             }
             if (i + 1) % 1_000 == 0 {
@@ -209,7 +260,7 @@ pub async fn run(bin: &Path, plan: &RollupsPlan, header: &str) -> Result<()> {
             }
         }
         store.flush()?;
-        Ok((full_disk, ids, footprint))
+        Ok((full_disk, ids, footprint, timeline))
     })?;
     let wrote = started.elapsed();
     let k = FULL_HISTORY.min(plan.monitors).max(1);
@@ -284,6 +335,12 @@ pub async fn run(bin: &Path, plan: &RollupsPlan, header: &str) -> Result<()> {
         "| all | | | {:.0} ({:.1} KiB) | |",
         total as f64 / k as f64,
         total as f64 / k as f64 / 1024.0
+    );
+    println!(
+        "| status changes (5 years), with their deliveries to one channel | | {:.0} | {:.0} | {:.1} |",
+        timeline.0 as f64 / k as f64,
+        timeline.1 as f64 / k as f64,
+        timeline.1 as f64 / timeline.0.max(1) as f64
     );
     println!();
     println!(
