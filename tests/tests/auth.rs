@@ -87,6 +87,7 @@ async fn auth_on_a_3_node_cluster_tokens_replicate_and_revokes_apply_within_1s()
         );
         assert_refused(&anonymous.get("/api/monitors").await, 401);
         assert_refused(&anonymous.get("/metrics").await, 401);
+        assert_refused(&anonymous.get("//api/tokens").await, 401);
         assert_refused(
             &anonymous
                 .post_json("/api/monitors", &json!({"url": "http://127.0.0.1:9/"}))

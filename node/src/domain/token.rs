@@ -98,19 +98,14 @@ pub fn bearer(header: &str) -> Option<&str> {
 /// The scope a request needs when auth is on; `None`: anyone may ask (`/healthz`, the
 /// dashboard's own files). Every `/api` path and `/metrics` need at least `read`; a change
 /// (any method but GET and HEAD) needs `write`; tokens, and the test-only fault injection,
-/// need `admin`.
+/// need `admin`. Paths are compared by their non-empty segments, so `//api/tokens` is ruled
+/// like `/api/tokens` whatever the router makes of it.
 pub fn required_scope(method: &str, path: &str) -> Option<Scope> {
-    let under = |prefix: &str| {
-        path == prefix
-            || path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'))
-    };
-    if under("/api/tokens") || under("/api/debug") {
-        return Some(Scope::Admin);
-    }
-    if !under("/api") && path != "/metrics" {
-        return None;
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    match (segments.next(), segments.next()) {
+        (Some("api"), Some("tokens" | "debug")) => return Some(Scope::Admin),
+        (Some("api" | "metrics"), _) => {}
+        _ => return None,
     }
     let reads = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
     Some(if reads { Scope::Read } else { Scope::Write })
@@ -246,6 +241,10 @@ mod tests {
             ("DELETE", "/api/tokens/t-1", Some(Scope::Admin)),
             ("POST", "/api/debug/partition", Some(Scope::Admin)),
             ("GET", "/api/tokensx", Some(Scope::Read)),
+            ("GET", "//api//tokens/", Some(Scope::Admin)),
+            ("POST", "/api//monitors", Some(Scope::Write)),
+            ("GET", "//metrics", Some(Scope::Read)),
+            ("GET", "/api", Some(Scope::Read)),
         ];
         for (method, path, want) in cases {
             assert_eq!(required_scope(method, path), want, "{method} {path}");
