@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use ringwatch_proto::{ApiToken, Scope};
 
-use crate::clock::hlc_millis;
+use crate::clock::now_ms;
 use crate::config::AuthMode;
 use crate::context::Ctx;
 use crate::domain::token::{self, Secret, TokenHash};
@@ -90,17 +90,11 @@ pub fn create(ctx: &Ctx, name: String, scope: Scope) -> Result<Made, CreateError
         name,
         scope,
         hash,
-        created_ms: 0,
+        created_ms: now_ms(),
         rev: Default::default(),
         deleted: false,
     };
-    let made = ctx
-        .tokens
-        .put_with(vec![record], &ctx.hlc, |t| {
-            t.created_ms = hlc_millis(t.rev.hlc);
-        })?
-        .pop()
-        .ok_or_else(|| CreateError::Rng("the table returned nothing".into()))?;
+    let made = ctx.tokens.put_one(record, &ctx.hlc)?;
     ctx.broadcast(|| Table::message(std::slice::from_ref(&made)));
     tracing::info!(id = %made.id, scope = scope.as_str(), "API token created");
     Ok(Made {
