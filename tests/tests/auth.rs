@@ -63,19 +63,20 @@ async fn wait_answer(api: &Api, secret: &str, status: u16, since: Instant) -> Du
     .await
 }
 
-/// The admin token in a file, as a cluster would be bootstrapped.
-fn admin_token_file(dir: &tempfile::TempDir) -> String {
-    let path = dir.path().join("admin-token");
+/// `n` nodes with auth on, each given [`ADMIN`] in a file, as a cluster is bootstrapped; the
+/// directory of the file lives as long as the cluster.
+async fn cluster_with_auth(n: usize) -> (Cluster, tempfile::TempDir) {
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("admin-token");
     std::fs::write(&path, format!("{ADMIN}\n")).unwrap();
-    path.display().to_string()
+    let path = path.display().to_string();
+    let args = ["--auth", "on", "--admin-token-file", path.as_str()];
+    (Cluster::start_authenticated(n, &args, ADMIN).await, files)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_on_a_3_node_cluster_tokens_replicate_and_revokes_apply_within_1s() {
-    let files = tempfile::tempdir().unwrap();
-    let file = admin_token_file(&files);
-    let args = ["--auth", "on", "--admin-token-file", file.as_str()];
-    let cluster = Cluster::start_authenticated(3, &args, ADMIN).await;
+    let (cluster, _files) = cluster_with_auth(3).await;
     let names = ["n1", "n2", "n3"];
 
     for name in names {
@@ -166,10 +167,7 @@ async fn auth_on_a_3_node_cluster_tokens_replicate_and_revokes_apply_within_1s()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_makes_lists_and_revokes_tokens_and_shows_a_secret_once() {
-    let files = tempfile::tempdir().unwrap();
-    let file = admin_token_file(&files);
-    let args = ["--auth", "on", "--admin-token-file", file.as_str()];
-    let cluster = Cluster::start_authenticated(1, &args, ADMIN).await;
+    let (cluster, _files) = cluster_with_auth(1).await;
     let url = cluster.node("n1").http_url();
     let dir = TestDir::new();
     let run = async |args: &[&str]| run_ringwatch(args, dir.path(), secs(30)).await;
