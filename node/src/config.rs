@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+use crate::domain::token::{Secret, validate_admin_token};
 
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
 pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
@@ -21,6 +22,19 @@ pub enum ConfigError {
     Parse { path: String, reason: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+}
+
+/// Whether the HTTP API asks for tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Every `/api` request and `/metrics` need `Authorization: Bearer <token>` of a scope
+    /// large enough; `/healthz` and the dashboard's files stay public.
+    On,
+    /// Anyone who reaches the HTTP address may do anything. Only allowed on a loopback
+    /// address, unless `allow_auth_off` says otherwise.
+    #[default]
+    Off,
 }
 
 /// Everything a node needs to start. Field docs double as the config file reference.
@@ -79,6 +93,19 @@ pub struct Config {
     /// of `POST /api/monitors`). Added when the node does not know the id yet; later changes
     /// and deletes through the API win over the file.
     pub monitors: Vec<crate::domain::spec::MonitorSeed>,
+    /// `"on"`: the API asks for tokens (see `admin_token`); `"off"`: it does not, which a
+    /// node only accepts on a loopback HTTP address unless `allow_auth_off` is set.
+    pub auth: AuthMode,
+    /// Run with auth off on an address that is not loopback (anyone who reaches it may change
+    /// everything). An explicit opt-out; the `--allow-auth-off` flag.
+    pub allow_auth_off: bool,
+    /// The bootstrap admin token (at least 20 printable characters, e.g. `openssl rand -hex
+    /// 32`): accepted with admin scope by this node, compared by hash, never stored or sent.
+    /// Give every node the same one to bootstrap a cluster. `RINGWATCH_ADMIN_TOKEN` overrides.
+    pub admin_token: Option<Secret>,
+    /// A file holding the bootstrap admin token (surrounding whitespace ignored), instead of
+    /// `admin_token`.
+    pub admin_token_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -104,6 +131,10 @@ impl Default for Config {
             second_opinion: true,
             notifiers: Vec::new(),
             monitors: Vec::new(),
+            auth: AuthMode::Off,
+            allow_auth_off: false,
+            admin_token: None,
+            admin_token_file: None,
         }
     }
 }
@@ -147,6 +178,27 @@ pub struct Overrides {
     /// Enable the fault-injection endpoint (tests only).
     #[arg(long, env = "RINGWATCH_ALLOW_FAULT_INJECTION", hide = true)]
     pub allow_fault_injection: bool,
+    /// Ask API clients for tokens [default: off; a non-loopback --http needs on].
+    #[arg(long, env = "RINGWATCH_AUTH", value_enum)]
+    pub auth: Option<AuthMode>,
+    /// Run with auth off although the HTTP address is not loopback (anyone may change anything).
+    #[arg(long, env = "RINGWATCH_ALLOW_AUTH_OFF")]
+    pub allow_auth_off: bool,
+    /// File holding the bootstrap admin token (or set RINGWATCH_ADMIN_TOKEN).
+    #[arg(long, env = "RINGWATCH_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// The bootstrap admin token, from `RINGWATCH_ADMIN_TOKEN` only: a flag would show it to
+    /// every user of the machine (`ps`).
+    #[arg(skip = admin_token_from_env())]
+    pub admin_token: Option<Secret>,
+}
+
+/// `RINGWATCH_ADMIN_TOKEN`, if set and not empty.
+fn admin_token_from_env() -> Option<Secret> {
+    std::env::var("RINGWATCH_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(Secret::new)
 }
 
 impl Config {
@@ -206,6 +258,18 @@ impl Config {
         }
         if o.allow_fault_injection {
             c.allow_fault_injection = true;
+        }
+        if let Some(v) = o.auth {
+            c.auth = v;
+        }
+        if o.allow_auth_off {
+            c.allow_auth_off = true;
+        }
+        if let Some(v) = &o.admin_token {
+            (c.admin_token, c.admin_token_file) = (Some(v.clone()), None);
+        }
+        if let Some(v) = &o.admin_token_file {
+            (c.admin_token, c.admin_token_file) = (None, Some(v.clone()));
         }
         c.finish()
     }
@@ -271,7 +335,35 @@ impl Config {
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));
         }
+        self.finish_auth()?;
         Ok(self)
+    }
+
+    /// Reads the admin token file, checks the token, and refuses auth off on an address
+    /// others can reach unless that was asked for explicitly.
+    fn finish_auth(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = self.admin_token_file.take() {
+            if self.admin_token.is_some() {
+                return Err(ConfigError::Invalid(
+                    "set admin_token or admin_token_file, not both".into(),
+                ));
+            }
+            let text = read(&path)?;
+            self.admin_token = Some(Secret::new(text.trim()));
+        }
+        if let Some(token) = &self.admin_token {
+            validate_admin_token(token).map_err(ConfigError::Invalid)?;
+        }
+        if self.auth == AuthMode::Off && !self.http.ip().is_loopback() && !self.allow_auth_off {
+            return Err(ConfigError::Invalid(format!(
+                "the HTTP address {} is not loopback and auth is off: anyone who reaches it \
+                 could change every monitor. Set auth = \"on\" (--auth on) with an admin \
+                 token (admin_token, admin_token_file or RINGWATCH_ADMIN_TOKEN), or pass \
+                 --allow-auth-off to run without authentication anyway",
+                self.http
+            )));
+        }
+        Ok(())
     }
 
     /// The data directory (set by [`Config::finish`]).
@@ -393,5 +485,55 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(Config::load(&o), Err(ConfigError::Read { .. })));
+    }
+
+    #[test]
+    fn auth_off_is_refused_where_others_can_reach_the_node() {
+        let open = |auth, allow_auth_off| Config {
+            http: "0.0.0.0:8080".parse().unwrap(),
+            auth,
+            allow_auth_off,
+            ..Config::default()
+        };
+        let err = open(AuthMode::Off, false).finish().unwrap_err().to_string();
+        assert!(
+            err.contains("not loopback") && err.contains("--allow-auth-off"),
+            "{err}"
+        );
+        assert!(open(AuthMode::Off, true).finish().is_ok());
+        assert!(open(AuthMode::On, false).finish().is_ok());
+        let local = Config::default().finish().unwrap();
+        assert_eq!(
+            local.auth,
+            AuthMode::Off,
+            "loopback keeps working as before"
+        );
+    }
+
+    #[test]
+    fn the_admin_token_comes_from_the_file_or_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admin");
+        let token = "0123456789abcdef0123456789";
+        std::fs::write(&file, format!("{token}\n")).unwrap();
+        let toml = format!("auth = \"on\"\nadmin_token_file = {:?}\n", file.display());
+        let c = Config::from_toml(&toml, "f").unwrap().finish().unwrap();
+        assert_eq!(c.auth, AuthMode::On);
+        assert_eq!(c.admin_token, Some(Secret::new(token)));
+        assert!(!format!("{c:?}").contains(token), "Debug shows the token");
+
+        let both = format!("{toml}admin_token = \"{token}\"\n");
+        let err = Config::from_toml(&both, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let short = Config::from_toml("admin_token = \"short\"", "f").unwrap();
+        assert!(
+            short
+                .finish()
+                .unwrap_err()
+                .to_string()
+                .contains("at least 20")
+        );
+        let missing = Config::from_toml("admin_token_file = \"/nonexistent/t\"", "f").unwrap();
+        assert!(matches!(missing.finish(), Err(ConfigError::Read { .. })));
     }
 }

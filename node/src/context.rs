@@ -88,6 +88,8 @@ pub struct NodeContext {
     pub monitors: crate::state::Table<Monitor>,
     /// Every notifier definition (tombstones too), by id.
     pub notifiers: crate::state::Table<ringwatch_proto::Notifier>,
+    /// Every API token (hashes only; revoked ones as tombstones), by id.
+    pub tokens: crate::state::Table<ringwatch_proto::ApiToken>,
     /// Failed attempts of notifications still being retried, cluster-wide.
     pub attempts: crate::state::attempts::Attempts,
 }

@@ -6,6 +6,7 @@
 //! I/O, driven by the actors in [`actors`] and [`alert`]. Only [`store`] knows the storage
 //! engine.
 
+pub mod access;
 pub mod actors;
 pub mod alert;
 pub mod api;

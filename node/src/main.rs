@@ -9,7 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use ringwatch::cli::{Cli, Command};
-use ringwatch::config::{Config, DEFAULT_COOKIE, Overrides};
+use ringwatch::config::{AuthMode, Config, DEFAULT_COOKIE, Overrides};
 use ringwatch::node::Node;
 
 fn main() -> ExitCode {
@@ -64,6 +64,7 @@ async fn run_node(overrides: Overrides) -> ExitCode {
     if config.cookie == DEFAULT_COOKIE {
         tracing::warn!("running with the default cluster cookie; set --cookie for a real cluster");
     }
+    warn_about_auth(&config);
     let node = match Node::start(config.clone()).await {
         Ok(n) => n,
         Err(e) => {
@@ -88,6 +89,22 @@ async fn run_node(overrides: Overrides) -> ExitCode {
     node.shutdown().await;
     tracing::info!("stopped cleanly");
     ExitCode::SUCCESS
+}
+
+/// Says what a person might not expect of the access rule in force.
+fn warn_about_auth(config: &Config) {
+    match config.auth {
+        AuthMode::On if config.admin_token.is_none() => tracing::warn!(
+            "auth is on and no admin token is configured: only API tokens this cluster already \
+             holds are accepted"
+        ),
+        AuthMode::Off if !config.http.ip().is_loopback() => tracing::warn!(
+            http = %config.http,
+            "auth is off on an address others can reach (--allow-auth-off): anyone may change \
+             everything"
+        ),
+        _ => {}
+    }
 }
 
 /// Each check holds a socket: lift the soft limit on open files to the hard limit.

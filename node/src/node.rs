@@ -301,6 +301,7 @@ impl Node {
             crate::catalog::seed(&monitors, &live, &config.monitors).map_err(StartError::Spawn)?;
         let notifiers = crate::state::Table::load(store.clone(), config.name.clone())?;
         crate::alert::notifiers::seed(&notifiers, &config.notifiers).map_err(StartError::Spawn)?;
+        let tokens = crate::state::Table::load(store.clone(), config.name.clone())?;
         if seeded > 0 {
             tracing::info!(monitors = seeded, "added the config file's monitors");
         }
@@ -335,6 +336,7 @@ impl Node {
             watermarks: std::sync::Mutex::new(watermarks),
             monitors,
             notifiers,
+            tokens,
             attempts: Default::default(),
         });
         let root_name = Some(ctx.actor_name("root"));

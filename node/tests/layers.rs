@@ -23,7 +23,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("state", &["metrics"]),
     ("wiring: shared node state and typed links", &["links"]),
     ("wiring", &["context"]),
-    ("definitions and history", &["catalog", "history"]),
+    (
+        "definitions, history and access",
+        &["catalog", "history", "access"],
+    ),
     ("alerting", &["alert"]),
     ("cluster", &["cluster"]),
     ("HTTP API", &["api"]),

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use ringwatch::config::Config;
+use ringwatch::config::{AuthMode, Config};
+use ringwatch::domain::token::Secret;
 use ringwatch::node::Node;
 use ringwatch::store::Store;
 use serde_json::{Value, json};
@@ -49,12 +50,17 @@ async fn target() -> String {
     format!("http://{addr}")
 }
 
-async fn node() -> Node {
+/// The bootstrap admin token of the node with auth on.
+const ADMIN: &str = "contract-admin-token-0123456789";
+
+async fn start_node(auth: AuthMode) -> Node {
     let config = Config {
-        name: "contract".into(),
+        name: format!("contract-{auth:?}").to_lowercase(),
         http: "127.0.0.1:0".parse().unwrap(),
         cluster: "127.0.0.1:0".parse().unwrap(),
         probers: 2,
+        auth,
+        admin_token: Some(Secret::new(ADMIN)),
         ..Config::default()
     }
     .finish()
@@ -164,6 +170,8 @@ struct Contract {
     base: String,
     doc: Value,
     seen: BTreeSet<(String, String, u16)>,
+    /// Sent as `Authorization: Bearer` when set.
+    token: Option<String>,
 }
 
 /// One answer: headers and body (JSON, or a string for text types).
@@ -218,6 +226,9 @@ impl Contract {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
         match send {
             Send::Nothing => {}
             Send::Json(body) => {
@@ -487,6 +498,64 @@ async fn notifiers(c: &mut Contract, target: &str) -> (String, String) {
     (hook["id"].as_str().unwrap().to_owned(), mail_id)
 }
 
+/// Makes a token, lists it without its secret and revokes it; refusals.
+async fn tokens(c: &mut Contract) {
+    let made = json!({"name": "ci", "scope": "read"});
+    let made = c.json(Method::POST, "/api/tokens", made, 201).await;
+    let secret = made["token_secret"].as_str().unwrap().to_owned();
+    let bad = json!({"name": "ci", "scope": "root"});
+    c.json(Method::POST, "/api/tokens", bad, 400).await;
+    c.expect(Method::POST, "/api/tokens", Send::TooLarge, 413)
+        .await;
+    let list = c.get("/api/tokens", 200).await.body;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&secret), "{list}");
+    let path = format!("/api/tokens/{}", made["id"].as_str().unwrap());
+    c.expect(Method::DELETE, &path, Send::Nothing, 204).await;
+    c.expect(Method::DELETE, &path, Send::Nothing, 404).await;
+}
+
+/// On a node with auth on: every operation the document says needs a token answers 401
+/// without one, and every one it says may answer 403 does so for a read token.
+async fn refusals(c: &mut Contract, auth_base: String) {
+    let ops: Vec<(Method, String, bool)> = c.doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().iter().filter_map(move |(m, op)| {
+                op["responses"].get("401")?;
+                let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok()?;
+                let forbidden = op["responses"].get("403").is_some();
+                Some((method, path.replace("{id}", "x"), forbidden))
+            })
+        })
+        .collect();
+    assert!(ops.len() >= 15, "too few operations need a token: {ops:?}");
+    let read = c
+        .http
+        .post(format!("{auth_base}/api/tokens"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"name": "reader", "scope": "read"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status().as_u16(), 201);
+    let read: Value = read.json().await.unwrap();
+    c.base = auth_base;
+    for (method, path, forbidden) in ops {
+        c.token = None;
+        c.expect(method.clone(), &path, Send::Nothing, 401).await;
+        if forbidden {
+            c.token = read["token_secret"].as_str().map(str::to_owned);
+            c.expect(method, &path, Send::Nothing, 403).await;
+        }
+    }
+    c.token = None;
+    c.get("/healthz", 200).await;
+    c.get("/", 200).await;
+}
+
 /// Creates one monitor and, in bulk, a failing one alerting `hook` and a paused one; lists,
 /// reads and patches them; refusals. Returns the ids of the first two.
 async fn monitors(c: &mut Contract, target: &str, hook: &str) -> (String, String) {
@@ -601,7 +670,7 @@ async fn history(c: &mut Contract, id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_as_the_openapi_document_says() {
     let target = target().await;
-    let node = node().await;
+    let node = start_node(AuthMode::Off).await;
     let base = format!("http://{}", node.http_addr);
     let http = reqwest::Client::new();
     let doc: Value = http
@@ -618,6 +687,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         base,
         doc,
         seen: BTreeSet::new(),
+        token: None,
     };
     routes_are_documented(&c).await;
 
@@ -646,10 +716,14 @@ async fn every_route_answers_as_the_openapi_document_says() {
         c.expect(Method::DELETE, &path, Send::Nothing, 404).await;
     }
     read_events(events, &c.doc, &["result", "status", "monitor", "deleted"]).await;
+    tokens(&mut c).await;
+    let guarded = start_node(AuthMode::On).await;
+    refusals(&mut c, format!("http://{}", guarded.http_addr)).await;
     let unmet = c.unmet();
     assert!(
         unmet.is_empty(),
         "documented answers no request met: {unmet:?}"
     );
     node.shutdown().await;
+    guarded.shutdown().await;
 }

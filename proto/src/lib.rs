@@ -10,6 +10,7 @@ mod codec;
 mod monitor;
 mod peer;
 mod result;
+mod token;
 
 pub use alert::{
     Delivery, DeliveryAttempt, EmailChannel, Notifier, NotifierId, NotifierKind, SmtpSecurity,
@@ -25,3 +26,4 @@ pub use monitor::{
 };
 pub use peer::{Envelope, MemberInfo, PeerMsg, RollupFrame};
 pub use result::{ErrorKind, MonitorState, ProbeResult, Status};
+pub use token::{ApiToken, Scope};

@@ -95,6 +95,8 @@ pub fn monitor_body(url: &str, interval_secs: u64) -> Value {
 pub struct Api {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Authorization: Bearer` when set ([`Api::with_token`]).
+    token: Option<String>,
 }
 
 /// A complete HTTP answer, whatever its status.
@@ -179,6 +181,15 @@ impl Api {
         Api {
             base: base.into(),
             http,
+            token: None,
+        }
+    }
+
+    /// The same node's API, sending `token` as `Authorization: Bearer` on every request.
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            token: Some(token.to_owned()),
+            ..self.clone()
         }
     }
 
@@ -199,6 +210,9 @@ impl Api {
     ) -> Result<Resp, reqwest::Error> {
         let request = format!("{method} {path}");
         let mut builder = self.http.request(method, self.url(path));
+        if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
         if let Some((bytes, content_type)) = body {
             builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
         }

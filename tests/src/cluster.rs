@@ -94,6 +94,8 @@ pub struct Cluster {
     nodes: Vec<NodeProc>,
     /// Killed or stopped: never asked anything.
     down: BTreeSet<String>,
+    /// The token [`Cluster::api`] sends, for nodes with auth on.
+    token: Option<String>,
 }
 
 impl Cluster {
@@ -113,12 +115,25 @@ impl Cluster {
     /// Starts `n` nodes like [`Cluster::start_with`] but returns as soon as each serves
     /// HTTP, without waiting for them to find each other.
     pub async fn launch(n: usize, args: &[&str]) -> Cluster {
+        Cluster::launch_as(n, args, None).await
+    }
+
+    /// [`Cluster::start_with`] for nodes with auth on: every API call of the cluster's own
+    /// (and [`Cluster::api`]) sends `token`.
+    pub async fn start_authenticated(n: usize, args: &[&str], token: &str) -> Cluster {
+        let cluster = Cluster::launch_as(n, args, Some(token)).await;
+        cluster.wait_converged(CONVERGE_TIMEOUT).await;
+        cluster
+    }
+
+    async fn launch_as(n: usize, args: &[&str], token: Option<&str>) -> Cluster {
         assert!(n >= 1, "a cluster has at least one node");
         let mut cluster = Cluster {
             dir: TestDir::new(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             nodes: Vec::new(),
             down: BTreeSet::new(),
+            token: token.map(str::to_owned),
         };
         cluster.add("n1", &[]).await;
         for i in 2..=n {
@@ -155,8 +170,17 @@ impl Cluster {
             .unwrap_or_else(|| panic!("no node {name} in this cluster"))
     }
 
-    /// The API of node `name`.
+    /// The API of node `name` (with the cluster's token, if it has one).
     pub fn api(&self, name: &str) -> Api {
+        let api = self.node(name).api();
+        match &self.token {
+            Some(token) => api.with_token(token),
+            None => api,
+        }
+    }
+
+    /// The API of node `name` without any token.
+    pub fn anonymous_api(&self, name: &str) -> Api {
         self.node(name).api()
     }
 

@@ -58,6 +58,12 @@ impl Reply for ApiError {
             self.status,
         )
         .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                warp::http::header::WWW_AUTHENTICATE,
+                warp::http::HeaderValue::from_static("Bearer"),
+            );
+        }
         if self.status == StatusCode::PAYLOAD_TOO_LARGE {
             // The unread rest of the body makes the connection unusable: the server closes
             // it, and says so, so keep-alive clients do not send into a dead connection.

@@ -10,6 +10,7 @@ pub mod input;
 mod monitors;
 pub mod openapi;
 mod overview;
+mod tokens;
 mod views;
 
 use std::collections::HashMap;
@@ -158,6 +159,21 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(with_ctx(ctx.clone()))
         .and_then(|id, c| async { alerts::delete(id, c).await.map_err(warp::reject::custom) });
 
+    let tokens = warp::path!("api" / "tokens");
+    let token_create = tokens
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|c, b| async { tokens::create(c, b).await.map_err(warp::reject::custom) });
+    let token_list = tokens
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|c| async { tokens::list(c).await.map_err(warp::reject::custom) });
+    let token_delete = warp::path!("api" / "tokens" / String)
+        .and(warp::delete())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { tokens::delete(id, c).await.map_err(warp::reject::custom) });
+
     let summary = warp::path!("api" / "summary")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -202,6 +218,9 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(notifier_list)
         .or(notifier_get)
         .or(notifier_delete)
+        .or(token_create)
+        .or(token_list)
+        .or(token_delete)
         .or(summary)
         .or(cluster)
         .or(events)
@@ -211,10 +230,29 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(dashboard)
         .map(Reply::into_response)
         .boxed();
-    monitor_routes
-        .or(other_routes)
+    guard(ctx)
+        .and(monitor_routes.or(other_routes))
         .recover(error::recover)
         .with(warp::reply::with::header("cache-control", "no-store"))
+}
+
+/// Lets a request through only if its token allows it ([`crate::access::authorize`]); with
+/// auth off, every request.
+fn guard(ctx: Ctx) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(with_ctx(ctx))
+        .and_then(
+            |method: warp::http::Method,
+             path: warp::path::FullPath,
+             auth: Option<String>,
+             c: Ctx| async move {
+                crate::access::authorize(&c, method.as_str(), path.as_str(), auth.as_deref())
+                    .map_err(|d| warp::reject::custom(ApiError::from(d)))
+            },
+        )
+        .untuple_one()
 }
 
 /// The dashboard: `/` is its page; its scripts and styles are served beside it.

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
-use super::{alerts, error, events, history, input, monitors, overview, views};
+use super::{alerts, error, events, history, input, monitors, overview, tokens, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +18,10 @@ use super::{alerts, error, events, history, input, monitors, overview, views};
         title = "Ringwatch HTTP API",
         description = "A distributed website-uptime monitor. Any node answers for the whole \
             cluster. Bodies are JSON; errors are `{\"error\": \"...\"}` with 400 (bad input, \
-            unknown fields), 404 (unknown id or path) or 413 (body over 1 MiB).",
+            unknown fields), 404 (unknown id or path) or 413 (body over 1 MiB). With auth on, \
+            operations that name the `bearer` security scheme need `Authorization: Bearer \
+            <token>`: 401 without a valid token, 403 when its scope (read < write < admin) \
+            is too small.",
     ),
     paths(
         overview::healthz,
@@ -36,6 +39,9 @@ use super::{alerts, error, events, history, input, monitors, overview, views};
         alerts::list,
         alerts::get,
         alerts::delete,
+        tokens::create,
+        tokens::list,
+        tokens::delete,
         overview::summary,
         overview::cluster,
         events::events,
@@ -63,6 +69,10 @@ use super::{alerts, error, events, history, input, monitors, overview, views};
         crate::alert::notifiers::NotifierView,
         crate::alert::incidents::Incident,
         crate::alert::incidents::Alert,
+        tokens::TokenInput,
+        tokens::TokenView,
+        tokens::CreatedToken,
+        ringwatch_proto::Scope,
         overview::Health,
         overview::Summary,
         overview::ClusterView,
@@ -74,6 +84,7 @@ use super::{alerts, error, events, history, input, monitors, overview, views};
     tags(
         (name = "monitors", description = "Monitor definitions, their checks and results"),
         (name = "notifiers", description = "Alert channels and incidents"),
+        (name = "tokens", description = "API tokens (admin scope when auth is on)"),
         (name = "node", description = "Health, counts, cluster view and metrics"),
         (name = "events", description = "Server-sent events"),
         (name = "docs", description = "This document and the dashboard"),
@@ -81,9 +92,11 @@ use super::{alerts, error, events, history, input, monitors, overview, views};
 )]
 struct ApiDoc;
 
-/// The document, with the event stream's `x-events` (event name to the schema of its data).
+/// The document, with the event stream's `x-events` (event name to the schema of its data)
+/// and the access rule of every operation (who needs a token, and which 401 and 403 answers).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    with_access(&mut doc);
     let events = doc
         .paths
         .paths
@@ -101,6 +114,58 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .insert("x-events".to_owned(), schemas.into());
     }
     doc
+}
+
+/// Names the `bearer` scheme on every operation that needs a token when auth is on, with its
+/// 401 and, where a read token is not enough, its 403: all from the one rule,
+/// [`crate::domain::token::required_scope`].
+fn with_access(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    use utoipa::openapi::{Content, Ref, ResponseBuilder};
+    let refusal = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            let Some(scope) = crate::domain::token::required_scope(method, path) else {
+                continue;
+            };
+            op.security = Some(vec![SecurityRequirement::new(
+                "bearer",
+                Vec::<String>::new(),
+            )]);
+            let responses = &mut op.responses.responses;
+            let missing = "Auth is on and no valid token was sent (none, unknown or revoked)";
+            responses.insert("401".into(), refusal(missing).into());
+            if scope > ringwatch_proto::Scope::Read {
+                let small = format!(
+                    "The token's scope is too small: this needs {}",
+                    scope.as_str()
+                );
+                responses.insert("403".into(), refusal(&small).into());
+            }
+        }
+    }
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
 }
 
 /// This document: the OpenAPI 3.1 description of every route.

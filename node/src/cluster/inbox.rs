@@ -90,8 +90,12 @@ fn on_definitions(ctx: &Ctx, body: PeerMsg) {
         }
         Err(body) => body,
     };
-    match ctx.notifiers.receive(body, &ctx.hlc) {
-        Ok(merged) => refused("notifier", merged.refused),
+    let body = match ctx.notifiers.receive(body, &ctx.hlc) {
+        Ok(merged) => return refused("notifier", merged.refused),
+        Err(body) => body,
+    };
+    match ctx.tokens.receive(body, &ctx.hlc) {
+        Ok(merged) => refused("token", merged.refused),
         Err(body) => {
             if let PeerMsg::Records { kind, .. } = &body {
                 tracing::debug!(

@@ -276,7 +276,8 @@ impl PeerSync {
     fn send_all_definitions(&self, transport: &Transport, node_id: u64) {
         let monitors = self.ctx.monitors.sync_messages(DEFINITIONS_PER_FRAME);
         let notifiers = self.ctx.notifiers.sync_messages(DEFINITIONS_PER_FRAME);
-        for msg in monitors.into_iter().chain(notifiers) {
+        let tokens = self.ctx.tokens.sync_messages(DEFINITIONS_PER_FRAME);
+        for msg in monitors.into_iter().chain(notifiers).chain(tokens) {
             transport.send(Some(node_id), msg);
         }
     }

@@ -13,6 +13,7 @@
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
+//! - [`token`]: API tokens: the secret's format and hash, and the scope each request needs.
 
 pub mod hash;
 pub mod names;
@@ -23,4 +24,5 @@ pub mod rollup;
 pub mod schedule;
 pub mod spec;
 pub mod status;
+pub mod token;
 pub mod uptime;

@@ -227,6 +227,11 @@ fn future_rows() -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
         (Tree::States, b"a".to_vec(), future_record(4)),
         (Tree::Transitions, transition_key("a", 1), future_record(5)),
         (Tree::Definitions, b"widget\0w".to_vec(), future_record(6)),
+        (
+            Tree::Definitions,
+            b"token\0t-0123456789abcdef".to_vec(),
+            future_record(8),
+        ),
         (Tree::Rollups, future_rollup_key(), future_record(7)),
     ]
 }
@@ -274,14 +279,14 @@ fn future_records_survive_open_prune_and_reopen() {
                 ("notifiers", 0),
                 ("transitions", 1),
                 ("deliveries", 0),
-                ("definitions", 1),
+                ("definitions", 2),
                 ("rollups", 1)
             ]
         );
-        assert_eq!(store.future_records(), 7);
+        assert_eq!(store.future_records(), 8);
         assert_eq!(
             store.corrupt_records(),
-            7,
+            8,
             "reported with the unreadable records"
         );
         assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
@@ -299,8 +304,11 @@ fn future_records_survive_open_prune_and_reopen() {
         assert!(store.transitions("a").unwrap().is_empty());
         let hours = crate::domain::rollup::Resolution::Hour;
         assert!(store.rollups("a", hours, 0, u64::MAX).unwrap().is_empty());
-        assert_eq!(store.corrupt_records(), 7);
+        assert_eq!(store.corrupt_records(), 8);
         assert_eq!(store.prune_rollups("a", hours, u64::MAX).unwrap(), 0);
+        let tokens: crate::state::Table<ringwatch_proto::ApiToken> =
+            crate::state::Table::load(store.clone(), "n1").unwrap();
+        assert!(tokens.is_empty(), "a token of a newer build is skipped");
 
         // Pruning and deleting pass them over.
         assert_eq!(store.prune_results("a", u64::MAX).unwrap(), 2);
@@ -327,7 +335,7 @@ fn future_records_survive_open_prune_and_reopen() {
         // A later open trusts the marker and still reports them.
         let store = Store::with_engine(kv.clone()).unwrap();
         assert!(!store.open_report().walked);
-        assert_eq!(store.future_records(), 7);
+        assert_eq!(store.future_records(), 8);
         for (tree, key, value) in future_rows() {
             assert_eq!(kv.get(tree, &key).unwrap(), Some(value), "{}", tree.name());
         }

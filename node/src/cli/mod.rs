@@ -1,14 +1,19 @@
 //! The command line: `ringwatch node` runs a node; the other subcommands are HTTP clients of
-//! any node.
+//! any node (`client.rs`), `token` among them (`tokens.rs`).
+
+mod client;
+mod tokens;
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use crate::config::Overrides;
 use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec};
+use crate::domain::token::Secret;
+use client::Client;
+pub use tokens::TokenCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +36,14 @@ pub struct NodeUrl {
         default_value = "http://127.0.0.1:8080"
     )]
     pub url: String,
+    /// API token, for a node with auth on (prefer the environment variable: a flag is visible
+    /// to other users of the machine).
+    #[arg(long, env = "RINGWATCH_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub token: Option<Secret>,
+}
+
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +78,11 @@ pub enum Command {
     Cluster {
         #[command(flatten)]
         node: NodeUrl,
+    },
+    /// Make, list and revoke API tokens (admin scope).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
 }
 
@@ -160,82 +178,6 @@ impl AddArgs {
     }
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    fn new(node: &NodeUrl) -> anyhow::Result<Self> {
-        Ok(Client {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
-            base: node.url.trim_end_matches('/').to_owned(),
-        })
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the node at {}", self.base))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !status.is_success() {
-            let msg = body["error"].as_str().unwrap_or(text.as_str());
-            bail!("{status}: {msg}");
-        }
-        Ok(body)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// `/api/monitors/{id}` with `id` escaped as one path segment.
-    fn monitor_url(&self, id: &str) -> anyhow::Result<reqwest::Url> {
-        let mut url = reqwest::Url::parse(&self.url("/api/monitors"))
-            .with_context(|| format!("--node {} is not a URL", self.base))?;
-        url.path_segments_mut()
-            .map_err(|()| anyhow::anyhow!("--node {} cannot take a path", self.base))?
-            .push(id);
-        Ok(url)
-    }
-
-    /// The id of the monitor `key` names: an id, or else the one monitor with that name.
-    async fn resolve_monitor(&self, key: &str) -> anyhow::Result<String> {
-        let resp = self
-            .http
-            .get(self.monitor_url(key)?)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the node at {}", self.base))?;
-        if resp.status().is_success() {
-            return Ok(key.to_owned());
-        }
-        let list = self.send(self.http.get(self.url("/api/monitors"))).await?;
-        let named: Vec<&str> = list
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter(|m| m["name"].as_str() == Some(key))
-            .filter_map(|m| m["id"].as_str())
-            .collect();
-        match named.as_slice() {
-            [] => bail!("no monitor has the id or name {key:?} (`ringwatch ls` lists them)"),
-            [id] => Ok((*id).to_owned()),
-            ids => bail!(
-                "{} monitors are named {key:?} ({}): name one by its id",
-                ids.len(),
-                ids.join(", ")
-            ),
-        }
-    }
-}
-
 /// Runs a client subcommand; `node` is handled by the binary.
 pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
     match cmd {
@@ -280,6 +222,7 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
             let view = c.send(c.http.get(c.url("/api/cluster"))).await?;
             emit(&format_cluster(&view))?;
         }
+        Command::Token { command } => tokens::run(command).await?,
     }
     Ok(())
 }
