@@ -3,13 +3,12 @@
 //! sled 0.34 keeps a page cache of `cache_capacity` bytes (default 1 GiB: we set it lower) and
 //! flushes its log every `FLUSH_EVERY`, which bounds what a SIGKILL can lose.
 //!
-//! Known hazard: sled 0.34.7 can deadlock when it truncates its file under write load. The
-//! writer holds sled's segment accountant while it waits for a truncation queued on sled's IO
-//! threads, and those threads wait for the accountant. Upstream fixed it with a dedicated
-//! truncation thread (sled commit f79b7380, PR #1269), which no 0.34 release has. sled
-//! truncates when the last segments of its file fall free, which happens more often the
-//! smaller the live data is next to the write rate: `scripts/bench --history` runs of the
-//! packed results store hit it at 10,000 results/s.
+//! sled 0.34.7 as published can hang for good when it truncates its file under write load
+//! (the writer holds sled's segment accountant while it waits for a truncation queued behind
+//! IO threads that wait for the accountant). The workspace builds a copy with the fix
+//! upstream made after 0.34.7, a truncation thread of its own: `vendor/sled/RINGWATCH.md`.
+//! Packed result blocks make the live data small next to the write rate, so sled truncates
+//! often: `scripts/bench --history` runs at 4,000-10,000 results/s met the hang before.
 
 use std::path::Path;
 
