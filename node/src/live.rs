@@ -49,12 +49,18 @@ impl Default for Figures {
 
 impl Figures {
     /// `day` and `month`: (watched, down) milliseconds of each window ending at `at_ms`.
+    /// Down time is kept in whole seconds rounded up, so an outage shorter than a second still
+    /// shows below 100 %.
     pub fn new(at_ms: u64, day: (u64, u64), month: (u64, u64), p95_ms_24h: Option<u64>) -> Self {
-        let secs = |ms: u64| (ms / 1000).min(u64::from(u32::MAX)) as u32;
+        let secs = |ms: u64| ms.min(u64::from(u32::MAX) * 1000);
+        let window = |(watched, down): (u64, u64)| {
+            let down = secs(down).div_ceil(1000) as u32;
+            ((secs(watched) / 1000).max(u64::from(down)) as u32, down)
+        };
         Figures {
             at_ms,
-            day: (secs(day.0), secs(day.1)),
-            month: (secs(month.0), secs(month.1)),
+            day: window(day),
+            month: window(month),
             p95_ms_24h: p95_ms_24h.map_or(u32::MAX, |p| p.min(u64::from(u32::MAX - 1)) as u32),
         }
     }
@@ -480,6 +486,13 @@ mod tests {
             f.uptime_30d(Status::Up, 10_000)
         );
         assert_eq!(f.p95_ms_24h(), Some(42));
+        // A 300 ms outage in 6 s watched is not rounded away.
+        let brief = Figures::new(10_000, (6_000, 300), (6_000, 300), None);
+        let day = brief.uptime_24h(Status::Up, 10_000).unwrap();
+        assert!((day - 5.0 / 6.0).abs() < 1e-9, "{day}");
+        // Nor can down time exceed the time watched.
+        let all = Figures::new(10_000, (400, 400), (400, 400), None);
+        assert_eq!(all.uptime_24h(Status::Up, 10_000), Some(0.0));
         assert_eq!(Figures::default().uptime_24h(Status::Up, 5), None);
         assert_eq!(Figures::default().p95_ms_24h(), None);
     }
