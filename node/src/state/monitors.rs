@@ -1,30 +1,16 @@
 //! Monitors as a replicated kind. Stored in their own `monitors` tree and sent as
 //! [`PeerMsg::Definitions`], as before the table existed, so older nodes and stores agree.
 
-use ringwatch_proto::{DecodeError, Monitor, PeerMsg, Rev};
+use ringwatch_proto::{DecodeError, Monitor, PeerMsg};
 
-use super::table::{Definition, Stored, records_of};
+use super::table::{Definition, Stored, record_fields, records_of};
 use crate::store::Tree;
 
 impl Definition for Monitor {
     const KIND: &'static str = "monitor";
     const STORED: Stored = Stored::Tree(Tree::Monitors);
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn rev(&self) -> &Rev {
-        &self.rev
-    }
-
-    fn set_rev(&mut self, rev: Rev) {
-        self.rev = rev;
-    }
-
-    fn is_deleted(&self) -> bool {
-        self.deleted
-    }
+    record_fields!();
 
     fn bury(&mut self) {
         self.deleted = true;

@@ -1,9 +1,9 @@
 //! Notifiers as a replicated kind. Stored in their own `notifiers` tree and sent as
 //! [`PeerMsg::Notifiers`], as before the table existed, so older nodes and stores agree.
 
-use ringwatch_proto::{DecodeError, Notifier, NotifierKind, PeerMsg, Rev, SmtpSecurity};
+use ringwatch_proto::{DecodeError, Notifier, NotifierKind, PeerMsg, SmtpSecurity};
 
-use super::table::{Definition, Stored, records_of};
+use super::table::{Definition, Stored, record_fields, records_of};
 use crate::domain::notifier::NotifierInput;
 use crate::store::Tree;
 
@@ -11,21 +11,7 @@ impl Definition for Notifier {
     const KIND: &'static str = "notifier";
     const STORED: Stored = Stored::Tree(Tree::Notifiers);
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn rev(&self) -> &Rev {
-        &self.rev
-    }
-
-    fn set_rev(&mut self, rev: Rev) {
-        self.rev = rev;
-    }
-
-    fn is_deleted(&self) -> bool {
-        self.deleted
-    }
+    record_fields!();
 
     fn bury(&mut self) {
         self.deleted = true;

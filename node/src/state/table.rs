@@ -51,6 +51,29 @@ pub enum Stored {
     Shared,
 }
 
+/// The accessors every kind's record has the fields for (`id: String`, `rev: Rev`,
+/// `deleted: bool`): written once here, used in each kind's `impl Definition`.
+macro_rules! record_fields {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+
+        fn rev(&self) -> &ringwatch_proto::Rev {
+            &self.rev
+        }
+
+        fn set_rev(&mut self, rev: ringwatch_proto::Rev) {
+            self.rev = rev;
+        }
+
+        fn is_deleted(&self) -> bool {
+            self.deleted
+        }
+    };
+}
+pub(crate) use record_fields;
+
 /// One replicated kind of definition.
 pub trait Definition:
     Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static

@@ -2,29 +2,15 @@
 //! tree and sent as [`ringwatch_proto::PeerMsg::Records`] of kind `token`, so neither the
 //! store nor the wire needed a change.
 
-use ringwatch_proto::{ApiToken, Rev};
+use ringwatch_proto::ApiToken;
 
-use super::table::Definition;
+use super::table::{Definition, record_fields};
 use crate::domain::token::validate_name;
 
 impl Definition for ApiToken {
     const KIND: &'static str = "token";
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn rev(&self) -> &Rev {
-        &self.rev
-    }
-
-    fn set_rev(&mut self, rev: Rev) {
-        self.rev = rev;
-    }
-
-    fn is_deleted(&self) -> bool {
-        self.deleted
-    }
+    record_fields!();
 
     fn bury(&mut self) {
         self.deleted = true;
