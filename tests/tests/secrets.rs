@@ -175,7 +175,12 @@ async fn secrets_are_used_but_never_shown() {
     carries("/bearer", format!("Bearer {S1}")).await;
     carries("/basic", basic_auth.clone()).await;
 
-    // Edits that send the redacted values back (as the dashboard's form does) keep them.
+    // Edits that send the redacted values back (as the dashboard's form does) keep them,
+    // made on the other node once it holds the monitors.
+    wait_until("n2 holds the monitors", SETTLE, async || {
+        a2.monitor_ids().await.len() == 3
+    })
+    .await;
     let since = probed.requests().len();
     a2.patch_monitor(
         &bearer.id,
@@ -257,7 +262,7 @@ async fn secrets_are_used_but_never_shown() {
     stop.send(true).expect("readers listen");
     for e in events {
         let text = e.await.expect("event reader");
-        for event in ["event: monitor", "event: result", "event: status"] {
+        for event in ["event:monitor", "event:result", "event:status"] {
             assert!(text.contains(event), "no {event:?} in:\n{text}");
         }
         assert_hidden("/api/events", &text);
