@@ -22,6 +22,8 @@ pub struct Mail {
     pub data: String,
     /// The user name the connection authenticated as, if it did.
     pub auth_user: Option<String>,
+    /// The password it authenticated with, if it did.
+    pub auth_password: Option<String>,
     /// When the sink had read the whole message.
     pub at: Instant,
 }
@@ -232,6 +234,7 @@ mod tests {
             to: vec!["c@d".to_owned()],
             data: data.to_owned(),
             auth_user: None,
+            auth_password: None,
             at: Instant::now(),
         }
     }

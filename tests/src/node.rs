@@ -114,6 +114,8 @@ pub struct NodeProc {
     name: String,
     dir: Arc<TestDir>,
     extra_args: Vec<String>,
+    /// Environment variables set for the node (the test's own `RINGWATCH_*` never are).
+    env: Vec<(String, String)>,
     child: Child,
     exit: Option<ExitStatus>,
     /// Counts starts of this node: each start gets its own log files.
@@ -130,12 +132,28 @@ impl NodeProc {
     /// Starts a node named `name` in `dir` (shared by the nodes of one test) with `extra_args`
     /// after the standard ones, and waits until it serves.
     pub async fn start_in(dir: &Arc<TestDir>, name: &str, extra_args: &[&str]) -> NodeProc {
+        NodeProc::start_with_env(dir, name, extra_args, &[]).await
+    }
+
+    /// [`NodeProc::start_in`] with environment variables for the node, such as
+    /// `RINGWATCH_LOG=debug`.
+    pub async fn start_with_env(
+        dir: &Arc<TestDir>,
+        name: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> NodeProc {
         let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
-        let child = spawn_node(dir, name, &extra_args, 1);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let child = spawn_node(dir, name, &extra_args, &env, 1);
         let mut node = NodeProc {
             name: name.to_owned(),
             dir: Arc::clone(dir),
             extra_args,
+            env,
             child,
             exit: None,
             generation: 1,
@@ -251,7 +269,13 @@ impl NodeProc {
                 .expect("killed node exits");
         }
         self.generation += 1;
-        self.child = spawn_node(&self.dir, &self.name, &self.extra_args, self.generation);
+        self.child = spawn_node(
+            &self.dir,
+            &self.name,
+            &self.extra_args,
+            &self.env,
+            self.generation,
+        );
         self.exit = None;
         self.listening = self.await_listening().await;
     }
@@ -363,7 +387,13 @@ fn read_lossy(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn spawn_node(dir: &TestDir, name: &str, extra_args: &[String], generation: u32) -> Child {
+fn spawn_node(
+    dir: &TestDir,
+    name: &str,
+    extra_args: &[String],
+    env: &[(String, String)],
+    generation: u32,
+) -> Child {
     let stdout = File::create(log_path(dir, name, generation, "stdout")).expect("stdout log");
     let stderr = File::create(log_path(dir, name, generation, "stderr")).expect("stderr log");
     let data_dir = dir.path().join(name);
@@ -375,6 +405,7 @@ fn spawn_node(dir: &TestDir, name: &str, extra_args: &[String], generation: u32)
         .arg("--data")
         .arg(&data_dir)
         .args(extra_args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);

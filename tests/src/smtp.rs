@@ -3,7 +3,7 @@
 //!
 //! It speaks what an SMTP client such as lettre needs: a `220` greeting; `EHLO` (advertising
 //! `8BITMIME`, `SMTPUTF8` and `AUTH PLAIN LOGIN`, never `STARTTLS`) and `HELO`; `AUTH PLAIN`
-//! and `AUTH LOGIN` with any credentials, recording the user name; `MAIL FROM` and `RCPT TO`
+//! and `AUTH LOGIN` with any credentials, recording the user name and password; `MAIL FROM` and `RCPT TO`
 //! with or without parameters such as `BODY=8BITMIME`; `DATA` up to a lone `.` line, with
 //! dot-stuffing undone; `RSET`, `NOOP`, and `QUIT`. Anything else gets `502`. Commands are
 //! case-insensitive; a connection may carry many messages, and many connections may be open.
@@ -138,6 +138,7 @@ impl State {
 #[derive(Default)]
 struct Session {
     auth_user: Option<String>,
+    auth_password: Option<String>,
     from: Option<String>,
     to: Vec<String>,
 }
@@ -279,12 +280,12 @@ async fn converse(conn: &mut Conn, state: &Mutex<State>) -> io::Result<()> {
 }
 
 /// `AUTH PLAIN` or `AUTH LOGIN`, initial response or not; any credentials are accepted and
-/// the user name is recorded.
+/// the user name and password are recorded.
 async fn auth(conn: &mut Conn, session: &mut Session, arg: &str) -> io::Result<&'static str> {
     let mut words = arg.split_whitespace();
     let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
     let initial = words.next().map(str::to_owned);
-    let user = match mechanism.as_str() {
+    let creds = match mechanism.as_str() {
         "PLAIN" => {
             let response = match initial {
                 Some(response) => response,
@@ -292,8 +293,9 @@ async fn auth(conn: &mut Conn, session: &mut Session, arg: &str) -> io::Result<&
             };
             // authorisation identity NUL user name NUL password
             decode_base64_text(&response).and_then(|creds| {
-                let mut fields = creds.split('\0');
-                fields.nth(1).map(str::to_owned)
+                let mut fields = creds.split('\0').skip(1);
+                let user = fields.next()?.to_owned();
+                Some((user, fields.next().map(str::to_owned)))
             })
         }
         "LOGIN" => {
@@ -301,14 +303,15 @@ async fn auth(conn: &mut Conn, session: &mut Session, arg: &str) -> io::Result<&
                 Some(user) => user,
                 None => conn.challenge(LOGIN_USER_CHALLENGE).await?,
             };
-            conn.challenge(LOGIN_PASSWORD_CHALLENGE).await?;
-            decode_base64_text(&user)
+            let password = conn.challenge(LOGIN_PASSWORD_CHALLENGE).await?;
+            decode_base64_text(&user).map(|user| (user, decode_base64_text(&password)))
         }
         _ => return Ok("504 5.5.4 Unrecognized authentication type"),
     };
-    Ok(match user {
-        Some(user) => {
+    Ok(match creds {
+        Some((user, password)) => {
             session.auth_user = Some(user);
+            session.auth_password = password;
             "235 2.7.0 Authentication successful"
         }
         // A cancelled exchange (`*`) lands here too: it is not base64.
@@ -336,6 +339,7 @@ async fn data(
         to: std::mem::take(&mut session.to),
         data,
         auth_user: session.auth_user.clone(),
+        auth_password: session.auth_password.clone(),
         at: Instant::now(),
     };
     session.reset();

@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
 use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::domain::ownership::Ownership;
-use crate::domain::status;
+use crate::domain::{secret, status};
 use crate::links::AlerterMessage;
 use crate::live::Due;
 
@@ -225,10 +225,12 @@ impl AlerterState {
             return None; // a good probe or a new owner came in between
         }
         let from = live.state.status;
+        // Status changes are shown and sent: they carry the monitor as shown, secrets redacted.
+        let (name, url) = secret::shown_name_and_url(&live.monitor);
         Some(Transition {
             monitor_id: live.monitor.id.clone(),
-            name: live.monitor.name.clone(),
-            url: live.monitor.url.clone(),
+            name,
+            url,
             seq: live.state.seq + 1,
             from,
             to: due.to,

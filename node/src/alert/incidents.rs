@@ -54,10 +54,11 @@ pub fn timeline_change(
     } else {
         "resumed or changed"
     };
+    let (name, url) = crate::domain::secret::shown_name_and_url(&live.monitor);
     Transition {
         monitor_id: live.monitor.id.clone(),
-        name: live.monitor.name.clone(),
-        url: live.monitor.url.clone(),
+        name,
+        url,
         seq: live.state.seq + 1,
         from: live.state.status,
         to,

@@ -12,11 +12,13 @@ use serde::Serialize;
 pub use crate::domain::notifier::NotifierInput;
 
 use crate::context::Ctx;
+use crate::domain::secret;
 use crate::state::Table;
 use crate::state::notifiers::security_name;
 use crate::store::StoreError;
 
-/// A notifier as the API shows it: the SMTP password is never shown.
+/// A notifier as the API shows it: the SMTP password is never shown, and a webhook URL only
+/// as `scheme://host[:port]/***` (its path is the secret).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Notifier)]
 pub struct NotifierView {
@@ -57,7 +59,7 @@ impl NotifierView {
         match &n.kind {
             NotifierKind::Webhook { url }
             | NotifierKind::Slack { url }
-            | NotifierKind::Discord { url } => v.url = Some(url.clone()),
+            | NotifierKind::Discord { url } => v.url = Some(secret::redact_webhook(url)),
             NotifierKind::Email(e) => {
                 v.smtp_host = Some(e.host.clone());
                 v.smtp_port = Some(e.port);

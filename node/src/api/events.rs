@@ -12,6 +12,7 @@ use utoipa::{PartialSchema, ToSchema};
 use warp::sse::Event as SseEvent;
 
 use crate::context::{Ctx, Event};
+use crate::domain::secret;
 
 /// The data of a `status` event: a monitor's status changed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,12 +24,15 @@ pub struct StatusEvent<'a> {
     pub since_ms: u64,
 }
 
-/// The data of a `monitor` event: a monitor was created or changed.
+/// The data of a `monitor` event: a monitor was created or changed. Secrets are redacted as
+/// in the monitor's view.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MonitorEvent<'a> {
     pub id: &'a str,
-    pub name: &'a str,
-    pub url: &'a str,
+    #[schema(value_type = String)]
+    pub name: std::borrow::Cow<'a, str>,
+    #[schema(value_type = String)]
+    pub url: std::borrow::Cow<'a, str>,
 }
 
 /// The data of a `deleted` event: a monitor was deleted.
@@ -72,8 +76,8 @@ fn to_sse(event: &Event) -> Option<SseEvent> {
             "monitor",
             serde_json::to_string(&MonitorEvent {
                 id: &m.id,
-                name: &m.name,
-                url: &m.url,
+                name: secret::monitor_name(m, &secret::monitor_secrets(m)),
+                url: secret::redact_url(&m.url),
             }),
         ),
         Event::Deleted(id) => ("deleted", serde_json::to_string(&DeletedEvent { id })),

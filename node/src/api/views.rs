@@ -1,10 +1,14 @@
-//! Response bodies: how monitors look on the wire.
+//! Response bodies: how monitors look on the wire. Secrets are redacted by the domain's one
+//! rule ([`crate::domain::secret`]).
+
+use std::borrow::Cow;
 
 use ringwatch_proto::{ProbeResult, Status, StatusRange};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::input::StatusSpec;
+use crate::domain::secret;
 use crate::live::LiveEntry;
 
 /// A monitor with its current status, as every monitor endpoint answers it.
@@ -12,8 +16,12 @@ use crate::live::LiveEntry;
 #[schema(as = Monitor)]
 pub struct MonitorView<'a> {
     pub id: &'a str,
-    pub url: &'a str,
-    pub name: &'a str,
+    /// The password of its user-info and secret query values show as `***`.
+    #[schema(value_type = String)]
+    pub url: Cow<'a, str>,
+    /// Secrets quoted in it (a name defaulted from the URL) show as `***`.
+    #[schema(value_type = String)]
+    pub name: Cow<'a, str>,
     pub interval_secs: u64,
     pub timeout_ms: u64,
     pub active: bool,
@@ -25,7 +33,8 @@ pub struct MonitorView<'a> {
     pub expect_body_not_contains: Option<&'a str>,
     pub max_response_ms: Option<u64>,
     pub method: &'a str,
-    /// Request headers sent with each check.
+    /// Request headers sent with each check; the values of secret ones (`Authorization`,
+    /// `Cookie`, names with `token`, `key`, `secret`, `auth`...) show as `***`.
     #[schema(value_type = std::collections::HashMap<String, String>)]
     pub headers: HeadersView<'a>,
     pub body: Option<&'a str>,
@@ -61,7 +70,7 @@ pub enum Created<'a> {
     Bulk(Vec<MonitorView<'a>>),
 }
 
-/// Request headers as a JSON object, in the monitor's order.
+/// Request headers as a JSON object, in the monitor's order, secret values redacted.
 #[derive(Debug)]
 pub struct HeadersView<'a>(pub &'a [(String, String)]);
 
@@ -69,7 +78,7 @@ impl Serialize for HeadersView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
+            map.serialize_entry(name, secret::header_value(name, value))?;
         }
         map.end()
     }
@@ -93,10 +102,11 @@ impl<'a> MonitorView<'a> {
     pub fn new(e: &'a LiveEntry, owner: Option<&'a str>) -> Self {
         let m = &e.monitor;
         let now = crate::clock::now_ms();
+        let secrets = secret::monitor_secrets(m);
         MonitorView {
             id: &m.id,
-            url: &m.url,
-            name: &m.name,
+            url: secret::redact_url(&m.url),
+            name: secret::monitor_name(m, &secrets),
             interval_secs: m.interval_secs,
             timeout_ms: m.timeout_ms,
             active: m.active,
@@ -133,12 +143,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn headers_are_an_object_in_order() {
+    fn headers_are_an_object_in_order_with_secrets_redacted() {
         let headers = vec![
             ("X-B".to_owned(), "2".to_owned()),
             ("X-A".into(), "1".into()),
+            ("Authorization".into(), "Bearer s1".into()),
         ];
         let json = serde_json::to_string(&HeadersView(&headers)).unwrap();
-        assert_eq!(json, r#"{"X-B":"2","X-A":"1"}"#);
+        assert_eq!(json, r#"{"X-B":"2","X-A":"1","Authorization":"***"}"#);
     }
 }

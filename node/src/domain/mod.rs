@@ -13,6 +13,7 @@
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
+//! - [`secret`]: what counts as a secret in a definition and how it is shown redacted.
 //! - [`token`]: API tokens: the secret's format and hash, and the scope each request needs.
 
 pub mod hash;
@@ -22,6 +23,7 @@ pub mod outbox;
 pub mod ownership;
 pub mod rollup;
 pub mod schedule;
+pub mod secret;
 pub mod spec;
 pub mod status;
 pub mod token;

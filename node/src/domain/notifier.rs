@@ -47,11 +47,10 @@ fn bounded(what: &str, v: &str) -> Result<(), String> {
 fn http_url(v: Option<String>) -> Result<String, String> {
     let url = v.ok_or("url is required for this notifier type")?;
     bounded("url", &url)?;
-    let parsed = reqwest::Url::parse(&url).map_err(|e| format!("url {url:?}: {e}"))?;
+    // Error texts never quote the URL: a webhook URL's path is its secret.
+    let parsed = reqwest::Url::parse(&url).map_err(|e| format!("url is not a valid URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!(
-            "url {url:?} must be http:// or https:// with a host"
-        ));
+        return Err("url must be http:// or https:// with a host".into());
     }
     Ok(url)
 }

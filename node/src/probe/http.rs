@@ -42,7 +42,8 @@ pub(super) fn client(accept_invalid_certs: bool) -> reqwest::Result<reqwest::Cli
 
 fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
     if attempt.previous().contains(attempt.url()) {
-        let msg = format!("redirect loop at {}", attempt.url());
+        let at = crate::domain::secret::redact_url(attempt.url().as_str()).into_owned();
+        let msg = format!("redirect loop at {at}");
         attempt.error(msg)
     } else if attempt.previous().len() > MAX_REDIRECTS {
         attempt.error(format!("more than {MAX_REDIRECTS} redirects"))

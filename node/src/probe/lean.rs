@@ -24,12 +24,18 @@ use tokio::net::TcpStream;
 use super::http::{Hop, assert_response, is_credential, keeps_body};
 use super::{MAX_REDIRECTS, Outcome, error_chain};
 
-/// Whether the lean path takes this monitor: plain http (https needs reqwest's TLS).
+/// Whether the lean path takes this monitor: plain http (https needs reqwest's TLS) without
+/// user-info (reqwest turns `user:password@` into basic auth; this path does not).
 pub(super) fn takes(monitor: &Monitor) -> bool {
-    monitor
+    let rest = monitor
         .url
         .get(..7)
-        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        .filter(|s| s.eq_ignore_ascii_case("http://"))
+        .and_then(|_| monitor.url.get(7..));
+    rest.is_some_and(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !authority.contains('@')
+    })
 }
 
 /// What the chain of requests ended in.
@@ -99,7 +105,10 @@ async fn follow(monitor: &Monitor) -> Result<Ended, Failure> {
         if seen.contains(&next) {
             return Err(fail(
                 ErrorKind::Redirects,
-                format!("redirect loop at {next}"),
+                format!(
+                    "redirect loop at {}",
+                    crate::domain::secret::redact_url(next.as_str())
+                ),
             ));
         }
         if seen.len() > MAX_REDIRECTS {

@@ -161,6 +161,22 @@ async fn header_protected_endpoint_is_ok_with_its_header() {
 }
 
 #[tokio::test]
+async fn url_credentials_are_sent_as_basic_auth() {
+    // "user:s2" in base64.
+    let server = TestServer::http(|seen| match seen.header("authorization") {
+        Some("Basic dXNlcjpzMg==") => Answer::new(200, "welcome"),
+        _ => Answer::new(401, "who are you?"),
+    })
+    .await;
+    let url = server
+        .url("/private")
+        .replacen("http://", "http://user:s2@", 1);
+    let r = probe(&monitor(&url)).await;
+    assert_ok(&r);
+    assert_eq!(r.status_code, Some(200));
+}
+
+#[tokio::test]
 async fn invalid_stored_request_fails_without_panicking() {
     let url = format!("http://127.0.0.1:{}/", closed_port());
     let mut m = monitor(&url);

@@ -35,6 +35,24 @@ fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
 }
 
+/// Directories 0700 and files 0600, from `dir` down (Unix; elsewhere nothing).
+fn restrict(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                restrict(&entry.path())?;
+            } else {
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SledKv {
     pub fn open(dir: &Path, cache_bytes: u64) -> StoreResult<Self> {
         let open_err = |reason: String| StoreError::Open {
@@ -42,12 +60,16 @@ impl SledKv {
             reason,
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        // The store holds secrets (monitor headers, webhook URLs, SMTP passwords): only the
+        // node's user may enter the directory. Files sled creates later sit behind it.
+        restrict(dir).map_err(|e| open_err(format!("cannot restrict permissions: {e}")))?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             .flush_every_ms(Some(FLUSH_EVERY_MS))
             .open()
             .map_err(|e| open_err(e.to_string()))?;
+        restrict(dir).map_err(|e| open_err(format!("cannot restrict permissions: {e}")))?;
         let tree = |t: Tree| db.open_tree(t.name()).map_err(|e| open_err(e.to_string()));
         Ok(SledKv {
             monitors: tree(Tree::Monitors)?,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use ringwatch_proto::{Monitor, StatusRange};
 
+use super::secret;
+
 pub use seed::MonitorSeed;
 use validate::range;
 pub use validate::validate;
@@ -157,7 +159,8 @@ pub struct MonitorInput {
 }
 
 /// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
-/// nullable ones (for `notifiers`: back to every notifier).
+/// nullable ones (for `notifiers`: back to every notifier). A secret left out, or sent back
+/// as `***` (a header value, the URL's password), keeps its stored value.
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorPatch {
@@ -199,7 +202,9 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 impl MonitorInput {
     /// A validated definition (id, revision and timestamps are set by the catalog).
     pub fn into_monitor(self) -> Result<Monitor, SpecError> {
-        let m = Monitor::new(String::new(), self.url.trim().to_owned());
+        let mut m = Monitor::new(String::new(), self.url.trim().to_owned());
+        // The default name is the URL as shown, so it never carries the URL's password.
+        m.name = super::secret::redact_url(&m.url).into_owned();
         MonitorPatch::from(self).apply(m)
     }
 }
@@ -230,10 +235,12 @@ impl From<MonitorInput> for MonitorPatch {
 }
 
 impl MonitorPatch {
-    /// `m` with the patch applied, validated.
+    /// `m` with the patch applied, validated. A secret sent back redacted (the URL's
+    /// password, a secret query value or header value given as `***`) keeps the stored one.
     pub fn apply(self, mut m: Monitor) -> Result<Monitor, SpecError> {
         let p = self;
-        set(&mut m.url, p.url.map(|v| v.trim().to_owned()));
+        let url = p.url.map(|v| secret::restore_url(v.trim(), &m.url));
+        set(&mut m.url, url);
         set(&mut m.name, p.name);
         set(&mut m.interval_secs, p.interval_secs);
         set(&mut m.timeout_ms, p.timeout_ms);
@@ -250,7 +257,10 @@ impl MonitorPatch {
             &mut m.method,
             p.method.map(|v| v.trim().to_ascii_uppercase()),
         );
-        set(&mut m.headers, p.headers.map(|v| v.unwrap_or_default().0));
+        let headers = p
+            .headers
+            .map(|v| secret::restore_headers(v.unwrap_or_default().0, &m.headers));
+        set(&mut m.headers, headers);
         set(&mut m.body, p.body);
         if let Some(v) = p.tls_min_days {
             m.tls_min_days = v.map(tls_min_days).transpose()?;

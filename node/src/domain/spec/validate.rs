@@ -183,8 +183,10 @@ fn validate_url(url: &str) -> Result<String, SpecError> {
             "url is longer than {MAX_URL_LEN} characters"
         )));
     }
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| SpecError::new(format!("url {url:?} is not a valid URL: {e}")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        let shown = super::super::secret::redact_url(url);
+        SpecError::new(format!("url {shown:?} is not a valid URL: {e}"))
+    })?;
     if !matches!(parsed.scheme(), "http" | "https" | "tcp") {
         return Err(SpecError::new(format!(
             "url must start with http://, https:// or tcp://, got scheme {:?}",

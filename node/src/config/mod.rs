@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+
+pub mod expand;
 use crate::domain::token::{Secret, validate_admin_token};
 
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
@@ -212,12 +214,16 @@ impl Config {
         }
     }
 
-    /// Parses a config file's text.
+    /// Parses a config file's text: `${VAR}` and the `_file` forms of secrets first
+    /// ([`expand`]), then the keys.
     pub fn from_toml(text: &str, path: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse = |e: toml::de::Error| ConfigError::Parse {
             path: path.to_owned(),
             reason: e.to_string(),
-        })
+        };
+        let mut table: toml::Table = toml::from_str(text).map_err(parse)?;
+        expand::expand(&mut table, "")?;
+        toml::Value::Table(table).try_into().map_err(parse)
     }
 
     /// Defaults, then the config file (if any), then environment and flags.
@@ -387,7 +393,7 @@ mod tests {
 
     #[test]
     fn the_readme_names_the_default_addresses() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let c = Config::default();
         assert!(
             readme.contains(&format!("http://{}/", c.http)),
@@ -399,7 +405,7 @@ mod tests {
 
     #[test]
     fn shipped_cluster_toml_parses() {
-        let c = Config::from_toml(include_str!("../../cluster.toml"), "cluster.toml")
+        let c = Config::from_toml(include_str!("../../../cluster.toml"), "cluster.toml")
             .unwrap()
             .finish()
             .unwrap();
@@ -407,7 +413,7 @@ mod tests {
         assert_eq!(c.retention, Duration::from_secs(48 * 3600));
         assert!(c.second_opinion);
         // The commented notifier examples are valid when uncommented.
-        let examples: String = include_str!("../../cluster.toml")
+        let examples: String = include_str!("../../../cluster.toml")
             .lines()
             .skip_while(|l| !l.starts_with("# [[notifiers]]"))
             .map(|l| match l.strip_prefix("# ") {
