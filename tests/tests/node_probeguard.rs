@@ -43,8 +43,9 @@ async fn redirects_into_the_nodes_own_api_or_cluster_port_are_refused() {
         ("/r302", 302, own_api.clone()),
         ("/r307", 307, own_api.clone()),
         ("/r308", 308, own_api.clone()),
-        // The same address under a name.
-        ("/byname", 307, own_api.replace("127.0.0.1", "localhost")),
+        // The same address under a name (a 302: a 307 of the POST to another host name is
+        // refused before its address is looked at, see the next test).
+        ("/byname", 302, own_api.replace("127.0.0.1", "localhost")),
         ("/cluster", 307, cluster),
     ];
     for (path, status, location) in &cases {
@@ -198,7 +199,11 @@ async fn block_private_targets_keeps_probes_out_of_loopback() {
         "http://169.254.169.254/latest/meta-data/".to_owned(),
         "http://2130706433/".to_owned(),
     ] {
-        let body = json!({"url": url, "interval_secs": 60, "expect_body_contains": "i"});
+        let mut body = json!({"url": url, "interval_secs": 60});
+        if url.starts_with("http") {
+            // The oracle of the attack: read an internal page through a body assertion.
+            body["expect_body_contains"] = json!("internal");
+        }
         let resp = api.post_json("/api/monitors", &body).await;
         resp.expect_status(400);
         let message = resp.error_message().unwrap_or_default();

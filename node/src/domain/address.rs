@@ -56,11 +56,13 @@ pub fn is_own(own: SocketAddr, addr: SocketAddr) -> bool {
 }
 
 /// The IP address of a URL whose host is written as one (`http://10.0.0.1/`, `tcp://[::1]:22`).
+/// In URLs of non-special schemes (`tcp://`) the parser leaves an IPv4 address as a name:
+/// it is read here.
 pub fn literal_ip(url: &url::Url) -> Option<IpAddr> {
     match url.host()? {
         url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
         url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
-        url::Host::Domain(_) => None,
+        url::Host::Domain(name) => name.parse().ok(),
     }
 }
 
@@ -167,6 +169,10 @@ mod tests {
             Some(ip("10.0.0.1"))
         );
         assert_eq!(literal_ip(&parse("tcp://[::1]:22")), Some(ip("::1")));
+        assert_eq!(
+            literal_ip(&parse("tcp://10.0.0.1:22")),
+            Some(ip("10.0.0.1"))
+        );
         // The URL parser reads decimal and hex IPv4 forms as the address they mean.
         assert_eq!(
             literal_ip(&parse("http://2130706433/")),
