@@ -67,7 +67,8 @@ impl Guard {
         (self.block_private && is_private(addr.ip())).then_some(PRIVATE)
     }
 
-    /// Why a probe may not connect to `addr`, if it may not (see [`Guard::reason`]).
+    /// Why a probe may not connect to `addr`, if it may not: own addresses only for
+    /// `redirected` hops (a monitor may name the node itself), private ones when blocked.
     pub fn refusal(&self, addr: SocketAddr, redirected: bool) -> Option<String> {
         let why = self.reason(addr, redirected)?;
         Some(format!("{BLOCKED}{addr} is {why}"))
@@ -102,7 +103,7 @@ impl Guard {
 
     /// Resolves `host` (a name or an address) at `port` and answers its addresses, refused
     /// as a whole if any of them is refused (a name cannot smuggle one in among good ones).
-    /// The error is for people; refusals start with [`BLOCKED`].
+    /// The error is for people; refusals start with `blocked: `.
     pub async fn resolve(
         &self,
         host: &str,
