@@ -27,7 +27,10 @@ fn main() -> ExitCode {
         cmd => match runtime.block_on(ringwatch::cli::run_client(cmd)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("ringwatch: {e:#}");
+                eprintln!(
+                    "ringwatch: {}",
+                    ringwatch::cli::printable(&format!("{e:#}"))
+                );
                 ExitCode::FAILURE
             }
         },

@@ -310,8 +310,9 @@ impl Node {
             live.commit(&t.monitor_id, t.to, t.seq, t.at_ms);
         }
         let watermarks = store.watermarks()?.into_iter().collect();
+        let guard = crate::probe::Guard::new(config.block_private_targets);
         let clients =
-            crate::probe::Clients::new().map_err(|e| StartError::Client(e.to_string()))?;
+            crate::probe::Clients::new(guard).map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
         let config_join_empty = config.join.is_empty();
         let max_checks = config.max_concurrent_checks;

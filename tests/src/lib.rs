@@ -31,7 +31,7 @@ pub use node::{
     CliOutput, Listening, NodeProc, TestDir, ringwatch_bin, run_ringwatch, try_run_ringwatch,
 };
 pub use smtp::SmtpSink;
-pub use target::{Behavior, Target};
+pub use target::{Behavior, SeenRequest, Target};
 pub use webhook::{MAX_WEBHOOK_BODY_BYTES, Received, WebhookSink};
 
 use std::sync::{Mutex, MutexGuard};

@@ -39,6 +39,8 @@ pub enum Behavior {
     RedirectChain { hops: u32 },
     /// One 302 redirect to `location`: a path on this target (made absolute) or a full URL.
     Redirect { location: String },
+    /// A redirect with this status (301, 307, 308...) to `location`, as [`Behavior::Redirect`].
+    RedirectStatus { status: u16, location: String },
     /// Bytes that are not HTTP, then the connection is closed.
     Garbage,
     /// A 200 answer with one header whose value is `bytes` long.
@@ -67,6 +69,28 @@ struct Shared {
 struct Hit {
     path: String,
     at: Instant,
+    seen: SeenRequest,
+}
+
+/// What a request carried, as the target received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    /// Header names (lower case) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body's `Content-Length` (0 without one).
+    pub body_len: usize,
+}
+
+impl SeenRequest {
+    /// The value of header `name`, if the request had it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl Target {
@@ -125,6 +149,15 @@ impl Target {
                 location: a.to_owned(),
             },
         );
+    }
+
+    /// The requests received for `path` so far, oldest first.
+    pub fn requests(&self, path: &str) -> Vec<SeenRequest> {
+        lock(&self.shared.hits)
+            .iter()
+            .filter(|h| h.path == path)
+            .map(|h| h.seen.clone())
+            .collect()
     }
 
     /// Requests received for `path` so far (every hop of a redirect chain counts).
@@ -190,6 +223,7 @@ struct Request {
     method: String,
     path: String,
     query: Option<String>,
+    seen: SeenRequest,
 }
 
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
@@ -198,6 +232,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         lock(&shared.hits).push(Hit {
             path: request.path.clone(),
             at: Instant::now(),
+            seen: request.seen.clone(),
         });
         let behavior = next_behavior(&shared, &request.path);
         match answer(&mut stream, &request, behavior, shared.addr).await {
@@ -230,10 +265,14 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Reque
     let mut request_line = lines.next()?.split_whitespace();
     let method = request_line.next()?.to_owned();
     let target = request_line.next()?;
-    let content_length = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let content_length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse::<usize>().ok())
         .unwrap_or(0);
     skip_body(stream, buf, content_length).await?;
 
@@ -242,6 +281,11 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Reque
         None => (target.to_owned(), None),
     };
     Some(Request {
+        seen: SeenRequest {
+            method: method.clone(),
+            headers,
+            body_len: content_length,
+        },
         method,
         path,
         query,
@@ -284,6 +328,22 @@ fn next_behavior(shared: &Shared, path: &str) -> Behavior {
         Some(b) => b.clone(),
         None => Behavior::Status(200),
     }
+}
+
+/// A redirect to `location`, made absolute on this target when it is a path.
+async fn redirect(
+    stream: &mut TcpStream,
+    status: u16,
+    location: &str,
+    addr: SocketAddr,
+    head_only: bool,
+) -> std::io::Result<bool> {
+    let location = if location.starts_with('/') {
+        format!("http://{addr}{location}")
+    } else {
+        location.to_owned()
+    };
+    respond(stream, status, &[("location", &location)], b"", head_only).await
 }
 
 async fn answer(
@@ -329,13 +389,9 @@ async fn answer(
             let location = format!("http://{addr}{}?hop={}", request.path, hop + 1);
             respond(stream, 302, &[("location", &location)], b"", head_only).await
         }
-        Behavior::Redirect { location } => {
-            let location = if location.starts_with('/') {
-                format!("http://{addr}{location}")
-            } else {
-                location
-            };
-            respond(stream, 302, &[("location", &location)], b"", head_only).await
+        Behavior::Redirect { location } => redirect(stream, 302, &location, addr, head_only).await,
+        Behavior::RedirectStatus { status, location } => {
+            redirect(stream, status, &location, addr, head_only).await
         }
         Behavior::Garbage => {
             stream

@@ -37,6 +37,8 @@ impl Actor for HttpServer {
             .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))?;
         let local = listener.local_addr()?;
         let _ = ctx.http_addr.set(local);
+        // Probes are not a proxy into this node's API.
+        ctx.clients.guard().add_own(local);
         let (tx, rx) = oneshot::channel::<()>();
         let server = warp::serve(api::routes(ctx.clone()))
             .incoming(listener)

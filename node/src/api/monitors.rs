@@ -62,6 +62,12 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, m) in monitors.iter().enumerate() {
+        allowed_target(&ctx, m).map_err(|e| match bulk {
+            true => ApiError::bad_request(format!("monitor #{i}: {e}")),
+            false => ApiError::bad_request(e),
+        })?;
+    }
     known_notifiers(
         &ctx,
         monitors.iter().flat_map(|m| m.notifiers.iter().flatten()),
@@ -78,6 +84,23 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
         Created::One(Box::new(one))
     };
     Ok(with_status(json(&body), StatusCode::CREATED).into_response())
+}
+
+/// Refuses a URL whose literal address the probe guard would refuse (with
+/// `block_private_targets` on: loopback, private and similar ranges). A name is checked at
+/// each probe instead, on what it resolves to then.
+fn allowed_target(ctx: &Ctx, m: &ringwatch_proto::Monitor) -> Result<(), String> {
+    let Ok(url) = reqwest::Url::parse(&m.url) else {
+        return Ok(());
+    };
+    match ctx.clients.guard().url_refusal(&url, false) {
+        Some(why) => Err(format!(
+            "url {:?} is refused: {}",
+            m.url,
+            why.trim_start_matches("blocked: ")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Refuses notifier ids the cluster does not have (a typo would otherwise mean alerts that
@@ -221,6 +244,9 @@ pub async fn get(id: String, ctx: Ctx) -> ApiResult {
 pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
     let e = entry(&ctx, &id)?;
     let changed = parse_patch(&body)?.apply((*e.monitor).clone())?;
+    if changed.url != e.monitor.url {
+        allowed_target(&ctx, &changed).map_err(ApiError::bad_request)?;
+    }
     // Only ids the patch adds: a notifier deleted since must not block pausing, say.
     let before = e.monitor.notifiers.as_deref().unwrap_or_default();
     let added = changed.notifiers.iter().flatten();

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use crate::config::Overrides;
+use crate::domain::address::escape_unprintable;
 use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec};
 use crate::domain::token::Secret;
 use client::Client;
@@ -244,16 +245,21 @@ fn format_monitors(list: &[Value]) -> String {
             .map_or("-".into(), |l| format!("{l}ms"));
         let line = row(
             m["id"].as_str().unwrap_or("?"),
-            &clip(m["name"].as_str().unwrap_or(""), LS_NAME_WIDTH),
+            &clip(
+                &escape_unprintable(m["name"].as_str().unwrap_or("")),
+                LS_NAME_WIDTH,
+            ),
             m["status"].as_str().unwrap_or("?"),
             &latency,
             &format!("{}s", m["interval_secs"]),
             m["owner"].as_str().unwrap_or("-"),
         );
-        out.push_str(&format!("{line} {}\n", m["url"].as_str().unwrap_or("?")));
+        let url = escape_unprintable(m["url"].as_str().unwrap_or("?"));
+        out.push_str(&format!("{line} {url}\n"));
         if m["last_result"]["ok"] == false
             && let Some(error) = m["last_result"]["error"].as_str()
         {
+            let error = escape_unprintable(error);
             out.push_str(&format!("{:<20} last error: {error}\n", ""));
         }
     }
@@ -353,12 +359,24 @@ fn format_cluster(view: &Value) -> String {
     out
 }
 
-/// Writes command output to stdout. A closed pipe (`ringwatch ls | head`) is not an error.
+/// `text` with every unprintable character escaped (see
+/// [`crate::domain::address::escape_unprintable`]) except the line breaks that separate its
+/// lines: what the CLI prints can never move the cursor, recolour or retitle a terminal, or
+/// reorder text, whatever a server or a monitor's writer put in it.
+pub fn printable(text: &str) -> String {
+    text.split('\n')
+        .map(escape_unprintable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Writes command output to stdout, [`printable`]. A closed pipe (`ringwatch ls | head`) is
+/// not an error.
 fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout
-        .write_all(text.as_bytes())
+        .write_all(printable(text).as_bytes())
         .and_then(|()| stdout.flush())
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -521,5 +539,32 @@ mod tests {
             out.contains("last error: body does not contain \"ok\""),
             "{out}"
         );
+    }
+
+    use crate::domain::address::is_unprintable;
+
+    #[test]
+    fn printed_text_never_carries_escape_sequences() {
+        let list = vec![serde_json::json!({
+            "id": "m1", "name": "evil\u{1b}]0;owned\u{7}\nname", "status": "down",
+            "interval_secs": 30, "url": "http://x/\u{1b}[2J",
+            "last_result": {"ok": false, "error": "bad\u{9b}31m \u{202e}txt"}
+        })];
+        let out = printable(&format_monitors(&list));
+        assert!(
+            !out.chars().any(|c| c != '\n' && is_unprintable(c)),
+            "{out:?}"
+        );
+        assert!(out.contains("http://x/\\u{1b}[2J"), "{out}");
+        assert!(
+            out.contains("last error: bad\\u{9b}31m \\u{202e}txt"),
+            "{out}"
+        );
+        assert_eq!(
+            out.lines().count(),
+            3,
+            "the name's line break is escaped: {out}"
+        );
+        assert_eq!(printable("a\u{1b}b\nc\n"), "a\\u{1b}b\nc\n");
     }
 }

@@ -71,6 +71,7 @@ impl Transport {
                 .to_string(),
         };
         let _ = ctx.cluster_addr.set(local);
+        ctx.clients.guard().add_own(local);
         let node = NodeServer::new(
             0,
             ctx.config.cookie.clone(),

@@ -88,6 +88,13 @@ pub struct Config {
     /// Before a monitor goes down, have another live node re-check it; it goes down only if
     /// that check fails too. Has no effect on a single node.
     pub second_opinion: bool,
+    /// Keep probes out of loopback, private, link-local, unique-local and unspecified
+    /// addresses (checked on the resolved address of every hop, `tcp://` checks too): for
+    /// clusters where people you do not trust may write monitors. Monitors with such a
+    /// literal address are refused with 400; a name that resolves to one fails its checks
+    /// with `refused`. Off by default (a monitor of `http://127.0.0.1` is a normal thing).
+    /// Probes never reach this node's own HTTP or cluster address, whatever this says.
+    pub block_private_targets: bool,
     /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
     /// more can be added through `POST /api/notifiers`.
     pub notifiers: Vec<crate::domain::notifier::NotifierInput>,
@@ -131,6 +138,7 @@ impl Default for Config {
             allow_fault_injection: false,
             max_concurrent_checks: 10_000,
             second_opinion: true,
+            block_private_targets: false,
             notifiers: Vec::new(),
             monitors: Vec::new(),
             auth: AuthMode::Off,

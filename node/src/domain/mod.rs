@@ -13,9 +13,12 @@
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
+//! - [`address`]: addresses probes may not reach (private ranges, the node's own
+//!   listeners) and characters names and URLs may not hold.
 //! - [`secret`]: what counts as a secret in a definition and how it is shown redacted.
 //! - [`token`]: API tokens: the secret's format and hash, and the scope each request needs.
 
+pub mod address;
 pub mod hash;
 pub mod names;
 pub mod notifier;

@@ -12,19 +12,29 @@ use reqwest::StatusCode;
 use reqwest::header::{CONNECTION, HeaderValue};
 use ringwatch_proto::{ErrorKind, Monitor};
 
-use super::{MAX_BODY_BYTES, MAX_REDIRECTS, Outcome, USER_AGENT, timed_out, tls};
+use super::guard::{BLOCKED, GuardedResolver};
+use super::{Clients, Guard, MAX_BODY_BYTES, MAX_REDIRECTS, Outcome, USER_AGENT, timed_out, tls};
 use crate::clock::now_ms;
 
 /// Builds an HTTP client for checks; `accept_invalid_certs` turns certificate verification
-/// off. Fails only if the TLS backend cannot initialise.
-pub(super) fn client(accept_invalid_certs: bool) -> reqwest::Result<reqwest::Client> {
+/// off; `replays` says whether its requests are ones a 307/308 would resend with a body or
+/// an unsafe method (see [`redirect_policy`]). Names resolve through `guard`. Fails only if
+/// the TLS backend cannot initialise.
+pub(super) fn client(
+    accept_invalid_certs: bool,
+    replays: bool,
+    guard: Guard,
+) -> reqwest::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .default_headers(headers)
         .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::custom(redirect_policy))
+        .dns_resolver(GuardedResolver(guard.clone()))
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            redirect_policy(&guard, replays, attempt)
+        }))
         .retry(reqwest::retry::never())
         .no_proxy()
         .tcp_nodelay(true)
@@ -40,16 +50,66 @@ pub(super) fn client(accept_invalid_certs: bool) -> reqwest::Result<reqwest::Cli
         .build()
 }
 
-fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
-    if attempt.previous().contains(attempt.url()) {
-        let at = crate::domain::secret::redact_url(attempt.url().as_str()).into_owned();
-        let msg = format!("redirect loop at {at}");
-        attempt.error(msg)
+/// Follows a redirect unless it loops, goes on too long, points at an address the guard
+/// refuses, or is a 307/308 to another host of a request that carries a body or an unsafe
+/// method (`replays`). reqwest itself drops `Authorization`, `Cookie` and
+/// `Proxy-Authorization` when a hop changes host, port or scheme. Names are resolved (and
+/// checked for private addresses) by [`GuardedResolver`]; their port alone is checked against
+/// the node's own ports here, for the plain-http hops that could reach its API.
+fn redirect_policy(
+    guard: &Guard,
+    replays: bool,
+    attempt: reqwest::redirect::Attempt<'_>,
+) -> reqwest::redirect::Action {
+    let url = attempt.url();
+    let from = attempt.previous().last();
+    // Error texts are shown: a URL's credentials and secret query values never are.
+    let shown = crate::domain::secret::redact_url(url.as_str()).into_owned();
+    let refusal = if attempt.previous().contains(url) {
+        Some(format!("redirect loop at {shown}"))
     } else if attempt.previous().len() > MAX_REDIRECTS {
-        attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        Some(format!("more than {MAX_REDIRECTS} redirects"))
+    } else if let Some(why) = guard.url_refusal(url, true) {
+        Some(format!("redirect to {shown} refused: {why}"))
+    } else if url.scheme() == "http"
+        && url
+            .port_or_known_default()
+            .is_some_and(|p| guard.is_own_port(p))
+    {
+        Some(format!(
+            "redirect to {shown} refused: {BLOCKED}its port is one this node listens on"
+        ))
+    } else if replays && resends(attempt.status()) && from.is_some_and(|f| !same_host(f, url)) {
+        Some(resend_refusal(attempt.status(), url))
     } else {
-        attempt.follow()
+        None
+    };
+    match refusal {
+        Some(text) => attempt.error(text),
+        None => attempt.follow(),
     }
+}
+
+/// Whether a redirect with this status repeats the request as it was (method and body).
+pub(super) fn resends(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
+/// Whether two URLs name the same host (scheme and port may differ: http to https).
+pub(super) fn same_host(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.host_str() == b.host_str()
+}
+
+/// The refusal of a 307/308 that would resend a request's body or method to another host.
+pub(super) fn resend_refusal(status: StatusCode, to: &reqwest::Url) -> String {
+    format!(
+        "{} to another host refused: it would resend the request's method and body to {}",
+        status.as_u16(),
+        crate::domain::secret::redact_url(to.as_str())
+    )
 }
 
 /// Where a request goes and what it carries: the monitor's own, or a later hop of a redirect
@@ -60,6 +120,8 @@ pub(super) struct Hop {
     pub body: Option<bytes::Bytes>,
     /// Drop credentials (`Authorization`, `Cookie`): the chain left the first host.
     pub strip_credentials: bool,
+    /// A later hop of a redirect chain, not the monitor's own URL.
+    pub redirected: bool,
 }
 
 impl Hop {
@@ -72,25 +134,54 @@ impl Hop {
             method,
             body: monitor.body.clone().map(bytes::Bytes::from),
             strip_credentials: false,
+            redirected: false,
         })
+    }
+
+    /// Whether a 307/308 would resend something a plain GET does not: a body, or a method
+    /// other than GET and HEAD.
+    pub fn replays_request(&self) -> bool {
+        self.body.is_some() || !matches!(self.method, reqwest::Method::GET | reqwest::Method::HEAD)
+    }
+
+    /// The error kind of a refusal of this hop's address: `redirects` for a later hop.
+    pub fn refused_kind(&self) -> ErrorKind {
+        if self.redirected {
+            ErrorKind::Redirects
+        } else {
+            ErrorKind::Refused
+        }
     }
 }
 
 /// Sends the monitor's request and checks the answer against its assertions.
-pub(super) async fn run(client: &reqwest::Client, monitor: &Monitor, timeout: Duration) -> Outcome {
+pub(super) async fn run(clients: &Clients, monitor: &Monitor, timeout: Duration) -> Outcome {
     match Hop::first(monitor) {
-        Ok(hop) => run_hop(client, monitor, hop, timeout).await,
+        Ok(hop) => run_hop(clients, monitor, hop, timeout).await,
         Err(text) => Outcome::failed(None, ErrorKind::Other, text),
     }
 }
 
 /// Sends `hop` (reqwest follows any further redirects) and checks the answer.
 pub(super) async fn run_hop(
-    client: &reqwest::Client,
+    clients: &Clients,
     monitor: &Monitor,
     hop: Hop,
     timeout: Duration,
 ) -> Outcome {
+    // Later hops are checked by the redirect policy; the first one by its text here (a
+    // literal address never meets the resolver) and its resolved name by the resolver.
+    if let Some(why) = reqwest::Url::parse(&hop.url)
+        .ok()
+        .and_then(|url| clients.guard().url_refusal(&url, hop.redirected))
+    {
+        let text = match hop.redirected {
+            true => format!("redirect to {} refused: {why}", hop.url),
+            false => why,
+        };
+        return Outcome::failed(None, hop.refused_kind(), text);
+    }
+    let client = clients.for_hop(monitor, &hop);
     let response = match request(client, monitor, hop, timeout).send().await {
         Ok(r) => r,
         Err(e) => {
@@ -189,6 +280,8 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> (ErrorKind, String) {
         return (ErrorKind::Timeout, timed_out(timeout));
     } else if e.is_redirect() {
         ErrorKind::Redirects
+    } else if chain.contains(BLOCKED) {
+        ErrorKind::Refused
     } else if lower.contains("dns error") || lower.contains("failed to lookup") {
         ErrorKind::Dns
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")

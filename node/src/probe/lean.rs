@@ -8,8 +8,10 @@
 //! [`MAX_REDIRECTS`] with loops stopped at once, `303` (and `301`/`302` after a `POST`)
 //! turning into `GET`, credentials dropped when the chain leaves the first host; the body read
 //! up to [`super::MAX_BODY_BYTES`]. A redirect to `https://` hands the rest of the chain to reqwest.
+//! Every hop connects only to addresses the [`Guard`] allows, resolved once per hop; a
+//! 307/308 to another host that would resend a body or an unsafe method is refused.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -21,8 +23,11 @@ use reqwest::Url;
 use ringwatch_proto::{ErrorKind, Monitor};
 use tokio::net::TcpStream;
 
-use super::http::{Hop, assert_response, is_credential, keeps_body};
-use super::{MAX_REDIRECTS, Outcome, error_chain};
+use super::guard::BLOCKED;
+use super::http::{
+    Hop, assert_response, is_credential, keeps_body, resend_refusal, resends, same_host,
+};
+use super::{Clients, Guard, MAX_REDIRECTS, Outcome, error_chain};
 
 /// Whether the lean path takes this monitor: plain http (https needs reqwest's TLS) without
 /// user-info (reqwest turns `user:password@` into basic auth; this path does not).
@@ -53,13 +58,13 @@ fn fail(kind: ErrorKind, text: impl Into<String>) -> Failure {
     (None, kind, text.into())
 }
 
-/// Runs the check of an `http://` monitor. `fallback` serves a redirect to https.
+/// Runs the check of an `http://` monitor; `clients` serve a redirect to https.
 pub(super) async fn run(
-    fallback: &reqwest::Client,
+    clients: &Clients,
     monitor: &Monitor,
     timeout: std::time::Duration,
 ) -> Outcome {
-    match follow(monitor).await {
+    match follow(clients.guard(), monitor).await {
         Ok(Ended::Answer { status, body }) => {
             let outcome = Outcome {
                 status_code: Some(status.as_u16()),
@@ -70,13 +75,13 @@ pub(super) async fn run(
                 Err((kind, text)) => outcome.fail(kind, text),
             }
         }
-        Ok(Ended::HandOver(hop)) => super::http::run_hop(fallback, monitor, hop, timeout).await,
+        Ok(Ended::HandOver(hop)) => super::http::run_hop(clients, monitor, hop, timeout).await,
         Err((status, kind, text)) => Outcome::failed(status, kind, text),
     }
 }
 
 /// Sends the monitor's request and follows redirects until an answer that is not one.
-async fn follow(monitor: &Monitor) -> Result<Ended, Failure> {
+async fn follow(guard: &Guard, monitor: &Monitor) -> Result<Ended, Failure> {
     let mut hop = Hop::first(monitor).map_err(|text| fail(ErrorKind::Other, text))?;
     let mut url =
         Url::parse(&hop.url).map_err(|e| fail(ErrorKind::Other, format!("invalid URL: {e}")))?;
@@ -86,7 +91,8 @@ async fn follow(monitor: &Monitor) -> Result<Ended, Failure> {
             hop.url = url.to_string();
             return Ok(Ended::HandOver(hop));
         }
-        let response = exchange(&url, &hop, monitor).await?;
+        let addrs = resolve(guard, &url, &hop).await?;
+        let response = exchange(&url, &addrs, &hop, monitor).await?;
         let status = response.status();
         let Some(next) = redirect_target(&url, &response) else {
             let chunks = response.into_body().into_data_stream();
@@ -117,6 +123,9 @@ async fn follow(monitor: &Monitor) -> Result<Ended, Failure> {
                 format!("more than {MAX_REDIRECTS} redirects"),
             ));
         }
+        if resends(status) && hop.replays_request() && !same_host(&url, &next) {
+            return Err(fail(ErrorKind::Redirects, resend_refusal(status, &next)));
+        }
         redirect(&mut hop, status, &url, &next);
         url = next;
     }
@@ -146,12 +155,18 @@ fn redirect(hop: &mut Hop, status: StatusCode, from: &Url, to: &Url) {
     let same_origin = from.host_str() == to.host_str()
         && from.port_or_known_default() == to.port_or_known_default();
     hop.strip_credentials |= !same_origin;
+    hop.redirected = true;
 }
 
 /// One request on a fresh connection.
-async fn exchange(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Response<Incoming>, Failure> {
+async fn exchange(
+    url: &Url,
+    addrs: &[SocketAddr],
+    hop: &Hop,
+    monitor: &Monitor,
+) -> Result<Response<Incoming>, Failure> {
     let request = build(url, hop, monitor)?;
-    let stream = connect(url).await?;
+    let stream = connect(addrs).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| fail(ErrorKind::Protocol, error_chain(&e, false)))?;
@@ -200,20 +215,34 @@ fn build(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Request<Full<Bytes>>
         .map_err(|e| fail(ErrorKind::Other, format!("invalid request: {e}")))
 }
 
-/// Connects to the URL's host, trying each address it resolves to in turn.
-async fn connect(url: &Url) -> Result<TcpStream, Failure> {
+/// The addresses of the URL's host that the guard lets this hop reach; a refusal of a later
+/// hop is a refused redirect.
+async fn resolve(guard: &Guard, url: &Url, hop: &Hop) -> Result<Vec<SocketAddr>, Failure> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| fail(ErrorKind::Other, "URL without a host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<SocketAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
-        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
-            .await
-            .map_err(|e| fail(ErrorKind::Dns, format!("dns error: {e}")))?
-            .collect(),
-        None => return Err(fail(ErrorKind::Other, "URL without a host")),
-    };
+    guard
+        .resolve(host, port, hop.redirected)
+        .await
+        .map_err(|why| {
+            if !why.starts_with(BLOCKED) {
+                fail(ErrorKind::Dns, why)
+            } else if hop.redirected {
+                fail(
+                    hop.refused_kind(),
+                    format!("redirect to {url} refused: {why}"),
+                )
+            } else {
+                fail(hop.refused_kind(), why)
+            }
+        })
+}
+
+/// Connects to the first of `addrs` that accepts.
+async fn connect(addrs: &[SocketAddr]) -> Result<TcpStream, Failure> {
     let mut last = None;
-    for addr in &addrs {
+    for addr in addrs {
         match TcpStream::connect(addr).await {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);

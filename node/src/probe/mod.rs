@@ -5,7 +5,14 @@
 //! (status, body text, response time, certificate lifetime) is a failed probe whose error
 //! text says which assertion failed and by how much. Https checks report the days left on
 //! the server certificate (`tls`) whether or not the monitor asserts on them.
+//!
+//! Probes are not a proxy into the node: the [`Guard`] refuses every hop (and `tcp://`
+//! connect) that resolves to the node's own HTTP or cluster address, or, with
+//! `block_private_targets`, to any non-public address; a 307/308 to another host that would
+//! resend a body or a method other than GET/HEAD is refused, and credentials are dropped
+//! whenever a redirect leaves the first host.
 
+mod guard;
 mod http;
 mod lean;
 mod tcp;
@@ -21,6 +28,8 @@ use ringwatch_proto::{ErrorKind, Monitor, ProbeResult};
 
 use crate::clock::now_ms;
 
+pub use guard::Guard;
+
 /// Redirect hops followed before a check fails with `redirects`.
 pub const MAX_REDIRECTS: usize = 10;
 /// Bytes of a response body read per check; the rest is not read, and body assertions see
@@ -29,29 +38,37 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The User-Agent of every check, unless the monitor sets its own.
 pub const USER_AGENT: &str = concat!("ringwatch/", env!("CARGO_PKG_VERSION"));
 
-/// The HTTP clients checks share: one that verifies certificates, and one for the monitors
-/// that set `tls_skip_verify`. Cheap to clone.
+/// The HTTP clients checks share and the [`Guard`] every check passes: clients that verify
+/// certificates or not (`tls_skip_verify`), each in two redirect policies (requests that a
+/// 307/308 would resend with a method other than GET/HEAD or a body, and the rest). Cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    verified: reqwest::Client,
-    insecure: reqwest::Client,
+    guard: Guard,
+    /// Indexed by `[accept_invalid_certs][replays_request]`.
+    clients: [[reqwest::Client; 2]; 2],
 }
 
 impl Clients {
-    /// Builds both clients. Fails only if the TLS backend cannot initialise.
-    pub fn new() -> reqwest::Result<Self> {
+    /// Builds the clients around `guard`. Fails only if the TLS backend cannot initialise.
+    pub fn new(guard: Guard) -> reqwest::Result<Self> {
+        let build = |insecure, replays| http::client(insecure, replays, guard.clone());
         Ok(Clients {
-            verified: http::client(false)?,
-            insecure: http::client(true)?,
+            clients: [
+                [build(false, false)?, build(false, true)?],
+                [build(true, false)?, build(true, true)?],
+            ],
+            guard,
         })
     }
 
-    fn for_monitor(&self, monitor: &Monitor) -> &reqwest::Client {
-        if monitor.tls_skip_verify {
-            &self.insecure
-        } else {
-            &self.verified
-        }
+    /// The guard of every check: add the node's listen addresses to it as they bind.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    fn for_hop(&self, monitor: &Monitor, hop: &http::Hop) -> &reqwest::Client {
+        &self.clients[usize::from(monitor.tls_skip_verify)][usize::from(hop.replays_request())]
     }
 }
 
@@ -63,11 +80,11 @@ pub async fn check(clients: &Clients, monitor: &Monitor, node: &str) -> ProbeRes
     let timeout = Duration::from_millis(monitor.timeout_ms.max(1));
     let run = async {
         if monitor.is_tcp() {
-            tcp::run(monitor).await
+            tcp::run(&clients.guard, monitor).await
         } else if lean::takes(monitor) {
-            lean::run(clients.for_monitor(monitor), monitor, timeout).await
+            lean::run(clients, monitor, timeout).await
         } else {
-            http::run(clients.for_monitor(monitor), monitor, timeout).await
+            http::run(clients, monitor, timeout).await
         }
     };
     let outcome = match tokio::time::timeout(timeout, run).await {

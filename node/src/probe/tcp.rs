@@ -1,28 +1,29 @@
 //! Plain TCP checks (`tcp://host:port`): the probe is good when a connection is accepted.
-//! Nothing is sent; the connection is closed at once. Latency is resolve plus connect.
+//! Nothing is sent; the connection is closed at once. Latency is resolve plus connect. The
+//! guard's refusals apply (a refused address is never connected to, so `tcp://` checks
+//! cannot scan the node's own host or, with `block_private_targets`, private networks).
 
 use std::io;
-use std::net::SocketAddr;
 
 use ringwatch_proto::{ErrorKind, Monitor};
 use tokio::net::TcpStream;
 
-use super::Outcome;
+use super::guard::BLOCKED;
+use super::{Guard, Outcome};
 
-/// Resolves the monitor's host and connects to its port.
-pub(super) async fn run(monitor: &Monitor) -> Outcome {
+/// Resolves the monitor's host and connects to its port, unless the guard refuses it.
+pub(super) async fn run(guard: &Guard, monitor: &Monitor) -> Outcome {
     let (host, port) = match target(&monitor.url) {
         Ok(target) => target,
         Err(text) => return Outcome::failed(None, ErrorKind::Other, text),
     };
-    let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return Outcome::failed(None, ErrorKind::Dns, format!("dns error: {e}")),
+    let addrs = match guard.resolve(&host, port, false).await {
+        Ok(addrs) => addrs,
+        Err(why) if why.starts_with(BLOCKED) => {
+            return Outcome::failed(None, ErrorKind::Refused, why);
+        }
+        Err(why) => return Outcome::failed(None, ErrorKind::Dns, why),
     };
-    if addrs.is_empty() {
-        let text = format!("dns error: {host} has no addresses");
-        return Outcome::failed(None, ErrorKind::Dns, text);
-    }
     match TcpStream::connect(addrs.as_slice()).await {
         Ok(_connected) => Outcome::default(),
         Err(e) => {

@@ -4,6 +4,8 @@
 use reqwest::header::{HeaderName, HeaderValue};
 use ringwatch_proto::{DEFAULT_METHOD, Monitor};
 
+use crate::domain::address::is_unprintable;
+
 use super::{
     MANAGED_HEADERS, MAX_EXPECT_BYTES, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES, MAX_HEADERS,
     MAX_INTERVAL_SECS, MAX_NAME_CHARS, MAX_NOTIFIER_ID_CHARS, MAX_NOTIFIERS,
@@ -51,6 +53,12 @@ fn validate_texts(m: &Monitor) -> Result<(), SpecError> {
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(SpecError::new(format!(
             "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if let Some(c) = m.name.chars().find(|c| is_unprintable(*c)) {
+        return Err(SpecError::new(format!(
+            "name must not contain control or invisible characters, found U+{:04X}",
+            u32::from(c)
         )));
     }
     for (field, text) in [
@@ -181,6 +189,13 @@ fn validate_url(url: &str) -> Result<String, SpecError> {
     if url.len() > MAX_URL_LEN {
         return Err(SpecError::new(format!(
             "url is longer than {MAX_URL_LEN} characters"
+        )));
+    }
+    // The URL parser would silently drop tabs and line breaks; refuse them instead.
+    if let Some(c) = url.chars().find(|c| is_unprintable(*c)) {
+        return Err(SpecError::new(format!(
+            "url must not contain control or invisible characters, found U+{:04X}",
+            u32::from(c)
         )));
     }
     let parsed = reqwest::Url::parse(url).map_err(|e| {
