@@ -325,8 +325,9 @@ fn format_stats(s: &Value, window: &str) -> String {
             out.push_str(&format!(
                 "{:<16} {:>9} {:>9} {:>10} {:>7} {:>7} {:>7}\n",
                 n["node"].as_str().unwrap_or("?"),
-                n["checks"],
-                n["ok"],
+                // A JSON value's Display ignores the width: format the number's text.
+                n["checks"].to_string(),
+                n["ok"].to_string(),
                 percent(&n["success_ratio"]),
                 ms(&l["p50"]),
                 ms(&l["p95"]),
@@ -444,6 +445,12 @@ mod tests {
                 .any(|l| l.starts_with("n2") && l.ends_with("-")),
             "{text}"
         );
+        // The node rows' numbers line up under their headings.
+        let end_of = |line: &str, word: &str| line.find(word).map(|i| i + word.len());
+        let head = text.lines().find(|l| l.starts_with("NODE")).unwrap();
+        let n1 = text.lines().find(|l| l.starts_with("n1")).unwrap();
+        assert_eq!(end_of(n1, "1000"), end_of(head, "CHECKS"), "{text}");
+        assert_eq!(end_of(n1, " 999"), end_of(head, " OK"), "{text}");
         let empty = json!({"monitor_id": "m-2", "uptime": null, "latency_ms": null, "by_node": []});
         let text = format_stats(&empty, "1h");
         assert!(text.contains("uptime    -"), "{text}");
