@@ -1124,6 +1124,14 @@ impl PageCache {
 
                     old.read = new_shared;
 
+                    // RINGWATCH PATCH: a link cleans one page of a segment due for
+                    // cleaning, as `replace` does, so cleaning keeps pace with writes.
+                    if let Some((pid_to_clean, segment_to_clean)) =
+                        self.log.iobufs.segment_cleaner.pop()
+                    {
+                        self.rewrite_page(pid_to_clean, segment_to_clean, guard)?;
+                    }
+
                     return Ok(Ok(old));
                 }
                 Err(cas_error) => {
