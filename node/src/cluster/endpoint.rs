@@ -24,8 +24,8 @@ pub const GROUP: &str = "ringwatch.peers";
 pub enum EndpointMessage {
     Frame {
         bytes: Vec<u8>,
-        /// The ractor_cluster name (`name~incarnation`) the peer of the session that carried
-        /// the frame authenticated with, set by the receiving node's session (our patch of
+        /// The ractor_cluster name (`name~incarnation@host`) the peer of the session that
+        /// carried the frame authenticated with, set by the receiving node's session (our patch of
         /// ractor_cluster, `vendor/ractor_cluster/RINGWATCH.md`), never by the sender. `None`
         /// for a frame that came by no session.
         session: Option<String>,

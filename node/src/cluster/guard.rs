@@ -84,7 +84,8 @@ impl RecordRefusal {
 }
 
 /// Whether a frame from `from` may be taken, having come by the session whose peer
-/// authenticated as `session` (`None`: by no session), on the node named `me`.
+/// authenticated as `session` (`node~incarnation@host`; `None`: by no session), on the node
+/// named `me`.
 pub fn check_sender(session: Option<&str>, from: &MemberInfo, me: &str) -> Result<(), FrameDrop> {
     let Some(session) = session else {
         return Err(FrameDrop::Unauthenticated);
@@ -92,7 +93,9 @@ pub fn check_sender(session: Option<&str>, from: &MemberInfo, me: &str) -> Resul
     if from.name == me {
         return Err(FrameDrop::FromSelf);
     }
-    if session != session_name(&from.name, from.incarnation) {
+    // ractor_cluster names a session's peer `name@host`; ours are `node~incarnation`.
+    let peer = session.split_once('@').map_or(session, |(peer, _host)| peer);
+    if peer != session_name(&from.name, from.incarnation) {
         return Err(FrameDrop::WrongSender);
     }
     Ok(())
@@ -237,6 +240,11 @@ mod tests {
     fn a_frame_speaks_only_for_its_sessions_peer() {
         let b = member("b", 7);
         assert_eq!(check_sender(Some("b~7"), &b, "a"), Ok(()));
+        assert_eq!(check_sender(Some("b~7@10.0.0.2"), &b, "a"), Ok(()));
+        assert_eq!(
+            check_sender(Some("b~7x@10.0.0.2"), &b, "a"),
+            Err(FrameDrop::WrongSender)
+        );
         // Another node's name, or the same name of another process start: dropped.
         assert_eq!(
             check_sender(Some("evil~1"), &b, "a"),
