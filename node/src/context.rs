@@ -169,7 +169,9 @@ impl NodeContext {
             return;
         }
         for body in bodies() {
-            self.links.peers.cast(crate::links::PeersMessage::Broadcast(body));
+            self.links
+                .peers
+                .cast(crate::links::PeersMessage::Broadcast(body));
         }
     }
 

@@ -173,10 +173,8 @@ impl Tables {
     /// the guard's record checks, the definitions merge.
     fn take(&self, envelope: Envelope) {
         let now = crate::clock::now_ms();
-        let session = crate::cluster::endpoint::session_name(
-            &envelope.from.name,
-            envelope.from.incarnation,
-        );
+        let session =
+            crate::cluster::endpoint::session_name(&envelope.from.name, envelope.from.incarnation);
         let _ = guard::check_sender(Some(&session), &envelope.from, "n1");
         let _ = guard::check_sender(Some("n2~1"), &envelope.from, "n1");
         let from = envelope.from.name.clone();
@@ -343,12 +341,36 @@ fn take_body(bytes: &[u8]) {
 /// JSON objects with the keys the API knows and odd values of every type.
 fn json_bodies() -> impl Strategy<Value = Vec<u8>> {
     const KEYS: [&str; 30] = [
-        "url", "name", "interval_secs", "timeout_ms", "active", "failure_threshold",
-        "recovery_threshold", "expect_status", "expect_body_contains",
-        "expect_body_not_contains", "max_response_ms", "method", "headers", "body",
-        "tls_min_days", "tls_skip_verify", "notifiers", "kind", "smtp_host", "smtp_port",
-        "smtp_security", "smtp_username", "smtp_password", "from", "to", "scope", "id", "x",
-        "", "url_file",
+        "url",
+        "name",
+        "interval_secs",
+        "timeout_ms",
+        "active",
+        "failure_threshold",
+        "recovery_threshold",
+        "expect_status",
+        "expect_body_contains",
+        "expect_body_not_contains",
+        "max_response_ms",
+        "method",
+        "headers",
+        "body",
+        "tls_min_days",
+        "tls_skip_verify",
+        "notifiers",
+        "kind",
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "smtp_username",
+        "smtp_password",
+        "from",
+        "to",
+        "scope",
+        "id",
+        "x",
+        "",
+        "url_file",
     ];
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
@@ -676,25 +698,46 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("records", name, bytes));
     }
     let bodies = [
-        ("monitor.json", serde_json::json!({"url": "https://a.example/", "interval_secs": 30, "name": "a"})),
-        ("monitor-full.json", serde_json::json!({
-            "url": "https://a.example/api", "method": "POST", "headers": {"Authorization": "Bearer t"},
-            "body": "{}", "expect_status": [200, "300-302"], "expect_body_contains": "ok",
-            "expect_body_not_contains": "error", "max_response_ms": 800, "tls_min_days": 14,
-            "failure_threshold": 3, "recovery_threshold": 2, "timeout_ms": 5000, "active": true,
-            "tls_skip_verify": false, "notifiers": ["n-3f2a9c0d1e4b5a6f"]
-        })),
-        ("monitors-bulk.json", serde_json::json!([
-            {"url": "tcp://db.example:5432", "interval_secs": 10},
-            {"url": "http://b.example/health", "name": "b"}
-        ])),
-        ("patch.json", serde_json::json!({"interval_secs": 60, "active": false, "headers": null, "body": null})),
-        ("notifier-webhook.json", serde_json::json!({"kind": "webhook", "name": "hook", "url": "https://hooks.example/x"})),
-        ("notifier-email.json", serde_json::json!({
-            "kind": "email", "smtp_host": "smtp.example", "smtp_port": 587, "smtp_security": "starttls",
-            "smtp_username": "u", "smtp_password": "p", "from": "ringwatch@example.com", "to": ["ops@example.com"]
-        })),
-        ("token.json", serde_json::json!({"name": "ci", "scope": "write"})),
+        (
+            "monitor.json",
+            serde_json::json!({"url": "https://a.example/", "interval_secs": 30, "name": "a"}),
+        ),
+        (
+            "monitor-full.json",
+            serde_json::json!({
+                "url": "https://a.example/api", "method": "POST", "headers": {"Authorization": "Bearer t"},
+                "body": "{}", "expect_status": [200, "300-302"], "expect_body_contains": "ok",
+                "expect_body_not_contains": "error", "max_response_ms": 800, "tls_min_days": 14,
+                "failure_threshold": 3, "recovery_threshold": 2, "timeout_ms": 5000, "active": true,
+                "tls_skip_verify": false, "notifiers": ["n-3f2a9c0d1e4b5a6f"]
+            }),
+        ),
+        (
+            "monitors-bulk.json",
+            serde_json::json!([
+                {"url": "tcp://db.example:5432", "interval_secs": 10},
+                {"url": "http://b.example/health", "name": "b"}
+            ]),
+        ),
+        (
+            "patch.json",
+            serde_json::json!({"interval_secs": 60, "active": false, "headers": null, "body": null}),
+        ),
+        (
+            "notifier-webhook.json",
+            serde_json::json!({"kind": "webhook", "name": "hook", "url": "https://hooks.example/x"}),
+        ),
+        (
+            "notifier-email.json",
+            serde_json::json!({
+                "kind": "email", "smtp_host": "smtp.example", "smtp_port": 587, "smtp_security": "starttls",
+                "smtp_username": "u", "smtp_password": "p", "from": "ringwatch@example.com", "to": ["ops@example.com"]
+            }),
+        ),
+        (
+            "token.json",
+            serde_json::json!({"name": "ci", "scope": "write"}),
+        ),
     ];
     for (name, body) in bodies {
         let text = serde_json::to_vec_pretty(&body).unwrap();

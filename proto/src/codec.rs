@@ -161,12 +161,19 @@ mod tests {
         assert_eq!(chunks.concat(), items);
         for c in &chunks {
             let bytes: usize = c.iter().map(encoded_len).sum();
-            assert!(bytes <= 2_000 || c.len() == 1, "{bytes} bytes in {}", c.len());
+            assert!(
+                bytes <= 2_000 || c.len() == 1,
+                "{bytes} bytes in {}",
+                c.len()
+            );
         }
         // One item over the limit goes alone; nothing is empty.
         let big = vec!["a".to_owned(), "b".repeat(5_000), "c".to_owned()];
         let chunks = chunks_by_size(&big, 1_000);
-        assert_eq!(chunks.iter().map(|c| c.len()).collect::<Vec<_>>(), [1, 1, 1]);
+        assert_eq!(
+            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
         assert!(chunks_by_size::<String>(&[], 10).is_empty());
     }
 

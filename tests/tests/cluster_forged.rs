@@ -136,10 +136,13 @@ async fn forged_frames_from_a_peer_with_the_cookie_are_dropped_and_counted() {
     // 1. Frames claiming to be someone else: another node, another start of a node, n1 itself.
     let n2 = member("n2", 5);
     for _ in 0..25 {
-        evil.send_as(&n2, PeerMsg::Heartbeat {
-            members: vec![n2.clone()],
-            acks: vec![],
-        });
+        evil.send_as(
+            &n2,
+            PeerMsg::Heartbeat {
+                members: vec![n2.clone()],
+                acks: vec![],
+            },
+        );
     }
     evil.send_as(
         &n2,
@@ -220,7 +223,9 @@ async fn forged_frames_from_a_peer_with_the_cookie_are_dropped_and_counted() {
         "a result from the future was stored: {results:?}"
     );
     assert!(
-        !results.iter().any(|r| r.node == "n1" && r.error.as_deref() == Some("forged")),
+        !results
+            .iter()
+            .any(|r| r.node == "n1" && r.error.as_deref() == Some("forged")),
         "a result forged as n1's was stored"
     );
     // The last result is a real one (n1's probe, or evil's fine result), not the forged one.

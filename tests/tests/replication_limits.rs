@@ -69,19 +69,29 @@ async fn large_definitions_cannot_break_replication() {
     n2.restart().await;
     let a2 = n2.api();
     for (name, api) in [("n3", &a3), ("n2", &a2)] {
-        wait_until(&format!("{name} holds the 24 large monitors"), secs(15), async || {
-            let mut held = api.monitor_ids().await;
-            held.sort();
-            held == ids
-        })
+        wait_until(
+            &format!("{name} holds the 24 large monitors"),
+            secs(15),
+            async || {
+                let mut held = api.monitor_ids().await;
+                held.sort();
+                held == ids
+            },
+        )
         .await;
     }
     let fresh = a3.get_monitor(&ids[7]).await;
-    assert_eq!(fresh.definition(), a1.get_monitor(&ids[7]).await.definition());
+    assert_eq!(
+        fresh.definition(),
+        a1.get_monitor(&ids[7]).await.definition()
+    );
 
     // The count limit: 26 in all, on whichever node takes the request.
-    let small = |i: usize| json!({ "url": format!("http://127.0.0.1:9/small-{i}"), "active": false });
-    let resp = a1.post_json("/api/monitors", &json!([small(0), small(1), small(2)])).await;
+    let small =
+        |i: usize| json!({ "url": format!("http://127.0.0.1:9/small-{i}"), "active": false });
+    let resp = a1
+        .post_json("/api/monitors", &json!([small(0), small(1), small(2)]))
+        .await;
     resp.expect_status(409);
     let message = resp.error_message().unwrap_or_default();
     assert!(message.contains("max_monitors"), "{message}");

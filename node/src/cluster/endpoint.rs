@@ -60,7 +60,7 @@ impl ractor::Message for EndpointMessage {
     }
 
     /// Takes the session name the receiving session put in the metadata; the frame itself is
-    /// read as [`Wire`] reads it.
+    /// read as `Wire` reads it.
     fn deserialize(message: SerializedMessage) -> Result<Self, BoxedDowncastErr> {
         let SerializedMessage::Cast {
             variant,

@@ -94,7 +94,9 @@ pub fn check_sender(session: Option<&str>, from: &MemberInfo, me: &str) -> Resul
         return Err(FrameDrop::FromSelf);
     }
     // ractor_cluster names a session's peer `name@host`; ours are `node~incarnation`.
-    let peer = session.split_once('@').map_or(session, |(peer, _host)| peer);
+    let peer = session
+        .split_once('@')
+        .map_or(session, |(peer, _host)| peer);
     if peer != session_name(&from.name, from.incarnation) {
         return Err(FrameDrop::WrongSender);
     }
@@ -254,7 +256,10 @@ mod tests {
             check_sender(Some("b~8"), &b, "a"),
             Err(FrameDrop::WrongSender)
         );
-        assert_eq!(check_sender(Some("b"), &b, "a"), Err(FrameDrop::WrongSender));
+        assert_eq!(
+            check_sender(Some("b"), &b, "a"),
+            Err(FrameDrop::WrongSender)
+        );
         assert_eq!(check_sender(None, &b, "a"), Err(FrameDrop::Unauthenticated));
         assert_eq!(
             check_sender(Some("a~7"), &member("a", 7), "a"),
@@ -312,7 +317,10 @@ mod tests {
             refused,
             [(RecordRefusal::Future, 2), (RecordRefusal::OutOfRange, 1)]
         );
-        assert_eq!(ts.iter().map(|t| t.seq).collect::<Vec<_>>(), [1, MAX_TRANSITION_SEQ]);
+        assert_eq!(
+            ts.iter().map(|t| t.seq).collect::<Vec<_>>(),
+            [1, MAX_TRANSITION_SEQ]
+        );
     }
 
     #[test]

@@ -99,7 +99,14 @@ impl PeersState {
         !whole
     }
 
-    fn refused(&mut self, from: &MemberInfo, kind: &'static str, why: RecordRefusal, n: u64, now: u64) {
+    fn refused(
+        &mut self,
+        from: &MemberInfo,
+        kind: &'static str,
+        why: RecordRefusal,
+        n: u64,
+        now: u64,
+    ) {
         let reason = why.label();
         self.ctx
             .metrics

@@ -317,7 +317,9 @@ impl Config {
             ));
         }
         if self.max_monitors == 0 {
-            return Err(ConfigError::Invalid("max_monitors must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "max_monitors must be at least 1".into(),
+            ));
         }
         if !(1..=256).contains(&self.probers) {
             return Err(ConfigError::Invalid("probers must be 1-256".into()));

@@ -21,7 +21,7 @@ pub const PULL_MARGIN_MS: u64 = 2 * 3600 * 1000;
 
 /// Rollups shipped by peers: decoded and merged. Returns how many changed the store;
 /// undecodable frames are counted as refused, and so are buckets that start more than the
-/// clock skew bound ahead of our clock (`cluster::guard`).
+/// clock skew bound ahead of our clock (`crate::clock::MAX_CLOCK_SKEW`).
 pub fn receive(ctx: &Ctx, frames: Vec<RollupFrame>) -> usize {
     let total = frames.len();
     let mut rollups: Vec<Rollup> = frames.into_iter().filter_map(from_frame).collect();
@@ -35,9 +35,10 @@ pub fn receive(ctx: &Ctx, frames: Vec<RollupFrame>) -> usize {
     rollups.retain(|r| r.bucket.start_ms <= latest);
     let future = before - rollups.len();
     if future > 0 {
+        // The reason `cluster::guard` calls `future` (history is below the cluster layer).
         let label = crate::metrics::RefusalLabel {
             kind: "rollup",
-            reason: crate::cluster::guard::RecordRefusal::Future.label(),
+            reason: "future",
         };
         let counter = ctx.metrics.peer_records_refused.get_or_create(&label);
         counter.inc_by(future as u64);

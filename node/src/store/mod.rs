@@ -458,7 +458,11 @@ pub(crate) mod fuzzing {
     /// Every result a block record holds, as monitor `m`'s; checks its head's count agrees.
     pub fn decode_block(bytes: &[u8]) -> Result<Vec<ProbeResult>, DecodeError> {
         let block = blocks::decode(bytes)?;
-        assert_eq!(blocks::count(bytes), Ok(block.len()), "head and body disagree");
+        assert_eq!(
+            blocks::count(bytes),
+            Ok(block.len()),
+            "head and body disagree"
+        );
         Ok((0..block.len())
             .map(|i| {
                 assert_eq!(block.at_ms(i), block.body(i).at_ms);

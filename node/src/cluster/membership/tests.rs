@@ -162,7 +162,10 @@ fn second_hand_news_never_changes_what_we_know_of_a_member() {
     let mut moved = info("n3", 9);
     moved.cluster = "attacker:1".into();
     let a = m.heard(&info("n2", 1), &[moved.clone()], 10);
-    assert!(dials(&a).is_empty(), "n3 is alive and heard: nothing to dial");
+    assert!(
+        dials(&a).is_empty(),
+        "n3 is alive and heard: nothing to dial"
+    );
     assert_eq!(m.get("n3").unwrap().info, info("n3", 1));
     // Once n3 is dead, the hint is worth a dial, still without touching n3's entry.
     m.dial_failed("n3", 20);

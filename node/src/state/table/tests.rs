@@ -279,7 +279,10 @@ fn messages_stay_under_the_byte_budget_whatever_the_records_weigh() {
         crate::domain::spec::validate(m).unwrap();
     }
     let stored = table.seed(ms).unwrap();
-    for frames in [Table::messages(&stored), table.sync_messages(MAX_MESSAGE_BYTES)] {
+    for frames in [
+        Table::messages(&stored),
+        table.sync_messages(MAX_MESSAGE_BYTES),
+    ] {
         assert!(frames.len() >= 3, "{} frames", frames.len());
         let mut got = 0;
         for f in &frames {
