@@ -242,7 +242,14 @@ pub struct Table<D: Definition> {
     /// This node's name: the node of every revision written here.
     node: String,
     rows: RwLock<Rows<D>>,
+    /// Refusals not logged yet, and when the last line about them was (unix ms): a peer
+    /// sending refused records is logged at most once per [`REFUSAL_LOG_EVERY_MS`].
+    refusals_unlogged: std::sync::Mutex<(u64, u64)>,
 }
+
+/// Refused records of one kind are logged at most once per this many milliseconds, with how
+/// many were refused since the last line (each is counted in the metrics all the same).
+pub const REFUSAL_LOG_EVERY_MS: u64 = 10_000;
 
 impl<D: Definition> fmt::Debug for Table<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -265,6 +272,7 @@ impl<D: Definition> Table<D> {
             store,
             node: node.into(),
             rows: RwLock::new(rows),
+            refusals_unlogged: Default::default(),
         })
     }
 
@@ -419,12 +427,13 @@ impl<D: Definition> Table<D> {
                 Err(why) => refused.push(why),
             }
         }
-        if let Some((id, why)) = refused.first() {
-            let count = refused.len();
+        if let Some((id, why)) = refused.first()
+            && let Some(count) = self.refusals_to_log(refused.len() as u64, wall_ms)
+        {
             tracing::warn!(
                 kind = D::KIND,
                 count,
-                "refused records from a peer; first {id:?}: {why}"
+                "refused records from a peer; the last batch's first {id:?}: {why}"
             );
         }
         let refused = refused.len();
@@ -449,6 +458,22 @@ impl<D: Definition> Table<D> {
             }
         };
         Merged { changed, refused }
+    }
+
+    /// Notes `n` refused records at `now_ms`; `Some(count)` when a log line is due, counting
+    /// every refusal since the last line.
+    fn refusals_to_log(&self, n: u64, now_ms: u64) -> Option<u64> {
+        let mut guard = self
+            .refusals_unlogged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (pending, last) = &mut *guard;
+        *pending += n;
+        if *last != 0 && now_ms.saturating_sub(*last) < REFUSAL_LOG_EVERY_MS {
+            return None;
+        }
+        *last = now_ms.max(1);
+        Some(std::mem::take(pending))
     }
 
     /// Adds the config file's records whose id this node does not hold, not even as a

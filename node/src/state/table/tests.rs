@@ -308,3 +308,15 @@ fn a_record_over_the_size_cap_from_a_peer_is_refused() {
     assert_eq!((merged.changed.len(), merged.refused), (1, 1));
     assert!(table.get("big").is_none());
 }
+
+#[test]
+fn refusals_are_logged_once_per_period_with_the_count_since() {
+    let table = monitors();
+    assert_eq!(table.refusals_to_log(2, 1_000_000), Some(2));
+    assert_eq!(table.refusals_to_log(3, 1_000_001), None);
+    assert_eq!(table.refusals_to_log(1, 1_005_000), None);
+    assert_eq!(
+        table.refusals_to_log(1, 1_000_000 + REFUSAL_LOG_EVERY_MS),
+        Some(5)
+    );
+}
