@@ -1,7 +1,8 @@
 //! Fuzz targets, run as bounded property tests (proptest) with every `cargo test`: whatever
 //! bytes arrive, each decoder and parser answers an error or a valid value, and never panics.
 //! cargo-fuzz would need a nightly toolchain; these run on the stable one the project builds
-//! with, a few thousand cases each, in a few seconds.
+//! with, 20,000 cases of each byte-level target and 3,000 structured API bodies, in a few
+//! seconds. A target also fails when too few cases get past its decoder (a stale corpus).
 //!
 //! | target | what it feeds | the property |
 //! | --- | --- | --- |
@@ -41,24 +42,52 @@ use crate::domain::spec::{MAX_DEFINITION_BYTES, definition_bytes};
 use crate::state::Table;
 use crate::store::{Store, fuzzing, migrate};
 
-/// Cases per target unless `RINGWATCH_FUZZ_CASES` says otherwise.
-const CASES: u32 = 3_000;
+/// Cases of the byte-level targets unless `RINGWATCH_FUZZ_CASES` says otherwise (about a
+/// second each).
+const CASES: u32 = 20_000;
+/// Cases of `api_bodies` (each builds and parses JSON of up to a few hundred KB).
+const BODY_CASES: u32 = 3_000;
 /// A fixed time for the corpus (2023-11-14), so it is written the same every time.
 const T: u64 = 1_700_000_000_000;
 
-fn cases() -> u32 {
+fn cases(default: u32) -> u32 {
     std::env::var("RINGWATCH_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(CASES)
+        .unwrap_or(default)
 }
 
-fn runner() -> TestRunner {
+fn runner_of(cases: u32) -> TestRunner {
     TestRunner::new(Config {
-        cases: cases(),
+        cases,
         failure_persistence: None,
         ..Config::default()
     })
+}
+
+fn runner() -> TestRunner {
+    runner_of(cases(CASES))
+}
+
+/// Counts the cases that got past decoding, so a target that never reaches the code behind
+/// the decoder (a corpus gone stale, mutations too coarse) fails instead of passing idly.
+#[derive(Default)]
+struct Reached(std::sync::atomic::AtomicU32);
+
+impl Reached {
+    fn hit(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// At least one case in `one_in` got there.
+    fn assert_at_least(&self, one_in: u32, what: &str) {
+        let hits = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let cases = cases(CASES);
+        assert!(
+            hits >= cases / one_in,
+            "only {hits} of {cases} cases reached {what}"
+        );
+    }
 }
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -235,14 +264,17 @@ fn assert_taken<D: crate::state::Definition>(changed: &[Arc<D>]) {
 #[test]
 fn peer_frames() {
     let tables = Tables::new();
+    let decoded = Reached::default();
     runner()
         .run(&inputs(seeds_of("peer-frames")), |bytes| {
             if let Some(envelope) = round_trips(decode::<Envelope>(&bytes), false) {
+                decoded.hit();
                 tables.take(envelope);
             }
             Ok(())
         })
         .unwrap();
+    decoded.assert_at_least(20, "the inbox's checks");
 }
 
 #[test]
@@ -277,18 +309,25 @@ fn endpoint_messages() {
 
 #[test]
 fn stored_records() {
+    let decoded = Reached::default();
     runner()
         .run(&inputs(seeds_of("records")), |bytes| {
-            round_trips(decode_record::<Monitor>(&bytes), true);
-            round_trips(decode_record::<Notifier>(&bytes), true);
-            round_trips(decode_record::<ApiToken>(&bytes), true);
-            round_trips(decode_record::<MonitorState>(&bytes), true);
-            round_trips(decode_record::<Transition>(&bytes), true);
-            round_trips(decode_record::<Delivery>(&bytes), true);
-            round_trips(decode_record::<DeliveryAttempt>(&bytes), true);
-            round_trips(decode_record::<Bucket>(&bytes), true);
-            let _ = fuzzing::decode_result_body(&bytes);
+            let any = [
+                round_trips(decode_record::<Monitor>(&bytes), true).is_some(),
+                round_trips(decode_record::<Notifier>(&bytes), true).is_some(),
+                round_trips(decode_record::<ApiToken>(&bytes), true).is_some(),
+                round_trips(decode_record::<MonitorState>(&bytes), true).is_some(),
+                round_trips(decode_record::<Transition>(&bytes), true).is_some(),
+                round_trips(decode_record::<Delivery>(&bytes), true).is_some(),
+                round_trips(decode_record::<DeliveryAttempt>(&bytes), true).is_some(),
+                round_trips(decode_record::<Bucket>(&bytes), true).is_some(),
+                fuzzing::decode_result_body(&bytes).is_ok(),
+            ];
+            if any.contains(&true) {
+                decoded.hit();
+            }
             if let Ok(results) = fuzzing::decode_block(&bytes) {
+                decoded.hit();
                 let again = fuzzing::decode_block(&fuzzing::encode_block(&results));
                 assert_eq!(again.as_ref(), Ok(&results));
             } else {
@@ -308,6 +347,7 @@ fn stored_records() {
             Ok(())
         })
         .unwrap();
+    decoded.assert_at_least(20, "a decoded record");
 }
 
 // ---- API bodies ----
@@ -420,7 +460,7 @@ fn api_bodies() {
             Ok(())
         })
         .unwrap();
-    runner()
+    runner_of(cases(BODY_CASES))
         .run(&json_bodies(), |bytes| {
             take_body(&bytes);
             Ok(())
