@@ -59,6 +59,7 @@ pub struct Metrics {
     pub peer_frames_rejected: Counter,
     pub peer_frames_dropped: Family<ReasonLabel, Counter>,
     pub peer_records_refused: Family<RefusalLabel, Counter>,
+    pub peer_member_hints_dropped: Counter,
     pub definitions_refused: Family<KindLabel, Counter>,
     pub replication_lag: Histogram,
     pub peer_batches_dropped: Counter,
@@ -97,6 +98,7 @@ impl Metrics {
             peer_frames_rejected: Counter::default(),
             peer_frames_dropped: Family::default(),
             peer_records_refused: Family::default(),
+            peer_member_hints_dropped: Counter::default(),
             definitions_refused: Family::default(),
             replication_lag: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             peer_batches_dropped: Counter::default(),
@@ -188,6 +190,12 @@ impl Metrics {
              future (more than the clock skew bound ahead), wrong_origin (sent as the sender's \
              own but naming another node), out_of_range",
             m.peer_records_refused.clone(),
+        );
+        registry.register(
+            "peer_member_hints_dropped",
+            "Members peers named in heartbeats that were not adopted: never heard from \
+             first-hand within a minute, or named while 64 such were pending",
+            m.peer_member_hints_dropped.clone(),
         );
         registry.register(
             "definitions_refused",

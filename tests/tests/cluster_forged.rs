@@ -151,8 +151,10 @@ async fn forged_frames_from_a_peer_with_the_cookie_are_dropped_and_counted() {
     evil.send_as(&member("evil", 2), PeerMsg::Leaving);
     evil.send_as(&member("n1", 1), PeerMsg::Leaving);
 
-    // 2. Its own heartbeat, naming members nobody has heard.
-    let ghosts = vec![evil.me.clone(), member("ghost-a", 1), member("ghost-b", 1)];
+    // 2. Its own heartbeat, naming 100 members nobody has heard.
+    let ghosts: Vec<MemberInfo> = std::iter::once(evil.me.clone())
+        .chain((0..100).map(|i| member(&format!("ghost-{i}"), 1)))
+        .collect();
     evil.heartbeat(ghosts.clone());
 
     // 3. Definitions: one from an hour ahead, one invalid, one fine.
@@ -243,10 +245,15 @@ async fn forged_frames_from_a_peer_with_the_cookie_are_dropped_and_counted() {
     let view = api.cluster_view().await;
     let names: Vec<&str> = view.nodes.iter().map(|m| m.name.as_str()).collect();
     assert!(names.contains(&"evil"), "{view:?}");
-    for ghost in ["n2", "ghost-a", "ghost-b"] {
+    for ghost in ["n2", "ghost-0", "ghost-99"] {
         assert!(!names.contains(&ghost), "{ghost} adopted: {view:?}");
     }
+    assert_eq!(view.nodes.len(), 2, "{view:?}");
     assert_eq!(view.alive, ["evil", "n1"]);
+    // Past the 64 it dials at most, the hints are dropped, and counted.
+    let metrics = api.get("/metrics").await.text();
+    let hints = metric(&metrics, "ringwatch_peer_member_hints_dropped_total");
+    assert!(hints >= 36, "{hints} hints dropped:\n{metrics}");
 
     // The log says so a few times, not once per frame.
     let log = n1.stderr_log();

@@ -108,6 +108,9 @@ pub struct Membership {
     members: BTreeMap<String, Member>,
     /// Heard of second-hand only, by name.
     candidates: BTreeMap<String, Candidate>,
+    /// Hints dropped since last asked ([`Membership::take_dropped_hints`]): named while
+    /// [`MAX_CANDIDATES`] were pending, or never heard first-hand before they expired.
+    dropped_hints: u64,
     /// Join addresses; dialled until some member at that address is alive.
     seeds: Vec<(String, u64)>,
     last_tick_ms: Option<u64>,
@@ -125,6 +128,7 @@ impl Membership {
             timing,
             members: BTreeMap::new(),
             candidates: BTreeMap::new(),
+            dropped_hints: 0,
             seeds,
             last_tick_ms: None,
         }
@@ -231,6 +235,7 @@ impl Membership {
             return None;
         }
         if self.candidates.len() >= MAX_CANDIDATES {
+            self.dropped_hints += 1;
             return None;
         }
         let min_backoff = self.timing.min_backoff_ms;
@@ -247,6 +252,12 @@ impl Membership {
             addr: k.cluster.clone(),
             name: Some(k.name.clone()),
         })
+    }
+
+    /// How many second-hand members were dropped unheard since the last call: past the
+    /// bound, or expired. Members that do exist are heard first-hand long before either.
+    pub fn take_dropped_hints(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped_hints)
     }
 
     /// Names of the members heard of second-hand only (dialled, not members).
@@ -342,8 +353,10 @@ impl Membership {
         for name in forget {
             self.members.remove(&name);
         }
+        let before = self.candidates.len();
         self.candidates
             .retain(|_, c| now_ms.saturating_sub(c.named_ms) <= CANDIDATE_TTL_MS);
+        self.dropped_hints += (before - self.candidates.len()) as u64;
         for (name, c) in &mut self.candidates {
             if c.next_dial_ms <= now_ms {
                 c.next_dial_ms = now_ms + c.backoff_ms;

@@ -133,6 +133,7 @@ fn members_named_second_hand_are_dialled_but_not_adopted() {
     let invented: Vec<MemberInfo> = (0..200).map(|i| info(&format!("ghost{i}"), 1)).collect();
     let a = m.heard(&info("n2", 1), &invented, 10);
     assert_eq!(dials(&a).len(), MAX_CANDIDATES, "hints are bounded");
+    assert_eq!(m.take_dropped_hints(), (200 - MAX_CANDIDATES) as u64);
     assert!(!a.contains(&Action::Changed));
     assert_eq!(m.alive(), ["n1", "n2"]);
     assert_eq!(m.members().count(), 1, "none of them is a member");
@@ -149,6 +150,8 @@ fn members_named_second_hand_are_dialled_but_not_adopted() {
         m.heard(&info("n2", 1), &[], t);
     }
     assert_eq!(m.candidates().count(), 0);
+    // Named again at 20 ms (136 past the bound again), then the 64 pending ones expired.
+    assert_eq!(m.take_dropped_hints(), 200);
     assert!(dials(&m.tick(t + 500)).is_empty());
     assert_eq!(m.alive(), ["n1", "n2"]);
 }
