@@ -38,7 +38,7 @@ pub fn create(ctx: &Ctx, mut monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>
     let created = ctx.monitors.put_with(monitors, &ctx.hlc, |m| {
         m.created_ms = hlc_millis(m.rev.hlc);
     })?;
-    ctx.broadcast(|| Table::message(&created));
+    ctx.broadcast_all(|| Table::messages(&created));
     let at_once = created.len() <= IMMEDIATE_PROBE_MAX;
     for m in &created {
         apply(ctx, m.clone(), at_once);

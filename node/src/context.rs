@@ -162,6 +162,19 @@ impl NodeContext {
         self.to_peers(|| crate::links::PeersMessage::Broadcast(body()));
     }
 
+    /// Sends messages to every peer, in order (no-op on a single node): what
+    /// [`crate::state::Table::messages`] splits to keep each frame small.
+    pub fn broadcast_all(&self, bodies: impl FnOnce() -> Vec<ringwatch_proto::PeerMsg>) {
+        if !self.has_peers() {
+            return;
+        }
+        for body in bodies() {
+            self.links
+                .peers
+                .cast(crate::links::PeersMessage::Broadcast(body));
+        }
+    }
+
     /// Sends a message to one peer by name, if a session with it is open.
     pub fn send_to(&self, peer: &str, body: ringwatch_proto::PeerMsg) {
         let name = peer.to_owned();

@@ -27,4 +27,6 @@ pub mod state;
 pub mod store;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

@@ -104,8 +104,12 @@ pub enum AlerterMessage {
 impl ractor::Message for AlerterMessage {}
 
 pub enum PeersMessage {
-    /// A frame from a peer.
-    Frame(Vec<u8>),
+    /// A frame from a peer, with the name its session's peer authenticated with (`None`: it
+    /// came by no session).
+    Frame {
+        bytes: Vec<u8>,
+        session: Option<String>,
+    },
     /// Send to every peer.
     Broadcast(PeerMsg),
     Tick,

@@ -28,6 +28,20 @@ pub struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Why a peer's frame was dropped (`cluster::guard::FrameDrop`).
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabel {
+    /// `result`, `transition` or `rollup`.
+    pub kind: &'static str,
+    /// Why it was refused (`cluster::guard::RecordRefusal`).
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
     pub status: &'static str,
 }
@@ -43,6 +57,9 @@ pub struct Metrics {
     pub results_dropped: Counter,
     pub store_errors: Counter,
     pub peer_frames_rejected: Counter,
+    pub peer_frames_dropped: Family<ReasonLabel, Counter>,
+    pub peer_records_refused: Family<RefusalLabel, Counter>,
+    pub peer_member_hints_dropped: Counter,
     pub definitions_refused: Family<KindLabel, Counter>,
     pub replication_lag: Histogram,
     pub peer_batches_dropped: Counter,
@@ -79,6 +96,9 @@ impl Metrics {
             results_dropped: Counter::default(),
             store_errors: Counter::default(),
             peer_frames_rejected: Counter::default(),
+            peer_frames_dropped: Family::default(),
+            peer_records_refused: Family::default(),
+            peer_member_hints_dropped: Counter::default(),
             definitions_refused: Family::default(),
             replication_lag: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             peer_batches_dropped: Counter::default(),
@@ -159,9 +179,28 @@ impl Metrics {
             m.peer_frames_rejected.clone(),
         );
         registry.register(
+            "peer_frames_dropped",
+            "Frames from peers dropped whole, by reason: undecodable, unauthenticated (by no \
+             session), wrong_sender (from another node than the session's peer), from_self",
+            m.peer_frames_dropped.clone(),
+        );
+        registry.register(
+            "peer_records_refused",
+            "Results, status changes and rollups from peers not taken, by kind and reason: \
+             future (more than the clock skew bound ahead), wrong_origin (sent as the sender's \
+             own but naming another node), out_of_range",
+            m.peer_records_refused.clone(),
+        );
+        registry.register(
+            "peer_member_hints_dropped",
+            "Members peers named in heartbeats that were not adopted: never heard from \
+             first-hand within a minute, or named while 64 such were pending",
+            m.peer_member_hints_dropped.clone(),
+        );
+        registry.register(
             "definitions_refused",
             "Definitions from peers not merged: undecodable, revision too far in the future, \
-             or invalid (by kind)",
+             too large, or invalid (by kind)",
             m.definitions_refused.clone(),
         );
         registry.register(

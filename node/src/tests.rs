@@ -156,7 +156,8 @@ async fn garbage_from_a_peer_costs_only_that_frame() {
         bad_version,
     ];
     for f in &frames {
-        peers.cast(PeersMessage::Frame(f.clone())).unwrap();
+        let (bytes, session) = (f.clone(), Some("evil~1".to_owned()));
+        peers.cast(PeersMessage::Frame { bytes, session }).unwrap();
     }
     wait_until("rejected frames counted", Duration::from_secs(5), || {
         node.ctx.metrics.peer_frames_rejected.get() == frames.len() as u64

@@ -153,7 +153,9 @@ fn a_new_node_receives_everything_in_the_full_sync() {
     a.widgets.delete("w03", &a.hlc).unwrap();
     a.widgets.seed(vec![widget("from-file", "seeded")]).unwrap();
     let fresh = Node::new("fresh");
-    let frames = a.widgets.sync_messages(10);
+    // Room for about ten widgets per message.
+    let one = ringwatch_proto::encoded_len(&*a.widgets.get("w00").unwrap());
+    let frames = a.widgets.sync_messages(10 * one);
     assert_eq!(frames.len(), 3);
     for frame in &frames {
         fresh.receive(frame);

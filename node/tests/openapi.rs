@@ -61,6 +61,8 @@ async fn start_node(auth: AuthMode) -> Node {
         probers: 2,
         auth,
         admin_token: Some(Secret::new(ADMIN)),
+        // The three monitors `monitors` creates; a fourth meets the 409.
+        max_monitors: 3,
         ..Config::default()
     }
     .finish()
@@ -571,6 +573,8 @@ async fn monitors(c: &mut Contract, target: &str, hook: &str) -> (String, String
     let bulk = c.json(Method::POST, "/api/monitors", bulk, 201).await;
     let bad = json!({"url": format!("{target}/ok"), "bogus": 1});
     c.json(Method::POST, "/api/monitors", bad, 400).await;
+    let fourth = json!({"url": format!("{target}/ok"), "name": "fourth"});
+    c.json(Method::POST, "/api/monitors", fourth, 409).await;
     c.expect(Method::POST, "/api/monitors", Send::TooLarge, 413)
         .await;
 

@@ -59,6 +59,44 @@ pub fn version_of(bytes: &[u8]) -> Option<u8> {
     bytes.first().copied()
 }
 
+/// The length of `value` as [`encode`] or [`encode_record`] would write it (version byte
+/// included), without building the bytes.
+pub fn encoded_len<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    postcard::to_io(value, &mut count).expect("postcard encoding of proto types is infallible");
+    1 + count.0
+}
+
+/// Splits `items` into consecutive runs whose encodings add up to at most `max_bytes` each
+/// (an item larger than that alone makes a run of one), for messages that must stay under a
+/// frame size whatever their items weigh.
+pub fn chunks_by_size<T: Serialize>(items: &[T], max_bytes: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let len = encoded_len(item);
+        if i > start && bytes + len > max_bytes {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += len;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
 /// Encodes `value` as `[version, postcard bytes...]`. Besides [`encode`] and
 /// [`encode_record`], only tests and migrations name a version themselves.
 pub fn encode_as<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
@@ -107,6 +145,36 @@ mod tests {
             node: "n1".into(),
             tls_days_left: None,
         }
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_of_the_encoding() {
+        let r = sample_result();
+        assert_eq!(encoded_len(&r), encode(&r).len());
+        assert_eq!(encoded_len(&r), encode_record(&r).len());
+    }
+
+    #[test]
+    fn chunks_by_size_keep_every_item_in_order_and_under_the_limit() {
+        let items: Vec<String> = (0..100).map(|i| "x".repeat(i * 10)).collect();
+        let chunks = chunks_by_size(&items, 2_000);
+        assert_eq!(chunks.concat(), items);
+        for c in &chunks {
+            let bytes: usize = c.iter().map(encoded_len).sum();
+            assert!(
+                bytes <= 2_000 || c.len() == 1,
+                "{bytes} bytes in {}",
+                c.len()
+            );
+        }
+        // One item over the limit goes alone; nothing is empty.
+        let big = vec!["a".to_owned(), "b".repeat(5_000), "c".to_owned()];
+        let chunks = chunks_by_size(&big, 1_000);
+        assert_eq!(
+            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
+        assert!(chunks_by_size::<String>(&[], 10).is_empty());
     }
 
     #[test]

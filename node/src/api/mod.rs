@@ -10,7 +10,7 @@ pub mod input;
 mod monitors;
 pub mod openapi;
 mod overview;
-mod tokens;
+pub(crate) mod tokens;
 mod views;
 
 use std::collections::HashMap;

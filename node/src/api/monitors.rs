@@ -43,7 +43,8 @@ pub(super) fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
     request_body = CreateBody,
     responses(
         (status = 201, description = "The created monitor, or an array for an array body", body = Created),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or values out of range", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields, values out of range, or a monitor over 128 KiB encoded", body = ErrorBody),
+        (status = 409, description = "The cluster holds max_monitors monitors already (or would, with these)", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
     ),
 )]
@@ -72,6 +73,7 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
         &ctx,
         monitors.iter().flat_map(|m| m.notifiers.iter().flatten()),
     )?;
+    room_for(&ctx, monitors.len())?;
     let created = catalog::create(&ctx, monitors)?;
     let entries: Vec<LiveEntry> = created.iter().filter_map(|m| ctx.live.get(&m.id)).collect();
     let ownership = ctx.ownership();
@@ -84,6 +86,25 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
         Created::One(Box::new(one))
     };
     Ok(with_status(json(&body), StatusCode::CREATED).into_response())
+}
+
+/// Refuses a create of `n` monitors that would take the cluster past `max_monitors`.
+fn room_for(ctx: &Ctx, n: usize) -> Result<(), ApiError> {
+    let (held, max) = (ctx.live.len(), ctx.config.max_monitors);
+    if held.saturating_add(n) <= max {
+        return Ok(());
+    }
+    let asked = match n {
+        1 => "one more".to_owned(),
+        n => format!("{n} more"),
+    };
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        format!(
+            "the cluster holds {held} monitors and may hold at most {max} (max_monitors); \
+             {asked} would go past it: delete some, or raise max_monitors on every node"
+        ),
+    ))
 }
 
 /// Refuses a URL whose literal address the probe guard would refuse (with

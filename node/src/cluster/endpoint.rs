@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use ractor::message::{BoxedDowncastErr, SerializedMessage};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use ractor_cluster::node::NodeServerSessionInformation;
 use ractor_cluster::{
@@ -17,15 +18,73 @@ use super::peers::PeersMessage;
 /// The process group every node's endpoint joins.
 pub const GROUP: &str = "ringwatch.peers";
 
-/// The one remotable message: an encoded [`ringwatch_proto::Envelope`].
-#[derive(RactorClusterMessage)]
+/// The one remotable message: an encoded [`ringwatch_proto::Envelope`], and on the receiving
+/// side the session it came by.
+#[derive(Debug)]
 pub enum EndpointMessage {
+    Frame {
+        bytes: Vec<u8>,
+        /// The ractor_cluster name (`name~incarnation@host`) the peer of the session that
+        /// carried the frame authenticated with, set by the receiving node's session (our patch of
+        /// ractor_cluster, `vendor/ractor_cluster/RINGWATCH.md`), never by the sender. `None`
+        /// for a frame that came by no session.
+        session: Option<String>,
+    },
+}
+
+impl EndpointMessage {
+    /// A frame to send.
+    pub fn frame(bytes: Vec<u8>) -> Self {
+        EndpointMessage::Frame {
+            bytes,
+            session: None,
+        }
+    }
+}
+
+/// How a frame is laid out on the wire: what `#[derive(RactorClusterMessage)]` makes of one
+/// cast variant `Frame(Vec<u8>)`, as every earlier build sent it.
+#[derive(RactorClusterMessage)]
+enum Wire {
     Frame(Vec<u8>),
+}
+
+impl ractor::Message for EndpointMessage {
+    fn serializable() -> bool {
+        true
+    }
+
+    fn serialize(self) -> Result<SerializedMessage, BoxedDowncastErr> {
+        let EndpointMessage::Frame { bytes, .. } = self;
+        Wire::Frame(bytes).serialize()
+    }
+
+    /// Takes the session name the receiving session put in the metadata; the frame itself is
+    /// read as `Wire` reads it.
+    fn deserialize(message: SerializedMessage) -> Result<Self, BoxedDowncastErr> {
+        let SerializedMessage::Cast {
+            variant,
+            args,
+            metadata,
+        } = message
+        else {
+            return Err(BoxedDowncastErr);
+        };
+        let session = metadata.and_then(|m| String::from_utf8(m).ok());
+        let wire = SerializedMessage::Cast {
+            variant,
+            args,
+            metadata: None,
+        };
+        let Wire::Frame(bytes) = Wire::deserialize(wire)?;
+        Ok(EndpointMessage::Frame { bytes, session })
+    }
 }
 
 /// The one remotable actor: a member of [`GROUP`] on every node. It accepts exactly one
 /// message, an opaque frame, which cannot fail to deserialize at the transport level, and
-/// forwards it to `Peers`, which decodes it fallibly.
+/// forwards it to `Peers` with the session it came by; `Peers` decodes it fallibly and checks
+/// that it speaks for that session's peer.
 pub struct Endpoint;
 
 impl Actor for Endpoint {
@@ -48,8 +107,8 @@ impl Actor for Endpoint {
         msg: Self::Msg,
         peers: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let EndpointMessage::Frame(bytes) = msg;
-        let _ = peers.cast(PeersMessage::Frame(bytes));
+        let EndpointMessage::Frame { bytes, session } = msg;
+        let _ = peers.cast(PeersMessage::Frame { bytes, session });
         Ok(())
     }
 }

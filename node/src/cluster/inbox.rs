@@ -1,37 +1,128 @@
-//! The inbox of the `Peers` actor: every frame a peer sends is decoded here and each kind of
-//! [`PeerMsg`] is handed to the part that owns it: membership ([`super::members`]), data sync
-//! ([`super::sync`]), the catalog, alerting, or second opinions ([`super::second_opinion`]).
+//! The inbox of the `Peers` actor: every frame a peer sends is decoded here, checked
+//! ([`super::guard`]) and each kind of [`PeerMsg`] is handed to the part that owns it:
+//! membership ([`super::members`]), data sync ([`super::sync`]), the catalog, alerting, or
+//! second opinions ([`super::second_opinion`]).
 //!
-//! Promises: a frame that does not decode costs that frame only (it is counted and logged);
-//! frames from a blocked peer or claiming to be from us are dropped; any other frame counts as
-//! hearing from its sender before it is routed.
+//! Promises: a frame that does not decode costs that frame only; a frame that did not come by
+//! the authenticated session of the node it claims to be from (or claims to be from us) is
+//! dropped whole, before membership hears of it; results, status changes and rollups that
+//! fail the guard's checks are taken out of their frame. Each is counted by reason and logged
+//! at most once per [`super::guard::LOG_EVERY_MS`] per reason. Frames from a peer the fault
+//! layer blocks are dropped silently. Any other frame counts as hearing from its sender
+//! before it is routed.
 
 use ractor::ActorRef;
 use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, decode};
 
+use super::guard::{self, FrameDrop, RecordRefusal};
 use super::peers::{PeersMessage, PeersState};
 use super::second_opinion;
 use crate::catalog;
+use crate::clock::now_ms;
 use crate::context::Ctx;
 use crate::links::AlerterMessage;
-use crate::metrics::KindLabel;
+use crate::metrics::{KindLabel, ReasonLabel, RefusalLabel};
 
 impl PeersState {
-    pub(super) fn on_frame(&mut self, myself: &ActorRef<PeersMessage>, bytes: &[u8]) {
+    /// A frame that came by the session whose peer authenticated as `session`.
+    pub(super) fn on_frame(
+        &mut self,
+        myself: &ActorRef<PeersMessage>,
+        bytes: &[u8],
+        session: Option<&str>,
+    ) {
         let envelope: Envelope = match decode(bytes) {
             Ok(e) => e,
             Err(e) => {
                 self.ctx.metrics.peer_frames_rejected.inc();
-                tracing::warn!(error = %e, len = bytes.len(), "dropping an undecodable peer frame");
-                return;
+                let detail = format!("{e} ({} bytes)", bytes.len());
+                return self.dropped(FrameDrop::Undecodable, session, &detail);
             }
         };
         let from = &envelope.from;
-        if self.transport.is_blocked(&from.name) || from.name == self.ctx.name {
+        if let Err(why) = guard::check_sender(session, from, &self.ctx.name) {
+            let detail = format!("it claims to be from {}~{}", from.name, from.incarnation);
+            return self.dropped(why, session, &detail);
+        }
+        if self.transport.is_blocked(&from.name) {
             return;
         }
         self.members.heard(&self.transport, &envelope);
-        self.route(myself, envelope.from, envelope.body);
+        let Envelope { from, mut body } = envelope;
+        if self.admit(&from, &mut body) {
+            self.route(myself, from, body);
+        }
+    }
+
+    /// Counts and (rate-limited) logs a dropped frame.
+    fn dropped(&mut self, why: FrameDrop, session: Option<&str>, detail: &str) {
+        let reason = why.label();
+        self.ctx
+            .metrics
+            .peer_frames_dropped
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+        if let Some(count) = self.log.note(reason, 1, now_ms()) {
+            tracing::warn!(
+                reason,
+                count,
+                session = session.unwrap_or("none"),
+                "dropping frames from a peer; the last: {detail}"
+            );
+        }
+    }
+
+    /// Takes out of `body` the records the guard refuses, counting them; false if nothing of
+    /// the message is left to take.
+    fn admit(&mut self, from: &MemberInfo, body: &mut PeerMsg) -> bool {
+        let now = now_ms();
+        let (kind, refused) = match body {
+            PeerMsg::Results { results, .. } => (
+                "result",
+                guard::admit_results(results, Some(&from.name), now),
+            ),
+            PeerMsg::CatchUpPage { results, .. } => {
+                ("result", guard::admit_results(results, None, now))
+            }
+            PeerMsg::Confirmed { result, .. } => {
+                let why = guard::result_refusal(result, Some(&from.name), now);
+                ("result", why.map(|w| vec![(w, 1)]).unwrap_or_default())
+            }
+            PeerMsg::Transitions(ts) => ("transition", guard::admit_transitions(ts, now)),
+            PeerMsg::Rollups(frames) => ("rollup", guard::admit_own_rollups(frames, &from.name)),
+            _ => return true,
+        };
+        let whole = matches!(body, PeerMsg::Confirmed { .. }) && !refused.is_empty();
+        for (why, n) in refused {
+            self.refused(from, kind, why, n as u64, now);
+        }
+        !whole
+    }
+
+    fn refused(
+        &mut self,
+        from: &MemberInfo,
+        kind: &'static str,
+        why: RecordRefusal,
+        n: u64,
+        now: u64,
+    ) {
+        let reason = why.label();
+        self.ctx
+            .metrics
+            .peer_records_refused
+            .get_or_create(&RefusalLabel { kind, reason })
+            .inc_by(n);
+        if let Some(count) = self.log.note(reason, n, now) {
+            tracing::warn!(
+                peer = %from.name,
+                kind,
+                reason,
+                count,
+                skew_secs = guard::skew_secs(),
+                "refusing records from a peer"
+            );
+        }
     }
 
     fn route(&mut self, myself: &ActorRef<PeersMessage>, from: MemberInfo, body: PeerMsg) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ringwatch_proto::{Envelope, MemberInfo, PeerMsg};
 
+use super::guard::LogLimiter;
 use super::membership::{Action, Membership, Timing};
 use super::transport::Transport;
 use crate::clock::now_ms;
@@ -29,6 +30,8 @@ pub struct Members {
     ctx: Ctx,
     membership: Membership,
     ticks: u64,
+    /// Rate limit of the line about members named but never heard.
+    log: LogLimiter,
 }
 
 impl Members {
@@ -38,6 +41,7 @@ impl Members {
             ctx,
             membership,
             ticks: 0,
+            log: LogLimiter::default(),
         }
     }
 
@@ -77,6 +81,16 @@ impl Members {
         }
         let actions = self.membership.tick(now_ms());
         self.act(transport, actions);
+        let dropped = self.membership.take_dropped_hints();
+        if dropped > 0 {
+            self.ctx.metrics.peer_member_hints_dropped.inc_by(dropped);
+            if let Some(count) = self.log.note("member_hints", dropped, now_ms()) {
+                tracing::warn!(
+                    count,
+                    "peers named members that were never heard from; not adopted"
+                );
+            }
+        }
         let every = (HEARTBEAT_EVERY.as_millis() / TICK_EVERY.as_millis()).max(1) as u64;
         if self.ticks.is_multiple_of(every) {
             transport.send(None, self.heartbeat(acks()));

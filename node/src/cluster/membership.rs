@@ -12,13 +12,25 @@
 //! - Dead members are redialled with exponential backoff, and forgotten after `forget_after`.
 //! - A higher incarnation of a name (the node restarted) replaces the lower one at once.
 //! - Heartbeats carry the sender's alive members; unknown ones are dialled, which builds and
-//!   keeps a full mesh (ractor_cluster relays nothing).
+//!   keeps a full mesh (ractor_cluster relays nothing). What a heartbeat says of others is
+//!   only ever a hint of where to dial: a member is adopted (listed, counted alive, owning
+//!   monitors) only once it is heard first-hand, over its own authenticated session, and a
+//!   second-hand entry never changes what we know of a member (its address, its process
+//!   start). Hints are bounded ([`MAX_CANDIDATES`]) and dropped once no heartbeat names them
+//!   for [`CANDIDATE_TTL_MS`], so a peer that invents members gets some failed dials, nothing
+//!   more.
 //! - If our own ticks stop for longer than the timeout (this process was paused), everyone
 //!   gets a fresh grace period instead of being declared dead by us.
 
 use std::collections::BTreeMap;
 
 use ringwatch_proto::MemberInfo;
+
+/// Members heard of second-hand (and not yet first-hand) kept at most; hints past it are
+/// ignored until some are dropped.
+pub const MAX_CANDIDATES: usize = 64;
+/// A hint no heartbeat has named for this long is dropped (and no longer dialled).
+pub const CANDIDATE_TTL_MS: u64 = 60_000;
 
 /// Timing of failure detection and redials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +91,26 @@ pub enum Action {
     Changed,
 }
 
+/// A member heard of second-hand: dialled, not a member until heard first-hand.
+#[derive(Debug, Clone)]
+struct Candidate {
+    info: MemberInfo,
+    /// Last time a heartbeat named it.
+    named_ms: u64,
+    next_dial_ms: u64,
+    backoff_ms: u64,
+}
+
 #[derive(Debug)]
 pub struct Membership {
     me: MemberInfo,
     timing: Timing,
     members: BTreeMap<String, Member>,
+    /// Heard of second-hand only, by name.
+    candidates: BTreeMap<String, Candidate>,
+    /// Hints dropped since last asked ([`Membership::take_dropped_hints`]): named while
+    /// [`MAX_CANDIDATES`] were pending, or never heard first-hand before they expired.
+    dropped_hints: u64,
     /// Join addresses; dialled until some member at that address is alive.
     seeds: Vec<(String, u64)>,
     last_tick_ms: Option<u64>,
@@ -100,6 +127,8 @@ impl Membership {
             me,
             timing,
             members: BTreeMap::new(),
+            candidates: BTreeMap::new(),
+            dropped_hints: 0,
             seeds,
             last_tick_ms: None,
         }
@@ -148,6 +177,13 @@ impl Membership {
             return out;
         }
         let min_backoff = self.timing.min_backoff_ms;
+        if self
+            .candidates
+            .get(&from.name)
+            .is_some_and(|c| c.info.incarnation <= from.incarnation)
+        {
+            self.candidates.remove(&from.name);
+        }
         match self.members.get_mut(&from.name) {
             Some(m) if from.incarnation < m.info.incarnation => return out,
             Some(m) => {
@@ -175,34 +211,58 @@ impl Membership {
             }
         }
         for k in known {
-            if k.name == self.me.name {
-                continue;
-            }
-            let newer = self
-                .members
-                .get(&k.name)
-                .is_none_or(|m| k.incarnation > m.info.incarnation);
-            if newer && !self.members.contains_key(&k.name) {
-                // Learned second-hand: dial it, but it is not alive until we hear it.
-                self.members.insert(
-                    k.name.clone(),
-                    Member {
-                        info: k.clone(),
-                        liveness: Liveness::Dead { since_ms: now_ms },
-                        last_heard_ms: 0,
-                        next_dial_ms: now_ms,
-                        backoff_ms: min_backoff,
-                    },
-                );
-                out.push(Action::Dial {
-                    addr: k.cluster.clone(),
-                    name: Some(k.name.clone()),
-                });
-            } else if newer && let Some(m) = self.members.get_mut(&k.name) {
-                m.info = k.clone();
-            }
+            out.extend(self.hint(k, now_ms));
         }
         out
+    }
+
+    /// A heartbeat names `k` alive. Worth a dial if it is not a member we hear (or know at
+    /// that process start): it becomes a member only once heard first-hand.
+    fn hint(&mut self, k: &MemberInfo, now_ms: u64) -> Option<Action> {
+        if k.name == self.me.name {
+            return None;
+        }
+        if let Some(m) = self.members.get(&k.name)
+            && (m.is_alive() || k.incarnation <= m.info.incarnation)
+        {
+            return None;
+        }
+        if let Some(c) = self.candidates.get_mut(&k.name) {
+            c.named_ms = now_ms;
+            if k.incarnation > c.info.incarnation {
+                c.info = k.clone();
+            }
+            return None;
+        }
+        if self.candidates.len() >= MAX_CANDIDATES {
+            self.dropped_hints += 1;
+            return None;
+        }
+        let min_backoff = self.timing.min_backoff_ms;
+        self.candidates.insert(
+            k.name.clone(),
+            Candidate {
+                info: k.clone(),
+                named_ms: now_ms,
+                next_dial_ms: now_ms + min_backoff,
+                backoff_ms: min_backoff,
+            },
+        );
+        Some(Action::Dial {
+            addr: k.cluster.clone(),
+            name: Some(k.name.clone()),
+        })
+    }
+
+    /// How many second-hand members were dropped unheard since the last call: past the
+    /// bound, or expired. Members that do exist are heard first-hand long before either.
+    pub fn take_dropped_hints(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped_hints)
+    }
+
+    /// Names of the members heard of second-hand only (dialled, not members).
+    pub fn candidates(&self) -> impl Iterator<Item = &str> {
+        self.candidates.keys().map(String::as_str)
     }
 
     /// The session with `name` closed. It stays alive as suspect while we redial once.
@@ -223,6 +283,10 @@ impl Membership {
 
     /// A dial to `name` could not even connect: the process is not there.
     pub fn dial_failed(&mut self, name: &str, now_ms: u64) -> Vec<Action> {
+        if let Some(c) = self.candidates.get_mut(name) {
+            c.next_dial_ms = now_ms + c.backoff_ms;
+            c.backoff_ms = (c.backoff_ms * 2).min(self.timing.max_backoff_ms);
+        }
         let Some(m) = self.members.get_mut(name) else {
             return Vec::new();
         };
@@ -288,6 +352,20 @@ impl Membership {
         }
         for name in forget {
             self.members.remove(&name);
+        }
+        let before = self.candidates.len();
+        self.candidates
+            .retain(|_, c| now_ms.saturating_sub(c.named_ms) <= CANDIDATE_TTL_MS);
+        self.dropped_hints += (before - self.candidates.len()) as u64;
+        for (name, c) in &mut self.candidates {
+            if c.next_dial_ms <= now_ms {
+                c.next_dial_ms = now_ms + c.backoff_ms;
+                c.backoff_ms = (c.backoff_ms * 2).min(t.max_backoff_ms);
+                out.push(Action::Dial {
+                    addr: c.info.cluster.clone(),
+                    name: Some(name.clone()),
+                });
+            }
         }
         let alive_addrs: Vec<String> = self
             .members

@@ -14,6 +14,7 @@
 pub mod catchup;
 pub mod endpoint;
 pub mod flow;
+pub mod guard;
 pub mod inbox;
 pub mod members;
 pub mod membership;

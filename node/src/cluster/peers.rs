@@ -9,7 +9,8 @@
 //! - [`PeerSync`] ([`super::sync`]): the full sync a new session gets, catch-up, and results
 //!   gossip under flow control;
 //! - the inbox ([`super::inbox`]): decodes each frame fallibly (a bad frame is counted and
-//!   logged) and routes each kind of peer message to its part.
+//!   logged), checks it speaks for the session it came by and holds nothing a peer may not
+//!   say ([`super::guard`]), and routes each kind of peer message to its part.
 //!
 //! Supervision: `Peers` spawns the node server and the remotable [`Endpoint`] linked to
 //! itself; it fails if either stops, and the root restarts the whole transport. ractor_cluster
@@ -21,6 +22,7 @@
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use ringwatch_proto::PeerMsg;
 
+use super::guard::LogLimiter;
 use super::members::{Members, TICK_EVERY};
 use super::sync::PeerSync;
 use super::transport::Transport;
@@ -32,6 +34,8 @@ pub struct PeersState {
     pub(super) transport: Transport,
     pub(super) members: Members,
     pub(super) sync: PeerSync,
+    /// Rate limit of the inbox's log lines about refused frames and records.
+    pub(super) log: LogLimiter,
 }
 
 pub struct Peers;
@@ -56,6 +60,7 @@ impl Actor for Peers {
             ctx,
             transport,
             members,
+            log: LogLimiter::default(),
         })
     }
 
@@ -68,7 +73,7 @@ impl Actor for Peers {
         use PeersMessage as M;
         let s = state;
         match msg {
-            M::Frame(bytes) => s.on_frame(&myself, &bytes),
+            M::Frame { bytes, session } => s.on_frame(&myself, &bytes, session.as_deref()),
             M::Broadcast(body) => s.transport.send(None, body),
             M::SendTo { node_id, body } => s.transport.send(Some(node_id), body),
             M::SendToName { name, body } => s.transport.send_to_name(&name, body),

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ractor::ActorRef;
-use ringwatch_proto::{MemberInfo, PeerMsg, ProbeResult};
+use ringwatch_proto::{MemberInfo, PeerMsg, ProbeResult, chunks_by_size};
 
 use super::catchup::Cursor;
 use super::flow::ResultsFlow;
@@ -19,8 +19,9 @@ use super::peers::PeersMessage;
 use super::transport::Transport;
 use crate::context::Ctx;
 
-/// Definitions per frame in a full sync; keeps frames far below the 16 MiB transport limit.
-pub const DEFINITIONS_PER_FRAME: usize = 2_000;
+/// What one frame of a full sync carries at most (definitions, status changes, deliveries),
+/// encoded: far below the 16 MiB transport limit, whatever the records weigh.
+pub const FULL_SYNC_FRAME_BYTES: usize = crate::state::table::MAX_MESSAGE_BYTES;
 
 /// Newest result time held per origin node.
 type Watermarks = Vec<(String, u64)>;
@@ -264,19 +265,19 @@ impl PeerSync {
                 return;
             }
         };
-        for chunk in transitions.chunks(DEFINITIONS_PER_FRAME) {
+        for chunk in chunks_by_size(&transitions, FULL_SYNC_FRAME_BYTES) {
             transport.send(Some(node_id), PeerMsg::Transitions(chunk.to_vec()));
         }
-        for chunk in deliveries.chunks(DEFINITIONS_PER_FRAME) {
+        for chunk in chunks_by_size(&deliveries, FULL_SYNC_FRAME_BYTES) {
             transport.send(Some(node_id), PeerMsg::Deliveries(chunk.to_vec()));
         }
     }
 
     /// Sends a new peer every definition of every replicated kind, tombstones included.
     fn send_all_definitions(&self, transport: &Transport, node_id: u64) {
-        let monitors = self.ctx.monitors.sync_messages(DEFINITIONS_PER_FRAME);
-        let notifiers = self.ctx.notifiers.sync_messages(DEFINITIONS_PER_FRAME);
-        let tokens = self.ctx.tokens.sync_messages(DEFINITIONS_PER_FRAME);
+        let monitors = self.ctx.monitors.sync_messages(FULL_SYNC_FRAME_BYTES);
+        let notifiers = self.ctx.notifiers.sync_messages(FULL_SYNC_FRAME_BYTES);
+        let tokens = self.ctx.tokens.sync_messages(FULL_SYNC_FRAME_BYTES);
         for msg in monitors.into_iter().chain(notifiers).chain(tokens) {
             transport.send(Some(node_id), msg);
         }

@@ -210,7 +210,7 @@ impl Transport {
                 continue;
             }
             let _ = ActorRef::<EndpointMessage>::from(cell)
-                .cast(EndpointMessage::Frame(frame.to_vec()));
+                .cast(EndpointMessage::frame(frame.to_vec()));
             sent += 1;
         }
         self.ctx

@@ -26,6 +26,10 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Default of `max_monitors`: above the 200,000 monitors a node is benchmarked with (about
+/// 2 KiB of memory each), far below what would exhaust a small machine.
+pub const DEFAULT_MAX_MONITORS: usize = 250_000;
+
 /// Whether the HTTP API asks for tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -83,6 +87,10 @@ pub struct Config {
     pub forget_after: Duration,
     /// Checks allowed in flight at once on this node; more wait (and show as schedule lag).
     pub max_concurrent_checks: usize,
+    /// Most monitors the cluster may hold (paused ones count, deleted ones do not): a create
+    /// that would go past it is refused with 409. Checked by the node that takes the request
+    /// against the monitors it holds; give every node the same value.
+    pub max_monitors: usize,
     /// Enables `POST /api/debug/partition` (fault injection for tests). Never in production.
     pub allow_fault_injection: bool,
     /// Before a monitor goes down, have another live node re-check it; it goes down only if
@@ -137,6 +145,7 @@ impl Default for Config {
             forget_after: Duration::from_secs(24 * 3600),
             allow_fault_injection: false,
             max_concurrent_checks: 10_000,
+            max_monitors: DEFAULT_MAX_MONITORS,
             second_opinion: true,
             block_private_targets: false,
             notifiers: Vec::new(),
@@ -305,6 +314,11 @@ impl Config {
         if !(1..=1_000_000).contains(&self.max_concurrent_checks) {
             return Err(ConfigError::Invalid(
                 "max_concurrent_checks must be 1-1000000".into(),
+            ));
+        }
+        if self.max_monitors == 0 {
+            return Err(ConfigError::Invalid(
+                "max_monitors must be at least 1".into(),
             ));
         }
         if !(1..=256).contains(&self.probers) {

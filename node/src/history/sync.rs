@@ -20,14 +20,29 @@ pub const PAGE_ROLLUPS: usize = 5_000;
 pub const PULL_MARGIN_MS: u64 = 2 * 3600 * 1000;
 
 /// Rollups shipped by peers: decoded and merged. Returns how many changed the store;
-/// undecodable frames are counted as refused.
+/// undecodable frames are counted as refused, and so are buckets that start more than the
+/// clock skew bound ahead of our clock (`crate::clock::MAX_CLOCK_SKEW`).
 pub fn receive(ctx: &Ctx, frames: Vec<RollupFrame>) -> usize {
     let total = frames.len();
-    let rollups: Vec<Rollup> = frames.into_iter().filter_map(from_frame).collect();
+    let mut rollups: Vec<Rollup> = frames.into_iter().filter_map(from_frame).collect();
     let refused = total - rollups.len();
     if refused > 0 {
         ctx.metrics.peer_frames_rejected.inc_by(refused as u64);
         tracing::debug!(refused, "undecodable rollups from a peer");
+    }
+    let latest = crate::clock::latest_accepted_ms(crate::clock::now_ms());
+    let before = rollups.len();
+    rollups.retain(|r| r.bucket.start_ms <= latest);
+    let future = before - rollups.len();
+    if future > 0 {
+        // The reason `cluster::guard` calls `future` (history is below the cluster layer).
+        let label = crate::metrics::RefusalLabel {
+            kind: "rollup",
+            reason: "future",
+        };
+        let counter = ctx.metrics.peer_records_refused.get_or_create(&label);
+        counter.inc_by(future as u64);
+        tracing::debug!(future, "rollups from the future from a peer");
     }
     match ctx.store.merge_rollups(rollups) {
         Ok(changed) => changed.len(),

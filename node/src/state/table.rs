@@ -17,7 +17,11 @@
 //! not a plain name, whose revision is more than [`MAX_FUTURE`] ahead of this node's wall clock
 //! (it would win over every edit for that long, and drag every node's clock along) or would
 //! overflow the clock, or that the kind's own validation refuses (the API's rules), is logged,
-//! counted in [`Merged::refused`] and never stored.
+//! counted in [`Merged::refused`] and never stored. So is a record larger than
+//! [`MAX_RECORD_BYTES`].
+//!
+//! What goes to peers goes in messages of at most [`MAX_MESSAGE_BYTES`] of records
+//! ([`Table::messages`], [`Table::sync_messages`]), far below the transport's frame limit.
 //!
 //! Promises: a write is in the store before it is in the map, and before the caller sends it
 //! to peers; the check and the write of a batch happen under one lock, so a merge racing a
@@ -28,18 +32,31 @@ use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use ringwatch_proto::{DecodeError, PeerMsg, Rev, decode_record, encode_record};
+use ringwatch_proto::{
+    DecodeError, PeerMsg, Rev, chunks_by_size, decode_record, encode_record, encoded_len,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{Hlc, hlc_millis, now_ms};
 use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+use crate::domain::spec::MAX_DEFINITION_BYTES;
 use crate::store::{Store, StoreResult, Tree};
 
 /// How far ahead of this node's wall clock a peer's revision may be. Further ahead is refused:
 /// clocks of a healthy cluster are within seconds of each other, and a revision from far in
-/// the future would win over every edit made until then.
-pub const MAX_FUTURE: Duration = Duration::from_secs(5 * 60);
+/// the future would win over every edit made until then. The one skew bound of every time a
+/// peer sends ([`crate::clock::MAX_CLOCK_SKEW`]).
+pub const MAX_FUTURE: Duration = crate::clock::MAX_CLOCK_SKEW;
+
+/// Largest record of any kind a peer may send, encoded: the largest definition the API makes
+/// ([`MAX_DEFINITION_BYTES`]) plus what the node adds (id, revision, creation time).
+pub const MAX_RECORD_BYTES: usize = MAX_DEFINITION_BYTES + 256;
+
+/// What the definitions of one message add up to at most, encoded ([`Table::messages`]): far
+/// below the peer transport's frame limit (16 MiB, over which a frame is refused and its
+/// session closed), whatever the definitions weigh.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// Where a kind's records are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +148,7 @@ pub fn check_rev(rev: &Rev, wall_ms: u64) -> Result<(), String> {
     if rev.hlc == u64::MAX {
         return Err("its revision would overflow the clock".into());
     }
-    let limit_ms = wall_ms.saturating_add(MAX_FUTURE.as_millis() as u64);
+    let limit_ms = crate::clock::latest_accepted_ms(wall_ms);
     let at_ms = hlc_millis(rev.hlc);
     if at_ms > limit_ms {
         return Err(format!(
@@ -152,6 +169,12 @@ fn refusal<D: Definition>(d: &D, wall_ms: u64) -> Result<(), String> {
         return Err(format!("its id is not {PLAIN_NAME_RULE}"));
     }
     check_rev(d.rev(), wall_ms)?;
+    let bytes = encoded_len(d);
+    if bytes > MAX_RECORD_BYTES {
+        return Err(format!(
+            "it is {bytes} bytes encoded (at most {MAX_RECORD_BYTES} accepted)"
+        ));
+    }
     if d.is_deleted() {
         return Ok(());
     }
@@ -219,7 +242,14 @@ pub struct Table<D: Definition> {
     /// This node's name: the node of every revision written here.
     node: String,
     rows: RwLock<Rows<D>>,
+    /// Refusals not logged yet, and when the last line about them was (unix ms): a peer
+    /// sending refused records is logged at most once per [`REFUSAL_LOG_EVERY_MS`].
+    refusals_unlogged: std::sync::Mutex<(u64, u64)>,
 }
+
+/// Refused records of one kind are logged at most once per this many milliseconds, with how
+/// many were refused since the last line (each is counted in the metrics all the same).
+pub const REFUSAL_LOG_EVERY_MS: u64 = 10_000;
 
 impl<D: Definition> fmt::Debug for Table<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -242,6 +272,7 @@ impl<D: Definition> Table<D> {
             store,
             node: node.into(),
             rows: RwLock::new(rows),
+            refusals_unlogged: Default::default(),
         })
     }
 
@@ -396,18 +427,20 @@ impl<D: Definition> Table<D> {
                 Err(why) => refused.push(why),
             }
         }
-        if let Some((id, why)) = refused.first() {
-            let count = refused.len();
+        if let Some((id, why)) = refused.first()
+            && let Some(count) = self.refusals_to_log(refused.len() as u64, wall_ms)
+        {
             tracing::warn!(
                 kind = D::KIND,
                 count,
-                "refused records from a peer; first {id:?}: {why}"
+                "refused records from a peer; the last batch's first {id:?}: {why}"
             );
         }
         let refused = refused.len();
         let mut rows = self.write();
         let mut newer: BTreeMap<String, D> = BTreeMap::new();
         for d in checked {
+            // Checked above: within the skew, so the clock takes it.
             hlc.observe(d.rev().hlc);
             let current = newer
                 .get(d.id())
@@ -427,6 +460,22 @@ impl<D: Definition> Table<D> {
         Merged { changed, refused }
     }
 
+    /// Notes `n` refused records at `now_ms`; `Some(count)` when a log line is due, counting
+    /// every refusal since the last line.
+    fn refusals_to_log(&self, n: u64, now_ms: u64) -> Option<u64> {
+        let mut guard = self
+            .refusals_unlogged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (pending, last) = &mut *guard;
+        *pending += n;
+        if *last != 0 && now_ms.saturating_sub(*last) < REFUSAL_LOG_EVERY_MS {
+            return None;
+        }
+        *last = now_ms.max(1);
+        Some(std::mem::take(pending))
+    }
+
     /// Adds the config file's records whose id this node does not hold, not even as a
     /// tombstone (what was deleted stays deleted). They keep the revision they come with
     /// (zero), so any later edit wins over the file. Returns those added.
@@ -441,18 +490,28 @@ impl<D: Definition> Table<D> {
         self.commit(&mut rows, fresh.into_values().collect())
     }
 
-    /// The message that sends `records` to peers.
+    /// The message that sends `records` to peers, all in one (tests, and a single record).
     pub fn message(records: &[Arc<D>]) -> PeerMsg {
         D::to_message(records.iter().map(|d| (**d).clone()).collect())
     }
 
-    /// Everything a new peer needs of this kind, tombstones included, at most `per_frame`
-    /// records per message.
-    pub fn sync_messages(&self, per_frame: usize) -> Vec<PeerMsg> {
-        self.all()
-            .chunks(per_frame.max(1))
+    /// The messages that send `records` to peers, each at most [`MAX_MESSAGE_BYTES`] of
+    /// records (a record larger than that alone in one; no node makes one).
+    pub fn messages(records: &[Arc<D>]) -> Vec<PeerMsg> {
+        Self::messages_within(records, MAX_MESSAGE_BYTES)
+    }
+
+    fn messages_within(records: &[Arc<D>], max_bytes: usize) -> Vec<PeerMsg> {
+        chunks_by_size(records, max_bytes)
+            .into_iter()
             .map(Self::message)
             .collect()
+    }
+
+    /// Everything a new peer needs of this kind, tombstones included, in messages of at most
+    /// `max_bytes` of records each.
+    pub fn sync_messages(&self, max_bytes: usize) -> Vec<PeerMsg> {
+        Self::messages_within(&self.all(), max_bytes)
     }
 }
 

@@ -428,3 +428,57 @@ fn is_future(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// The block layout's encoder and decoder, for the fuzz targets (`crate::fuzz`).
+#[cfg(test)]
+pub(crate) mod fuzzing {
+    use ringwatch_proto::{DecodeError, ProbeResult};
+
+    use super::blocks;
+    use super::records::ResultBody;
+
+    /// A block record holding `results` (their monitor ids are not stored).
+    pub fn encode_block(results: &[ProbeResult]) -> Vec<u8> {
+        let bodies: Vec<ResultBody> = results
+            .iter()
+            .map(|r| ResultBody {
+                at_ms: r.at_ms,
+                ok: r.ok,
+                status_code: r.status_code,
+                latency_ms: r.latency_ms,
+                error: r.error.clone(),
+                error_kind: r.error_kind,
+                node: r.node.clone(),
+                tls_days_left: r.tls_days_left,
+            })
+            .collect();
+        blocks::encode(&bodies)
+    }
+
+    /// Every result a block record holds, as monitor `m`'s; checks its head's count agrees.
+    pub fn decode_block(bytes: &[u8]) -> Result<Vec<ProbeResult>, DecodeError> {
+        let block = blocks::decode(bytes)?;
+        assert_eq!(
+            blocks::count(bytes),
+            Ok(block.len()),
+            "head and body disagree"
+        );
+        Ok((0..block.len())
+            .map(|i| {
+                assert_eq!(block.at_ms(i), block.body(i).at_ms);
+                let _ = block.node(i);
+                block.body(i).into_result("m")
+            })
+            .collect())
+    }
+
+    /// How many results a block record says it holds, from its head alone.
+    pub fn block_count(bytes: &[u8]) -> Result<usize, DecodeError> {
+        blocks::count(bytes)
+    }
+
+    /// A stored result body (the layout of one result outside a block).
+    pub fn decode_result_body(bytes: &[u8]) -> Result<ProbeResult, DecodeError> {
+        ringwatch_proto::decode_record::<ResultBody>(bytes).map(|b| b.into_result("m"))
+    }
+}

@@ -124,3 +124,60 @@ fn partitions_heal_and_long_dead_members_are_forgotten() {
     }
     assert!(m.get("n2").is_none());
 }
+
+#[test]
+fn members_named_second_hand_are_dialled_but_not_adopted() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 1), &[], 0);
+    // n2 (or someone speaking as n2) names members nobody has heard.
+    let invented: Vec<MemberInfo> = (0..200).map(|i| info(&format!("ghost{i}"), 1)).collect();
+    let a = m.heard(&info("n2", 1), &invented, 10);
+    assert_eq!(dials(&a).len(), MAX_CANDIDATES, "hints are bounded");
+    assert_eq!(m.take_dropped_hints(), (200 - MAX_CANDIDATES) as u64);
+    assert!(!a.contains(&Action::Changed));
+    assert_eq!(m.alive(), ["n1", "n2"]);
+    assert_eq!(m.members().count(), 1, "none of them is a member");
+    // Naming them again dials nothing new at once.
+    assert!(dials(&m.heard(&info("n2", 1), &invented, 20)).is_empty());
+    // Failed dials back off; once no heartbeat names them, they are dropped for good.
+    for g in m.candidates().map(str::to_owned).collect::<Vec<_>>() {
+        m.dial_failed(&g, 30);
+    }
+    let mut t = 30;
+    while t < 30 + CANDIDATE_TTL_MS + 1_000 {
+        t += 500;
+        m.tick(t);
+        m.heard(&info("n2", 1), &[], t);
+    }
+    assert_eq!(m.candidates().count(), 0);
+    // Named again at 20 ms (136 past the bound again), then the 64 pending ones expired.
+    assert_eq!(m.take_dropped_hints(), 200);
+    assert!(dials(&m.tick(t + 500)).is_empty());
+    assert_eq!(m.alive(), ["n1", "n2"]);
+}
+
+#[test]
+fn second_hand_news_never_changes_what_we_know_of_a_member() {
+    let mut m = core(&[]);
+    m.heard(&info("n2", 1), &[], 0);
+    m.heard(&info("n3", 1), &[], 0);
+    // n2 claims n3 restarted at an address of its choosing.
+    let mut moved = info("n3", 9);
+    moved.cluster = "attacker:1".into();
+    let a = m.heard(&info("n2", 1), &[moved.clone()], 10);
+    assert!(
+        dials(&a).is_empty(),
+        "n3 is alive and heard: nothing to dial"
+    );
+    assert_eq!(m.get("n3").unwrap().info, info("n3", 1));
+    // Once n3 is dead, the hint is worth a dial, still without touching n3's entry.
+    m.dial_failed("n3", 20);
+    let a = m.heard(&info("n2", 1), &[moved], 30);
+    assert_eq!(dials(&a), ["attacker:1"]);
+    assert_eq!(m.get("n3").unwrap().info, info("n3", 1));
+    assert_eq!(m.alive(), ["n1", "n2"]);
+    // n3 itself, heard first-hand at its new start, replaces it.
+    m.heard(&info("n3", 9), &[], 40);
+    assert_eq!(m.get("n3").unwrap().info.incarnation, 9);
+    assert_eq!(m.candidates().count(), 0);
+}

@@ -17,7 +17,7 @@ use super::secret;
 
 pub use seed::MonitorSeed;
 use validate::range;
-pub use validate::validate;
+pub use validate::{definition_bytes, validate};
 
 mod seed;
 mod validate;
@@ -67,6 +67,12 @@ pub const MANAGED_HEADERS: [&str; 7] = [
 pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 /// Largest `tls_min_days`: ten years.
 pub const MAX_TLS_MIN_DAYS: u64 = 3650;
+/// Largest definition, in bytes as stored and replicated (postcard), not counting its id and
+/// revision: what keeps every definition, and so every frame of them, far below the peer
+/// transport's frame limit, whatever the API was sent. Each field's own limit (a 64 KiB
+/// request body, 50 headers of 4 KiB) still fits alone; all of them at their largest do not.
+/// Every kind of replicated definition is held to it (`state::table`).
+pub const MAX_DEFINITION_BYTES: usize = 128 * 1024;
 /// Most notifier ids per monitor.
 pub const MAX_NOTIFIERS: usize = 50;
 /// Longest notifier id, in characters.

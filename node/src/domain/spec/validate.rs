@@ -2,15 +2,15 @@
 //! schemes, and assertions that fit the kind of check.
 
 use reqwest::header::{HeaderName, HeaderValue};
-use ringwatch_proto::{DEFAULT_METHOD, Monitor};
+use ringwatch_proto::{DEFAULT_METHOD, Monitor, encoded_len};
 
 use crate::domain::address::is_unprintable;
 
 use super::{
-    MANAGED_HEADERS, MAX_EXPECT_BYTES, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES, MAX_HEADERS,
-    MAX_INTERVAL_SECS, MAX_NAME_CHARS, MAX_NOTIFIER_ID_CHARS, MAX_NOTIFIERS,
-    MAX_REQUEST_BODY_BYTES, MAX_THRESHOLD, MAX_TIMEOUT_MS, MAX_TLS_MIN_DAYS, MAX_URL_LEN, METHODS,
-    SpecError,
+    MANAGED_HEADERS, MAX_DEFINITION_BYTES, MAX_EXPECT_BYTES, MAX_HEADER_NAME_BYTES,
+    MAX_HEADER_VALUE_BYTES, MAX_HEADERS, MAX_INTERVAL_SECS, MAX_NAME_CHARS, MAX_NOTIFIER_ID_CHARS,
+    MAX_NOTIFIERS, MAX_REQUEST_BODY_BYTES, MAX_THRESHOLD, MAX_TIMEOUT_MS, MAX_TLS_MIN_DAYS,
+    MAX_URL_LEN, METHODS, SpecError,
 };
 
 pub(super) fn range(name: &str, v: u64, lo: u64, hi: u64) -> Result<(), SpecError> {
@@ -30,7 +30,31 @@ pub fn validate(m: &Monitor) -> Result<(), SpecError> {
     validate_texts(m)?;
     validate_request(m)?;
     validate_notifiers(m.notifiers.as_deref())?;
-    validate_kind(m, &scheme)
+    validate_kind(m, &scheme)?;
+    validate_size(m)
+}
+
+/// The size of `m` as stored and replicated, without its id, revision and creation time (set
+/// by the node, not the request): the same for the API's input and for the record a peer
+/// sends, so what one node accepts no other refuses.
+pub fn definition_bytes(m: &Monitor) -> usize {
+    let body = |n: usize| n - 1; // encoded_len counts the version byte
+    encoded_len(m)
+        - body(encoded_len(&m.id))
+        - body(encoded_len(&m.rev))
+        - body(encoded_len(&m.created_ms))
+}
+
+fn validate_size(m: &Monitor) -> Result<(), SpecError> {
+    let bytes = definition_bytes(m);
+    if bytes > MAX_DEFINITION_BYTES {
+        return Err(SpecError::new(format!(
+            "the monitor is {bytes} bytes encoded (URL, headers, body, assertions and all); \
+             at most {MAX_DEFINITION_BYTES} are accepted, so that it replicates: shorten its \
+             headers or body"
+        )));
+    }
+    Ok(())
 }
 
 fn validate_numbers(m: &Monitor) -> Result<(), SpecError> {

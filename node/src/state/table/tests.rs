@@ -247,8 +247,10 @@ fn a_full_sync_is_split_into_frames() {
     let ms: Vec<Monitor> = (0..5)
         .map(|i| write(&format!("m{i}"), 1, "n2", 5, false))
         .collect();
-    table.seed(ms).unwrap();
-    let frames = table.sync_messages(2);
+    table.seed(ms.clone()).unwrap();
+    // Room for two of these monitors per message, not three.
+    let one = ringwatch_proto::encoded_len(&ms[0]);
+    let frames = table.sync_messages(2 * one + one / 2);
     let sizes: Vec<usize> = frames
         .iter()
         .map(|f| match f {
@@ -257,4 +259,64 @@ fn a_full_sync_is_split_into_frames() {
         })
         .collect();
     assert_eq!(sizes, [2, 2, 1]);
+}
+
+#[test]
+fn messages_stay_under_the_byte_budget_whatever_the_records_weigh() {
+    let table = monitors();
+    // 40 monitors of about 100 KiB each (a body under the definition cap): 4 MiB in all.
+    let ms: Vec<Monitor> = (0..40)
+        .map(|i| {
+            let mut m = write(&format!("m{i:02}"), 1, "n2", 5, false);
+            m.method = "POST".into();
+            m.body = Some("x".repeat(60 * 1024));
+            m.headers = vec![("X-Pad".into(), "y".repeat(4_000)); 1];
+            m.expect_body_contains = Some("z".repeat(1_000));
+            m
+        })
+        .collect();
+    for m in &ms {
+        crate::domain::spec::validate(m).unwrap();
+    }
+    let stored = table.seed(ms).unwrap();
+    for frames in [
+        Table::messages(&stored),
+        table.sync_messages(MAX_MESSAGE_BYTES),
+    ] {
+        assert!(frames.len() >= 3, "{} frames", frames.len());
+        let mut got = 0;
+        for f in &frames {
+            let len = ringwatch_proto::encoded_len(f);
+            assert!(len <= MAX_MESSAGE_BYTES + 64, "a frame of {len} bytes");
+            let PeerMsg::Definitions(ms) = f else {
+                panic!("{f:?}")
+            };
+            got += ms.len();
+        }
+        assert_eq!(got, 40);
+    }
+}
+
+#[test]
+fn a_record_over_the_size_cap_from_a_peer_is_refused() {
+    let (table, hlc) = (monitors(), Hlc::default());
+    let mut big = write("big", hlc_at(0), "n2", 5, false);
+    big.method = "POST".into();
+    big.body = Some("x".repeat(MAX_RECORD_BYTES));
+    let small = write("small", hlc_at(0), "n2", 5, false);
+    let merged = table.merge(vec![big, small], &hlc);
+    assert_eq!((merged.changed.len(), merged.refused), (1, 1));
+    assert!(table.get("big").is_none());
+}
+
+#[test]
+fn refusals_are_logged_once_per_period_with_the_count_since() {
+    let table = monitors();
+    assert_eq!(table.refusals_to_log(2, 1_000_000), Some(2));
+    assert_eq!(table.refusals_to_log(3, 1_000_001), None);
+    assert_eq!(table.refusals_to_log(1, 1_005_000), None);
+    assert_eq!(
+        table.refusals_to_log(1, 1_000_000 + REFUSAL_LOG_EVERY_MS),
+        Some(5)
+    );
 }
