@@ -32,7 +32,7 @@ pub const LOG_EVERY: Duration = Duration::from_secs(10);
 /// Pause after a failed accept (out of file descriptors), so the loop does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 /// Connections over the cap being told so at once; more are closed without a word.
-const MAX_REFUSING: usize = 64;
+pub const MAX_REFUSING: usize = 64;
 /// How long a refused connection's request is read (and dropped), so that closing it does
 /// not reset it before the client has read the 503.
 const REFUSE_LINGER: Duration = Duration::from_secs(1);
