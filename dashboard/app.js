@@ -13,6 +13,7 @@ import { closeDetail, detailResult, loadIncidents, openDetail, renderDetailHead,
 import { advancedFields, createBody, readMonitor, syncKind } from './fields.js';
 import { dropHistoryCells, historyCells, reloadStrip, renderHistoryCells, stripResult } from './heartbeat.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';
+import { startSession } from './session.js';
 
 const PAGE_SIZE = 50;
 const POLL_MS = 2000; // page + summary refresh period
@@ -267,9 +268,9 @@ function createRow(m) {
   v.owner = el('td');
   v.interval = el('td', { class: 'num' });
   v.error = el('td', { class: 'error' });
-  v.pause = el('button', { type: 'button', 'data-action': 'pause' });
-  v.check = el('button', { type: 'button', text: 'Check now', 'data-action': 'check' });
-  v.del = el('button', { type: 'button', class: 'danger', text: 'Delete', 'data-action': 'delete' });
+  v.pause = el('button', { type: 'button', class: 'w', 'data-action': 'pause' });
+  v.check = el('button', { type: 'button', class: 'w', text: 'Check now', 'data-action': 'check' });
+  v.del = el('button', { type: 'button', class: 'danger w', text: 'Delete', 'data-action': 'delete' });
   v.note = el('div', { class: 'note' });
   v.tr = el(
     'tr',
@@ -620,7 +621,9 @@ function onRowsClick(ev) {
   toggleDetail(v);
 }
 
-function start() {
+async function start() {
+  // With auth on and no session, the login form instead: nothing is polled.
+  if (!(await startSession())) return;
   loadHash();
   let searchTimer = 0;
   $('search').addEventListener('input', (ev) => {

@@ -284,7 +284,7 @@ function editForm(v, hooks) {
     advanced.root,
     el('div', { class: 'edit-actions' }, save, revert, msg),
   );
-  const root = el('details', { class: 'edit' }, el('summary', { text: 'Edit monitor' }), form);
+  const root = el('details', { class: 'edit w' }, el('summary', { text: 'Edit monitor' }), form);
   const state = { root, notifiers: advanced.notifiers, base: null, dirty: false };
   const fill = () => {
     fillMonitor(form, advanced.notifiers, v.m);

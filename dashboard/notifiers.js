@@ -67,7 +67,7 @@ function target(n) {
 function renderList() {
   const items = (list || []).map((n) => {
     const name = str(n.name) || str(n.type);
-    const del = el('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete notifier ${name}` });
+    const del = el('button', { type: 'button', class: 'danger w', text: 'Delete', 'aria-label': `Delete notifier ${name}` });
     del.addEventListener('click', () => deleteNotifier(n, del));
     return el(
       'li',

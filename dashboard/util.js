@@ -120,7 +120,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API (relative paths, so a reverse-proxy prefix keeps working). */
+/** What happens when the node answers 401: the session ended (set by session.js). */
+let unauthorized = () => {};
+export const onUnauthorized = (fn) => {
+  unauthorized = fn;
+};
+
+/**
+ * Calls the API (relative paths, so a reverse-proxy prefix keeps working). The session cookie
+ * goes with it (same origin); bodies are JSON, as the node requires of every change.
+ */
 export async function api(method, path, body, signal) {
   const init = { method, headers: { Accept: 'application/json' }, signal };
   if (body !== undefined) {
@@ -138,6 +147,7 @@ export async function api(method, path, body, signal) {
       data = null;
     }
   }
+  if (res.status === 401 && path !== 'api/session') unauthorized();
   if (!res.ok) {
     const msg = data && typeof data.error === 'string' ? data.error : `HTTP ${res.status}`;
     throw new ApiError(msg, res.status);

@@ -32,23 +32,44 @@ pub enum Denied {
     Forbidden(String),
 }
 
-/// Checks that a request to `method path` with this `Authorization` header value may go on.
-/// With auth off, every request may.
-pub fn authorize(ctx: &Ctx, method: &str, path: &str, header: Option<&str>) -> Result<(), Denied> {
+/// What a request presents to prove who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// Nothing.
+    Nothing,
+    /// An `Authorization` header value (`Bearer <token>`).
+    Header(&'a str),
+    /// The token of the dashboard's session cookie.
+    Session(&'a str),
+}
+
+/// Checks that a request to `method path` presenting `presented` may go on (the header wins
+/// over the session cookie). With auth off, every request may.
+pub fn authorize(
+    ctx: &Ctx,
+    method: &str,
+    path: &str,
+    presented: Presented<'_>,
+) -> Result<(), Denied> {
     if ctx.config.auth == AuthMode::Off {
         return Ok(());
     }
     let Some(needed) = token::required_scope(method, path) else {
         return Ok(());
     };
-    let Some(header) = header else {
-        return Err(Denied::Unauthenticated(
-            "this node requires an API token: send `Authorization: Bearer <token>`".into(),
-        ));
+    let secret = match presented {
+        Presented::Nothing => {
+            return Err(Denied::Unauthenticated(
+                "this node requires an API token: send `Authorization: Bearer <token>` \
+                 (or log in to the dashboard)"
+                    .into(),
+            ));
+        }
+        Presented::Header(header) => token::bearer(header).ok_or_else(|| {
+            Denied::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
+        })?,
+        Presented::Session(secret) => secret,
     };
-    let secret = token::bearer(header).ok_or_else(|| {
-        Denied::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
-    })?;
     let scope = scope_of(ctx, secret)
         .ok_or_else(|| Denied::Unauthenticated("unknown or revoked token".into()))?;
     if scope < needed {
@@ -63,7 +84,7 @@ pub fn authorize(ctx: &Ctx, method: &str, path: &str, header: Option<&str>) -> R
 
 /// The scope of a presented secret, if it is the config's admin token or a live token of the
 /// table. One hash and at most one table lookup, compared in constant time.
-fn scope_of(ctx: &Ctx, secret: &str) -> Option<Scope> {
+pub fn scope_of(ctx: &Ctx, secret: &str) -> Option<Scope> {
     let presented = token::hash(secret);
     if let Some(admin) = &ctx.config.admin_token
         && token::same_hash(&presented, &token::hash(admin.expose()))

@@ -526,6 +526,7 @@ async fn refusals(c: &mut Contract, auth_base: String) {
         .iter()
         .flat_map(|(path, item)| {
             item.as_object().unwrap().iter().filter_map(move |(m, op)| {
+                op.get("security")?;
                 op["responses"].get("401")?;
                 let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok()?;
                 let forbidden = op["responses"].get("403").is_some();
@@ -556,6 +557,25 @@ async fn refusals(c: &mut Contract, auth_base: String) {
     c.token = None;
     c.get("/healthz", 200).await;
     c.get("/", 200).await;
+    // The dashboard's login: a token it does not know, then the read token.
+    let wrong = json!({"token": "rw_0000000000000000_0000"});
+    c.json(Method::POST, "/api/session", wrong, 401).await;
+    let login = json!({"token": read["token_secret"]});
+    let view = c.json(Method::POST, "/api/session", login, 200).await;
+    assert_eq!(
+        (view["auth"].as_str(), view["scope"].as_str()),
+        (Some("on"), Some("read"))
+    );
+}
+
+/// The session routes on a node with auth off: nobody needs to log in.
+async fn session_without_auth(c: &mut Contract) {
+    let view = c.get("/api/session", 200).await.body;
+    assert_eq!(view["auth"], "off");
+    c.json(Method::POST, "/api/session", json!({"token": "x"}), 400)
+        .await;
+    c.expect(Method::DELETE, "/api/session", Send::Nothing, 204)
+        .await;
 }
 
 /// Creates one monitor and, in bulk, a failing one alerting `hook` and a paused one; lists,
@@ -721,6 +741,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     }
     read_events(events, &c.doc, &["result", "status", "monitor", "deleted"]).await;
     tokens(&mut c).await;
+    session_without_auth(&mut c).await;
     let guarded = start_node(AuthMode::On).await;
     refusals(&mut c, format!("http://{}", guarded.http_addr)).await;
     let unmet = c.unmet();

@@ -95,9 +95,11 @@ export async function expectCount(locator, n, timeoutMs = WAIT_MS) {
 
 /**
  * Starts `ringwatch node` on free ports with a fresh data directory and waits for its
- * `listening http=...` line. Returns `{ url, name, process, api, kill }`.
+ * `listening http=...` line; `env` adds environment variables (e.g. `RINGWATCH_AUTH`).
+ * Returns `{ url, name, process, api, kill }`; `api(method, path, body, token)` sends `token`
+ * as a bearer token when given.
  */
-export async function startNode(label) {
+export async function startNode(label, { env = {} } = {}) {
   const bin = process.env.RINGWATCH_BIN;
   if (!bin) throw new Error('RINGWATCH_BIN is not set (scripts/test sets it after cargo build)');
   const data = mkdtempSync(join(tmpdir(), `ringwatch-browser-${label}-`));
@@ -110,6 +112,7 @@ export async function startNode(label) {
       RINGWATCH_NAME: name,
       RINGWATCH_DATA: data,
       RUST_LOG: process.env.RUST_LOG || 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -142,7 +145,7 @@ export async function startNode(label) {
     url,
     name,
     process: child,
-    api: (method, path, body) => apiCall(url, method, path, body),
+    api: (method, path, body, token) => apiCall(url, method, path, body, token),
     /** Kills the node (SIGKILL) and waits for it to be gone; safe to call twice. */
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -153,9 +156,10 @@ export async function startNode(label) {
   };
 }
 
-/** One API request with a JSON body; returns `{ status, data, headers }`. */
-async function apiCall(base, method, path, body) {
+/** One API request with a JSON body (and a bearer token); returns `{ status, data, headers }`. */
+async function apiCall(base, method, path, body, token) {
   const init = { method, headers: { Accept: 'application/json' } };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

@@ -40,12 +40,9 @@ impl Actor for HttpServer {
         // Probes are not a proxy into this node's API.
         ctx.clients.guard().add_own(local);
         let (tx, rx) = oneshot::channel::<()>();
-        let server = warp::serve(api::routes(ctx.clone()))
-            .incoming(listener)
-            .graceful(async {
-                let _ = rx.await;
-            })
-            .run();
+        let server = api::server::serve(ctx.clone(), listener, async {
+            let _ = rx.await;
+        });
         tracing::info!(%local, "HTTP API and dashboard listening");
         Ok(HttpState {
             shutdown: Some(tx),

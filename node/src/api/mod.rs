@@ -5,11 +5,14 @@
 mod alerts;
 mod error;
 mod events;
+mod guard;
 mod history;
 pub mod input;
 mod monitors;
 pub mod openapi;
 mod overview;
+pub mod server;
+mod session;
 pub(crate) mod tokens;
 mod views;
 
@@ -30,7 +33,12 @@ fn with_ctx(ctx: Ctx) -> impl Filter<Extract = (Ctx,), Error = Infallible> + Clo
     warp::any().map(move || ctx.clone())
 }
 
-/// Reads a request body of at most [`MAX_BODY_BYTES`], with or without a content-length.
+/// Longest a client may take to send a request body; a slower one gets 408 (the header part
+/// has its own timeout, `http_header_timeout`).
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`], with or without a content-length,
+/// within [`BODY_READ_TIMEOUT`].
 fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
     warp::header::optional::<u64>("content-length")
         .and(warp::body::stream())
@@ -38,7 +46,13 @@ fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
             if len.is_some_and(|l| l > MAX_BODY_BYTES as u64) {
                 return Err(warp::reject::custom(error::too_large()));
             }
-            collect(s).await.map_err(warp::reject::custom)
+            match tokio::time::timeout(BODY_READ_TIMEOUT, collect(s)).await {
+                Ok(read) => read.map_err(warp::reject::custom),
+                Err(_) => Err(warp::reject::custom(ApiError::new(
+                    warp::http::StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
+                ))),
+            }
         })
 }
 
@@ -230,29 +244,35 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(dashboard)
         .map(Reply::into_response)
         .boxed();
-    guard(ctx)
-        .and(monitor_routes.or(other_routes))
-        .recover(error::recover)
-        .with(warp::reply::with::header("cache-control", "no-store"))
-}
+    let session = warp::path!("api" / "session");
+    let session_get = session
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(guard::caller())
+        .and_then(|c, who| async { session::get(c, who).await.map_err(warp::reject::custom) });
+    let session_login = session
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(guard::caller())
+        .and(body())
+        .and_then(|c, who, b| async {
+            session::login(c, who, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let session_logout = session
+        .and(warp::delete())
+        .and_then(|| async { session::logout().await.map_err(warp::reject::custom) });
+    let session_routes = session_get
+        .or(session_login)
+        .or(session_logout)
+        .map(Reply::into_response)
+        .boxed();
 
-/// Lets a request through only if its token allows it ([`crate::access::authorize`]); with
-/// auth off, every request.
-fn guard(ctx: Ctx) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::method()
-        .and(warp::path::full())
-        .and(warp::header::optional::<String>("authorization"))
-        .and(with_ctx(ctx))
-        .and_then(
-            |method: warp::http::Method,
-             path: warp::path::FullPath,
-             auth: Option<String>,
-             c: Ctx| async move {
-                crate::access::authorize(&c, method.as_str(), path.as_str(), auth.as_deref())
-                    .map_err(|d| warp::reject::custom(ApiError::from(d)))
-            },
-        )
-        .untuple_one()
+    guard::guard(ctx)
+        .and(monitor_routes.or(session_routes).or(other_routes))
+        .recover(error::recover)
+        .map(guard::secure_headers)
 }
 
 /// The dashboard: `/` is its page; its scripts and styles are served beside it.
@@ -267,7 +287,12 @@ fn guard(ctx: Ctx) -> impl Filter<Extract = (), Error = Rejection> + Clone {
 async fn dashboard(tail: warp::path::Tail) -> Result<impl Reply, Rejection> {
     match ringwatch_dashboard::asset(tail.as_str()) {
         Some((content_type, text)) => {
-            Ok(warp::reply::with_header(text, "content-type", content_type))
+            let reply = warp::reply::with_header(text, "content-type", content_type);
+            Ok(warp::reply::with_header(
+                reply,
+                "content-security-policy",
+                guard::CSP_DASHBOARD,
+            ))
         }
         None => Err(warp::reject::not_found()),
     }

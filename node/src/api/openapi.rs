@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
-use super::{alerts, error, events, history, input, monitors, overview, tokens, views};
+use super::{alerts, error, events, history, input, monitors, overview, session, tokens, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,11 @@ use super::{alerts, error, events, history, input, monitors, overview, tokens, v
             unknown fields), 404 (unknown id or path) or 413 (body over 1 MiB). With auth on, \
             operations that name the `bearer` security scheme need `Authorization: Bearer \
             <token>`: 401 without a valid token, 403 when its scope (read < write < admin) \
-            is too small.",
+            is too small. The dashboard logs in at `/api/session` and then sends a session \
+            cookie instead of the header. Every request but `/healthz` must be addressed to \
+            the node: a `Host` that is not its own address (or a configured public URL) gets \
+            421, an `Origin` that is not its own 403; a change (POST, PUT, PATCH, DELETE) with \
+            a body or a content type must be `Content-Type: application/json`, else 415.",
     ),
     paths(
         overview::healthz,
@@ -42,6 +46,9 @@ use super::{alerts, error, events, history, input, monitors, overview, tokens, v
         tokens::create,
         tokens::list,
         tokens::delete,
+        session::get,
+        session::login,
+        session::logout,
         overview::summary,
         overview::cluster,
         events::events,
@@ -72,6 +79,8 @@ use super::{alerts, error, events, history, input, monitors, overview, tokens, v
         tokens::TokenInput,
         tokens::TokenView,
         tokens::CreatedToken,
+        session::LoginInput,
+        session::SessionView,
         ringwatch_proto::Scope,
         overview::Health,
         overview::Summary,
@@ -85,6 +94,7 @@ use super::{alerts, error, events, history, input, monitors, overview, tokens, v
         (name = "monitors", description = "Monitor definitions, their checks and results"),
         (name = "notifiers", description = "Alert channels and incidents"),
         (name = "tokens", description = "API tokens (admin scope when auth is on)"),
+        (name = "session", description = "The dashboard's login: a session cookie for a token"),
         (name = "node", description = "Health, counts, cluster view and metrics"),
         (name = "events", description = "Server-sent events"),
         (name = "docs", description = "This document and the dashboard"),

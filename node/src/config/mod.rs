@@ -52,6 +52,18 @@ pub struct Config {
     pub name: String,
     /// Address of the HTTP API and dashboard.
     pub http: SocketAddr,
+    /// Other URLs the HTTP API and dashboard are reached at (a DNS name, a reverse proxy,
+    /// a forwarded port), e.g. `["https://status.example.com"]`. Requests whose `Host` or
+    /// `Origin` is neither this node's own address (with its `localhost` forms on a loopback
+    /// address) nor one of these are refused (421 and 403): that stops DNS rebinding and
+    /// cross-site requests. Only the scheme, host and port of each count.
+    pub public_urls: Vec<String>,
+    /// A client must send a request's headers within this long, and an idle keep-alive
+    /// connection is closed after it: slow or silent clients do not hold connections.
+    #[serde(with = "humantime_serde")]
+    pub http_header_timeout: Duration,
+    /// HTTP connections open at once (event streams count); more are answered 503 and closed.
+    pub http_max_connections: usize,
     /// Address other nodes reach this one on.
     pub cluster: SocketAddr,
     /// Data directory. Default: `./data/<name>`.
@@ -130,6 +142,9 @@ impl Default for Config {
         Config {
             name: String::new(),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_urls: Vec::new(),
+            http_header_timeout: Duration::from_secs(10),
+            http_max_connections: 1024,
             cluster: SocketAddr::from(([127, 0, 0, 1], 7800)),
             data: None,
             join: Vec::new(),
@@ -170,6 +185,13 @@ pub struct Overrides {
     /// HTTP API and dashboard address [default: 127.0.0.1:8080].
     #[arg(long, env = "RINGWATCH_HTTP")]
     pub http: Option<SocketAddr>,
+    /// Another URL the dashboard is reached at (DNS name, proxy); repeatable.
+    #[arg(
+        long = "public-url",
+        env = "RINGWATCH_PUBLIC_URLS",
+        value_delimiter = ','
+    )]
+    pub public_urls: Vec<String>,
     /// Cluster address [default: 127.0.0.1:7800].
     #[arg(long, env = "RINGWATCH_CLUSTER")]
     pub cluster: Option<SocketAddr>,
@@ -254,6 +276,9 @@ impl Config {
         }
         if let Some(v) = o.http {
             c.http = v;
+        }
+        if !o.public_urls.is_empty() {
+            c.public_urls = o.public_urls.clone();
         }
         if let Some(v) = o.cluster {
             c.cluster = v;
@@ -359,6 +384,21 @@ impl Config {
         for (i, m) in self.monitors.iter().enumerate() {
             m.to_monitor()
                 .map_err(|e| ConfigError::Invalid(format!("monitors[{i}] ({}): {e}", m.id)))?;
+        }
+        for (i, u) in self.public_urls.iter().enumerate() {
+            crate::domain::web::parse_public_url(u)
+                .map_err(|e| ConfigError::Invalid(format!("public_urls[{i}]: {e}")))?;
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(300)).contains(&self.http_header_timeout)
+        {
+            return Err(ConfigError::Invalid(
+                "http_header_timeout must be 1s-5m".into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.http_max_connections) {
+            return Err(ConfigError::Invalid(
+                "http_max_connections must be 1-1000000".into(),
+            ));
         }
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));

@@ -17,6 +17,8 @@
 //!   listeners) and characters names and URLs may not hold.
 //! - [`secret`]: what counts as a secret in a definition and how it is shown redacted.
 //! - [`token`]: API tokens: the secret's format and hash, and the scope each request needs.
+//! - [`web`]: which `Host` and `Origin` are the node's own, what a change must be sent as,
+//!   and the dashboard's session cookie.
 
 pub mod address;
 pub mod hash;
@@ -31,3 +33,4 @@ pub mod spec;
 pub mod status;
 pub mod token;
 pub mod uptime;
+pub mod web;

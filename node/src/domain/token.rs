@@ -96,7 +96,8 @@ pub fn bearer(header: &str) -> Option<&str> {
 }
 
 /// The scope a request needs when auth is on; `None`: anyone may ask (`/healthz`, the
-/// dashboard's own files). Every `/api` path and `/metrics` need at least `read`; a change
+/// dashboard's own files, and `/api/session`, where the dashboard logs in and out and which
+/// checks the token it is given itself). Every `/api` path and `/metrics` need at least `read`; a change
 /// (any method but GET and HEAD) needs `write`; tokens, and the test-only fault injection,
 /// need `admin`. Paths are compared by their non-empty segments, so `//api/tokens` is ruled
 /// like `/api/tokens` whatever the router makes of it.
@@ -104,6 +105,7 @@ pub fn required_scope(method: &str, path: &str) -> Option<Scope> {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     match (segments.next(), segments.next()) {
         (Some("api"), Some("tokens" | "debug")) => return Some(Scope::Admin),
+        (Some("api"), Some("session")) => return None,
         (Some("api" | "metrics"), _) => {}
         _ => return None,
     }
