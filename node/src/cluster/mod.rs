@@ -14,10 +14,13 @@
 pub mod catchup;
 pub mod endpoint;
 pub mod flow;
+pub mod gate;
 pub mod inbox;
+pub mod listener;
 pub mod members;
 pub mod membership;
 pub mod peers;
 pub mod second_opinion;
 pub mod sync;
+pub mod tls;
 pub mod transport;

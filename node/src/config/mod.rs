@@ -15,6 +15,17 @@ use crate::domain::token::{Secret, validate_admin_token};
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
 pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
 
+/// The three files of cluster TLS, as configured (see [`Config::tls_files`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsPaths<'a> {
+    /// The cluster CA's certificate.
+    pub ca: &'a Path,
+    /// This node's certificate.
+    pub cert: &'a Path,
+    /// This node's private key.
+    pub key: &'a Path,
+}
+
 /// Why the configuration could not be loaded. The process exits with status 2.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -54,8 +65,24 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Cluster addresses of running nodes to join (any one is enough).
     pub join: Vec<String>,
-    /// Shared secret of the cluster.
+    /// Shared secret of the cluster: every node must have the same. The default is public
+    /// (it is in this source code), so a node whose cluster address is not loopback refuses
+    /// to start with it. Also `cookie_file`, or `${VAR}`.
     pub cookie: String,
+    /// The cluster CA's certificate (PEM, from `ringwatch cert init`). With
+    /// `tls_cert_file` and `tls_key_file` it turns on mutual TLS: every cluster session,
+    /// incoming and outgoing, is encrypted, and a peer is accepted only with a certificate
+    /// signed by this CA whose name (SAN) is the node name it uses. Set all three or none.
+    pub tls_ca_file: Option<PathBuf>,
+    /// This node's certificate (PEM, from `ringwatch cert issue NAME`), its node name as SAN.
+    pub tls_cert_file: Option<PathBuf>,
+    /// This node's private key (PEM, from `ringwatch cert issue NAME`; keep it 0600).
+    pub tls_key_file: Option<PathBuf>,
+    /// Run the cluster transport without TLS although the cluster address is not loopback:
+    /// anyone on the network path reads every definition and result, secrets included. An
+    /// explicit opt-out for networks you trust (a private link, a VPN), the
+    /// `--allow-plaintext-cluster` flag.
+    pub allow_plaintext_cluster: bool,
     /// Prober actors on this node. Default: the number of CPU cores.
     pub probers: usize,
     /// How long raw results are kept before the background prune deletes them.
@@ -126,6 +153,10 @@ impl Default for Config {
             data: None,
             join: Vec::new(),
             cookie: DEFAULT_COOKIE.to_owned(),
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            allow_plaintext_cluster: false,
             probers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             retention: Duration::from_secs(48 * 3600),
             retention_minutes: Duration::from_secs(48 * 3600),
@@ -173,6 +204,19 @@ pub struct Overrides {
     /// Shared cluster secret.
     #[arg(long, env = "RINGWATCH_COOKIE", hide_env_values = true)]
     pub cookie: Option<String>,
+    /// Cluster CA certificate (PEM) for mutual TLS between nodes (with --tls-cert-file and
+    /// --tls-key-file; see `ringwatch cert`).
+    #[arg(long, env = "RINGWATCH_TLS_CA_FILE")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// This node's certificate (PEM), signed by the cluster CA.
+    #[arg(long, env = "RINGWATCH_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// This node's private key (PEM).
+    #[arg(long, env = "RINGWATCH_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+    /// Run the cluster transport without TLS although the cluster address is not loopback.
+    #[arg(long, env = "RINGWATCH_ALLOW_PLAINTEXT_CLUSTER")]
+    pub allow_plaintext_cluster: bool,
     /// Prober actors on this node [default: CPU cores].
     #[arg(long, env = "RINGWATCH_PROBERS")]
     pub probers: Option<usize>,
@@ -257,6 +301,18 @@ impl Config {
         }
         if let Some(v) = &o.cookie {
             c.cookie = v.clone();
+        }
+        for (flag, key) in [
+            (&o.tls_ca_file, &mut c.tls_ca_file),
+            (&o.tls_cert_file, &mut c.tls_cert_file),
+            (&o.tls_key_file, &mut c.tls_key_file),
+        ] {
+            if let Some(v) = flag {
+                *key = Some(v.clone());
+            }
+        }
+        if o.allow_plaintext_cluster {
+            c.allow_plaintext_cluster = true;
         }
         if let Some(v) = o.probers {
             c.probers = v;
@@ -346,11 +402,60 @@ impl Config {
             m.to_monitor()
                 .map_err(|e| ConfigError::Invalid(format!("monitors[{i}] ({}): {e}", m.id)))?;
         }
+        self.finish_cluster_security()?;
+        self.finish_auth()?;
+        Ok(self)
+    }
+
+    /// The cluster TLS files, when all three are set (see [`Config::tls_ca_file`]).
+    pub fn tls_files(&self) -> Option<TlsPaths<'_>> {
+        match (&self.tls_ca_file, &self.tls_cert_file, &self.tls_key_file) {
+            (Some(ca), Some(cert), Some(key)) => Some(TlsPaths { ca, cert, key }),
+            _ => None,
+        }
+    }
+
+    /// Checks the cookie and the TLS keys, and refuses what would expose the cluster
+    /// transport: the public default cookie, or plaintext (unless asked for), on a cluster
+    /// address others can reach.
+    fn finish_cluster_security(&self) -> Result<(), ConfigError> {
         if self.cookie.is_empty() {
             return Err(ConfigError::Invalid("cookie must not be empty".into()));
         }
-        self.finish_auth()?;
-        Ok(self)
+        let set = [&self.tls_ca_file, &self.tls_cert_file, &self.tls_key_file]
+            .iter()
+            .filter(|f| f.is_some())
+            .count();
+        if set != 0 && set != 3 {
+            return Err(ConfigError::Invalid(
+                "cluster TLS needs all of tls_ca_file, tls_cert_file and tls_key_file \
+                 (--tls-ca-file, --tls-cert-file, --tls-key-file), or none of them"
+                    .into(),
+            ));
+        }
+        if self.cluster.ip().is_loopback() {
+            return Ok(());
+        }
+        if self.cookie == DEFAULT_COOKIE {
+            return Err(ConfigError::Invalid(format!(
+                "the cluster address {} is not loopback and the cluster cookie is the public \
+                 default: anyone who reaches the port could join. Give every node the same \
+                 secret cookie (cookie, cookie_file, --cookie or RINGWATCH_COOKIE; e.g. \
+                 `openssl rand -hex 32`)",
+                self.cluster
+            )));
+        }
+        if set == 0 && !self.allow_plaintext_cluster {
+            return Err(ConfigError::Invalid(format!(
+                "the cluster address {} is not loopback and cluster TLS is not configured: \
+                 definitions, results and secrets would cross the network in clear. Make \
+                 certificates with `ringwatch cert init` and `ringwatch cert issue NAME`, set \
+                 tls_ca_file, tls_cert_file and tls_key_file, or pass \
+                 --allow-plaintext-cluster on a network you trust",
+                self.cluster
+            )));
+        }
+        Ok(())
     }
 
     /// Reads the admin token file, checks the token, and refuses auth off on an address
