@@ -474,8 +474,8 @@ mod tests {
         let watch = gate.admit("c1", "10.0.0.1", true).unwrap();
         gate.set_names("c1", vec!["n1".into()]);
         assert!(gate.authenticated("c1", "n2").is_err());
-        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-        assert!(watch.poll_killed(&mut cx).is_ready(), "mismatch kills");
+        let cx = Context::from_waker(futures::task::noop_waker_ref());
+        assert!(watch.poll_killed(&cx).is_ready(), "mismatch kills");
         let watch = gate.admit("c2", "10.0.0.1", true).unwrap();
         gate.set_names("c2", vec!["n1".into()]);
         assert_eq!(gate.authenticated("c2", "n1"), Ok(()));
@@ -483,7 +483,7 @@ mod tests {
         assert!(!gate.expire("c2"), "authenticated: nothing to expire");
         let watch = gate.admit("c3", "10.0.0.1", true).unwrap();
         assert!(gate.expire("c3"));
-        assert!(watch.poll_killed(&mut cx).is_ready());
+        assert!(watch.poll_killed(&cx).is_ready());
         assert_eq!(gate.pending("10.0.0.1"), (0, 0));
     }
 }

@@ -208,7 +208,9 @@ async fn dial_once(wiring: &Wiring, addr: &str, name: Option<&str>) -> bool {
     true
 }
 
-/// A cluster connection as ractor_cluster gets it: its reads watched (see [`Watched`]).
+/// A cluster connection as ractor_cluster gets it, its reads watched: a killed
+/// [`ConnWatch`] fails them, and before authentication TLS alerts and TLS records on a
+/// plaintext connection are logged.
 pub struct Conn {
     read: Watched,
     write: BoxWrite,

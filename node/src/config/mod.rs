@@ -10,21 +10,12 @@ use serde::Deserialize;
 use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
 
 pub mod expand;
+mod security;
 use crate::domain::token::{Secret, validate_admin_token};
+pub use security::TlsPaths;
 
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
 pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
-
-/// The three files of cluster TLS, as configured (see [`Config::tls_files`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TlsPaths<'a> {
-    /// The cluster CA's certificate.
-    pub ca: &'a Path,
-    /// This node's certificate.
-    pub cert: &'a Path,
-    /// This node's private key.
-    pub key: &'a Path,
-}
 
 /// Why the configuration could not be loaded. The process exits with status 2.
 #[derive(Debug, thiserror::Error)]
@@ -405,57 +396,6 @@ impl Config {
         self.finish_cluster_security()?;
         self.finish_auth()?;
         Ok(self)
-    }
-
-    /// The cluster TLS files, when all three are set (see [`Config::tls_ca_file`]).
-    pub fn tls_files(&self) -> Option<TlsPaths<'_>> {
-        match (&self.tls_ca_file, &self.tls_cert_file, &self.tls_key_file) {
-            (Some(ca), Some(cert), Some(key)) => Some(TlsPaths { ca, cert, key }),
-            _ => None,
-        }
-    }
-
-    /// Checks the cookie and the TLS keys, and refuses what would expose the cluster
-    /// transport: the public default cookie, or plaintext (unless asked for), on a cluster
-    /// address others can reach.
-    fn finish_cluster_security(&self) -> Result<(), ConfigError> {
-        if self.cookie.is_empty() {
-            return Err(ConfigError::Invalid("cookie must not be empty".into()));
-        }
-        let set = [&self.tls_ca_file, &self.tls_cert_file, &self.tls_key_file]
-            .iter()
-            .filter(|f| f.is_some())
-            .count();
-        if set != 0 && set != 3 {
-            return Err(ConfigError::Invalid(
-                "cluster TLS needs all of tls_ca_file, tls_cert_file and tls_key_file \
-                 (--tls-ca-file, --tls-cert-file, --tls-key-file), or none of them"
-                    .into(),
-            ));
-        }
-        if self.cluster.ip().is_loopback() {
-            return Ok(());
-        }
-        if self.cookie == DEFAULT_COOKIE {
-            return Err(ConfigError::Invalid(format!(
-                "the cluster address {} is not loopback and the cluster cookie is the public \
-                 default: anyone who reaches the port could join. Give every node the same \
-                 secret cookie (cookie, cookie_file, --cookie or RINGWATCH_COOKIE; e.g. \
-                 `openssl rand -hex 32`)",
-                self.cluster
-            )));
-        }
-        if set == 0 && !self.allow_plaintext_cluster {
-            return Err(ConfigError::Invalid(format!(
-                "the cluster address {} is not loopback and cluster TLS is not configured: \
-                 definitions, results and secrets would cross the network in clear. Make \
-                 certificates with `ringwatch cert init` and `ringwatch cert issue NAME`, set \
-                 tls_ca_file, tls_cert_file and tls_key_file, or pass \
-                 --allow-plaintext-cluster on a network you trust",
-                self.cluster
-            )));
-        }
-        Ok(())
     }
 
     /// Reads the admin token file, checks the token, and refuses auth off on an address
