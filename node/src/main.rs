@@ -40,8 +40,11 @@ fn main() -> ExitCode {
 /// Log filter when `RINGWATCH_LOG` is unset. warp logs every connection a client drops early
 /// (an event stream closed with its page, say) at ERROR: that is the client's doing, not the
 /// node's, and one client could fill the log with it. `RINGWATCH_LOG=info,warp::server=error`
-/// shows them again.
-const DEFAULT_LOG_FILTER: &str = "info,warp::server=off";
+/// shows them again. ractor_cluster logs every cluster connection it sees open, close or fail
+/// to frame, at INFO and WARN: anyone who reaches the cluster port could fill the log with
+/// them. The node logs sessions and (rate-limited) handshake failures itself;
+/// `RINGWATCH_LOG=info,ractor_cluster=info` shows the library's lines again.
+const DEFAULT_LOG_FILTER: &str = "info,warp::server=off,ractor_cluster=error";
 
 fn init_tracing() {
     use std::io::IsTerminal;
@@ -63,6 +66,12 @@ async fn run_node(overrides: Overrides) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(files) = config.tls_files()
+        && let Err(e) = ringwatch::cluster::tls::ClusterTls::load(&files)
+    {
+        eprintln!("ringwatch: invalid cluster TLS configuration: {e}");
+        return ExitCode::from(2);
+    }
     raise_open_files_limit();
     if config.cookie == DEFAULT_COOKIE {
         tracing::warn!("running with the default cluster cookie; set --cookie for a real cluster");

@@ -105,7 +105,8 @@ impl Cluster {
         Cluster::start_with(n, &[]).await
     }
 
-    /// [`Cluster::start`] with `args` for every node (e.g. `--heartbeat-timeout 2s`).
+    /// [`Cluster::start`] with `args` for every node (e.g. `--heartbeat-timeout 2s`); `{name}`
+    /// in an argument stands for the node's name.
     pub async fn start_with(n: usize, args: &[&str]) -> Cluster {
         let cluster = Cluster::launch(n, args).await;
         cluster.wait_converged(CONVERGE_TIMEOUT).await;
@@ -149,7 +150,7 @@ impl Cluster {
             self.nodes.iter().all(|n| n.name() != name),
             "node {name} exists already"
         );
-        let args = self.args_joining(through);
+        let args = self.args_joining(name, through);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let node = NodeProc::start_in(&self.dir, name, &args).await;
         self.nodes.push(node);
@@ -232,14 +233,20 @@ impl Cluster {
     pub async fn restart(&mut self, name: &str) {
         let others: Vec<String> = self.up().into_iter().filter(|n| n != name).collect();
         let others: Vec<&str> = others.iter().map(String::as_str).collect();
-        let args = self.args_joining(&others);
+        let args = self.args_joining(name, &others);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.node_mut(name).restart_with(&args).await;
         self.down.remove(name);
     }
 
-    fn args_joining(&self, through: &[&str]) -> Vec<String> {
-        let mut args = self.args.clone();
+    /// The cluster's arguments for node `name` (each `{name}` in them replaced by it, e.g.
+    /// `--tls-cert-file DIR/{name}.crt`), then a `--join` per node of `through`.
+    fn args_joining(&self, name: &str, through: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| a.replace("{name}", name))
+            .collect();
         for name in through {
             args.push("--join".to_owned());
             args.push(self.node(name).cluster_addr().to_string());

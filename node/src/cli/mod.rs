@@ -1,6 +1,8 @@
 //! The command line: `ringwatch node` runs a node; the other subcommands are HTTP clients of
-//! any node (`client.rs`), `token` among them (`tokens.rs`).
+//! any node (`client.rs`), `token` among them (`tokens.rs`); `cert` makes the cluster's TLS
+//! certificates (`cert.rs`).
 
+mod cert;
 mod client;
 mod tokens;
 
@@ -13,6 +15,7 @@ use crate::config::Overrides;
 use crate::domain::address::escape_unprintable;
 use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec};
 use crate::domain::token::Secret;
+pub use cert::CertCommand;
 use client::Client;
 pub use tokens::TokenCommand;
 
@@ -84,6 +87,12 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Make the cluster CA and node certificates for mutual TLS between nodes (no node
+    /// needed: files only).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
     },
 }
 
@@ -224,6 +233,7 @@ pub async fn run_client(cmd: Command) -> anyhow::Result<()> {
             emit(&format_cluster(&view))?;
         }
         Command::Token { command } => tokens::run(command).await?,
+        Command::Cert { command } => cert::run(command)?,
     }
     Ok(())
 }

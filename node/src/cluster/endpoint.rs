@@ -1,18 +1,17 @@
 //! The ractor_cluster side of the peer transport: the one remotable actor ([`Endpoint`]),
-//! the bridge from node-server events to [`PeersMessage`]s ([`Forwarder`]), session naming,
-//! and the accept loop of our own cluster listener. Everything here forwards; decisions are
-//! made by the `Peers` actor (see [`super::peers`]).
+//! the bridge from node-server events to [`PeersMessage`]s ([`Forwarder`]) and session
+//! naming. Everything here forwards; decisions are made by the `Peers` actor (see
+//! [`super::peers`]), except one made at once, in the event hook: a session whose
+//! certificate names another node than the one it authenticated as is stopped there.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use ractor::message::{BoxedDowncastErr, SerializedMessage};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use ractor_cluster::node::NodeServerSessionInformation;
-use ractor_cluster::{
-    NetworkStream, NodeEventSubscription, NodeServerMessage, RactorClusterMessage,
-};
-use tokio::sync::oneshot;
+use ractor_cluster::{NodeEventSubscription, RactorClusterMessage};
 
+use super::gate::Gate;
 use super::peers::PeersMessage;
 
 /// The process group every node's endpoint joins.
@@ -123,8 +122,13 @@ pub fn user_name(session: &str) -> &str {
     session.split('~').next().unwrap_or(session)
 }
 
-/// Forwards node-server session events (whose callbacks are synchronous) to `Peers`.
-pub struct Forwarder(pub ActorRef<PeersMessage>);
+/// Forwards node-server session events (whose callbacks are synchronous) to `Peers`, and
+/// tells the [`Gate`] which connections authenticated or closed (a session's `peer_addr` is
+/// the label our listener gave its connection).
+pub struct Forwarder {
+    pub peers: ActorRef<PeersMessage>,
+    pub gate: Arc<Gate>,
+}
 
 impl Forwarder {
     fn forward(&self, ses: &NodeServerSessionInformation, ready: bool) {
@@ -141,63 +145,32 @@ impl Forwarder {
         } else {
             PeersMessage::SessionClosed { node_id, name }
         };
-        let _ = self.0.cast(msg);
+        let _ = self.peers.cast(msg);
     }
 }
 
 impl NodeEventSubscription for Forwarder {
     fn node_session_opened(&self, ses: NodeServerSessionInformation) {
-        let _ = self.0.cast(PeersMessage::SessionOpened {
+        let _ = self.peers.cast(PeersMessage::SessionOpened {
             node_id: ses.node_id,
             addr: ses.peer_addr,
         });
     }
     fn node_session_disconnected(&self, ses: NodeServerSessionInformation) {
+        self.gate.closed(&ses.peer_addr);
         self.forward(&ses, false);
     }
     fn node_session_authenticated(&self, ses: NodeServerSessionInformation) {
-        let _ = self.0.cast(PeersMessage::SessionAuthenticated {
+        let claimed = ses.peer_name.as_ref().map_or("", |n| user_name(&n.name));
+        if let Err(why) = self.gate.authenticated(&ses.peer_addr, claimed) {
+            ses.actor.stop(Some(why));
+            return;
+        }
+        let _ = self.peers.cast(PeersMessage::SessionAuthenticated {
             node_id: ses.node_id,
         });
     }
     fn node_session_ready(&self, ses: NodeServerSessionInformation) {
         self.forward(&ses, true);
-    }
-}
-
-/// Accepts peer connections on our own listener (so `--cluster` with port 0 works and we know
-/// the port) and hands them to the node server.
-pub async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    server: ActorRef<NodeServerMessage>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    loop {
-        let (stream, peer_addr) = tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cluster accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let Ok(local_addr) = stream.local_addr() else {
-            continue;
-        };
-        let opened = NodeServerMessage::ConnectionOpened {
-            stream: Box::new(NetworkStream::Raw {
-                peer_addr,
-                local_addr,
-                stream,
-            }),
-            is_server: true,
-        };
-        if server.cast(opened).is_err() {
-            return;
-        }
     }
 }

@@ -6,26 +6,33 @@
 //! sessions close before authenticating (a deterministic core, `AuthWatch`). It promises that
 //! no frame goes to a blocked peer, that a blocked peer's sessions are dropped, and that only
 //! the last closing session of a peer is reported up (to membership). The actors it spawns
-//! and the accept loop are in [`super::endpoint`]. Nothing here decides membership.
+//! are in [`super::endpoint`], the accept loop and dials in [`super::listener`], the bounds
+//! before authentication in [`super::gate`]. Nothing here decides membership.
 
 use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use ractor_cluster::node::NodeConnectionMode;
-use ractor_cluster::{NodeServer, NodeServerMessage};
+use ractor_cluster::{IncomingEncryptionMode, NodeServer, NodeServerMessage};
 use ringwatch_proto::{Envelope, MemberInfo, PeerMsg, encode};
 use tokio::sync::oneshot;
 
-use super::endpoint::{
-    Endpoint, EndpointMessage, Forwarder, GROUP, accept_loop, session_name, user_name,
-};
+use super::endpoint::{Endpoint, EndpointMessage, Forwarder, GROUP, session_name, user_name};
+use super::gate::Gate;
+use super::listener::{Wiring, accept_loop};
 use super::peers::PeersMessage;
+use super::tls::ClusterTls;
 use crate::clock::now_ms;
 use crate::context::Ctx;
 
-/// How long a dial may take to connect before it counts as failed.
-const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Largest cluster frame we read, from the first frame on (before authentication too): a
+/// larger one closes the session. Our own messages are sized far below it (definitions go
+/// in chunks of at most 1 MiB); the library's default of 16 MiB let a half-open connection
+/// hold that much memory each.
+pub const MAX_FRAME_BYTES: u64 = 4 << 20;
 /// Sessions with one peer closed before authentication, in a row, before we report a likely
 /// cookie mismatch (duplicate connections when both sides dial at once account for a few).
 const AUTH_FAILURES_TO_REPORT: u32 = 5;
@@ -44,6 +51,8 @@ pub struct Transport {
     sessions: HashMap<u64, String>,
     blocked: HashSet<String>,
     auth: AuthWatch,
+    /// The accept loop's and the dials' shared parts.
+    wiring: Wiring,
     /// Dropping it stops the accept loop (also when the owning actor panics).
     _stop_listener: oneshot::Sender<()>,
 }
@@ -72,23 +81,47 @@ impl Transport {
         };
         let _ = ctx.cluster_addr.set(local);
         ctx.clients.guard().add_own(local);
+        let tls = match ctx.config.tls_files() {
+            Some(files) => Some(ClusterTls::load(&files)?),
+            None => None,
+        };
+        // ractor_cluster's own listener must exist; nothing may connect through it (every
+        // session comes through our accept loop): loopback only, and a TLS handshake no one
+        // can complete.
+        let loopback = match local.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        };
         let node = NodeServer::new(
             0,
             ctx.config.cookie.clone(),
             session_name(&ctx.name, ctx.incarnation),
             local.ip().to_string(),
-            None,
+            Some(IncomingEncryptionMode::Tls(ClusterTls::refuse_all()?)),
             Some(NodeConnectionMode::Isolated),
         )
-        .with_listen_addr(local.ip());
+        .with_listen_addr(loopback)
+        .with_max_inbound_frame_size(MAX_FRAME_BYTES);
         let (server, _) = Actor::spawn_linked(None, node, (), peers.get_cell()).await?;
+        let gate = Arc::new(Gate::default());
         server.cast(NodeServerMessage::SubscribeToEvents {
             id: "ringwatch.peers".into(),
-            subscription: Box::new(Forwarder(peers.clone())),
+            subscription: Box::new(Forwarder {
+                peers: peers.clone(),
+                gate: gate.clone(),
+            }),
         })?;
         Actor::spawn_linked(None, Endpoint, peers.clone(), peers.get_cell()).await?;
+        let wiring = Wiring {
+            server: server.clone(),
+            gate,
+            tls,
+        };
+        if wiring.tls.is_some() {
+            tracing::info!("cluster sessions use mutual TLS");
+        }
         let (stop_tx, stop_rx) = oneshot::channel();
-        tokio::spawn(accept_loop(listener, server.clone(), stop_rx));
+        tokio::spawn(accept_loop(listener, wiring.clone(), stop_rx));
         Ok(Transport {
             ctx: ctx.clone(),
             me,
@@ -97,6 +130,7 @@ impl Transport {
             sessions: HashMap::new(),
             blocked: HashSet::new(),
             auth: AuthWatch::default(),
+            wiring,
             _stop_listener: stop_tx,
         })
     }
@@ -160,7 +194,7 @@ impl Transport {
                     failures,
                     "cluster connections with this peer keep closing before authentication: \
                      most likely the two nodes use different cluster cookies (check --cookie / \
-                     RINGWATCH_COOKIE on both)"
+                     RINGWATCH_COOKIE on both), or only one of them has cluster TLS"
                 );
                 return false;
             }
@@ -226,22 +260,7 @@ impl Transport {
         if name.as_ref().is_some_and(|n| self.blocked.contains(n)) {
             return;
         }
-        let server = self.server.clone();
-        let peers = self.peers.clone();
-        tokio::spawn(async move {
-            let connect = ractor_cluster::client_connect(&server, addr.as_str());
-            let failed = match tokio::time::timeout(DIAL_TIMEOUT, connect).await {
-                Ok(Ok(())) => false,
-                Ok(Err(e)) => {
-                    tracing::debug!(%addr, error = %e, "dial failed");
-                    true
-                }
-                Err(_) => true,
-            };
-            if failed && let Some(name) = name {
-                let _ = peers.cast(PeersMessage::DialFailed { name });
-            }
-        });
+        super::listener::dial(&self.wiring, addr, name, self.peers.clone());
     }
 
     /// Stops our session actors with `name`, which closes the connection both ways.

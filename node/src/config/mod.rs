@@ -10,7 +10,9 @@ use serde::Deserialize;
 use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
 
 pub mod expand;
+mod security;
 use crate::domain::token::{Secret, validate_admin_token};
+pub use security::TlsPaths;
 
 /// The cookie nodes use when none is configured. A node running with it logs a warning.
 pub const DEFAULT_COOKIE: &str = "ringwatch-insecure-default-cookie";
@@ -70,8 +72,24 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Cluster addresses of running nodes to join (any one is enough).
     pub join: Vec<String>,
-    /// Shared secret of the cluster.
+    /// Shared secret of the cluster: every node must have the same. The default is public
+    /// (it is in this source code), so a node whose cluster address is not loopback refuses
+    /// to start with it. Also `cookie_file`, or `${VAR}`.
     pub cookie: String,
+    /// The cluster CA's certificate (PEM, from `ringwatch cert init`). With
+    /// `tls_cert_file` and `tls_key_file` it turns on mutual TLS: every cluster session,
+    /// incoming and outgoing, is encrypted, and a peer is accepted only with a certificate
+    /// signed by this CA whose name (SAN) is the node name it uses. Set all three or none.
+    pub tls_ca_file: Option<PathBuf>,
+    /// This node's certificate (PEM, from `ringwatch cert issue NAME`), its node name as SAN.
+    pub tls_cert_file: Option<PathBuf>,
+    /// This node's private key (PEM, from `ringwatch cert issue NAME`; keep it 0600).
+    pub tls_key_file: Option<PathBuf>,
+    /// Run the cluster transport without TLS although the cluster address is not loopback:
+    /// anyone on the network path reads every definition and result, secrets included. An
+    /// explicit opt-out for networks you trust (a private link, a VPN), the
+    /// `--allow-plaintext-cluster` flag.
+    pub allow_plaintext_cluster: bool,
     /// Prober actors on this node. Default: the number of CPU cores.
     pub probers: usize,
     /// How long raw results are kept before the background prune deletes them.
@@ -149,6 +167,10 @@ impl Default for Config {
             data: None,
             join: Vec::new(),
             cookie: DEFAULT_COOKIE.to_owned(),
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            allow_plaintext_cluster: false,
             probers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             retention: Duration::from_secs(48 * 3600),
             retention_minutes: Duration::from_secs(48 * 3600),
@@ -204,6 +226,19 @@ pub struct Overrides {
     /// Shared cluster secret.
     #[arg(long, env = "RINGWATCH_COOKIE", hide_env_values = true)]
     pub cookie: Option<String>,
+    /// Cluster CA certificate (PEM) for mutual TLS between nodes (with --tls-cert-file and
+    /// --tls-key-file; see `ringwatch cert`).
+    #[arg(long, env = "RINGWATCH_TLS_CA_FILE")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// This node's certificate (PEM), signed by the cluster CA.
+    #[arg(long, env = "RINGWATCH_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// This node's private key (PEM).
+    #[arg(long, env = "RINGWATCH_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+    /// Run the cluster transport without TLS although the cluster address is not loopback.
+    #[arg(long, env = "RINGWATCH_ALLOW_PLAINTEXT_CLUSTER")]
+    pub allow_plaintext_cluster: bool,
     /// Prober actors on this node [default: CPU cores].
     #[arg(long, env = "RINGWATCH_PROBERS")]
     pub probers: Option<usize>,
@@ -291,6 +326,18 @@ impl Config {
         }
         if let Some(v) = &o.cookie {
             c.cookie = v.clone();
+        }
+        for (flag, key) in [
+            (&o.tls_ca_file, &mut c.tls_ca_file),
+            (&o.tls_cert_file, &mut c.tls_cert_file),
+            (&o.tls_key_file, &mut c.tls_key_file),
+        ] {
+            if let Some(v) = flag {
+                *key = Some(v.clone());
+            }
+        }
+        if o.allow_plaintext_cluster {
+            c.allow_plaintext_cluster = true;
         }
         if let Some(v) = o.probers {
             c.probers = v;
@@ -400,9 +447,7 @@ impl Config {
                 "http_max_connections must be 1-1000000".into(),
             ));
         }
-        if self.cookie.is_empty() {
-            return Err(ConfigError::Invalid("cookie must not be empty".into()));
-        }
+        self.finish_cluster_security()?;
         self.finish_auth()?;
         Ok(self)
     }
