@@ -14,8 +14,8 @@
 pub mod catchup;
 pub mod endpoint;
 pub mod flow;
-pub mod guard;
 pub mod gate;
+pub mod guard;
 pub mod inbox;
 pub mod listener;
 pub mod members;
