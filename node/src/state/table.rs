@@ -32,16 +32,17 @@ use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use ringwatch_proto::{
-    DecodeError, PeerMsg, Rev, chunks_by_size, decode_record, encode_record, encoded_len,
-};
+use ringwatch_proto::{DecodeError, PeerMsg, Rev, chunks_by_size, decode_record, encode_record};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::clock::{Hlc, hlc_millis, now_ms};
-use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+use crate::clock::{Hlc, now_ms};
 use crate::domain::spec::MAX_DEFINITION_BYTES;
 use crate::store::{Store, StoreResult, Tree};
+
+mod admit;
+use admit::admit;
+pub use admit::check_rev;
 
 /// How far ahead of this node's wall clock a peer's revision may be. Further ahead is refused:
 /// clocks of a healthy cluster are within seconds of each other, and a revision from far in
@@ -141,53 +142,6 @@ pub fn records_of<D: Definition>(msg: PeerMsg) -> Result<Vec<Result<D, DecodeErr
 /// node name); equal revisions are the same write.
 pub fn supersedes(incoming: &Rev, current: Option<&Rev>) -> bool {
     current.is_none_or(|c| incoming > c)
-}
-
-/// Whether a peer's revision may be taken at wall-clock time `wall_ms`; the error says why not.
-pub fn check_rev(rev: &Rev, wall_ms: u64) -> Result<(), String> {
-    if rev.hlc == u64::MAX {
-        return Err("its revision would overflow the clock".into());
-    }
-    let limit_ms = crate::clock::latest_accepted_ms(wall_ms);
-    let at_ms = hlc_millis(rev.hlc);
-    if at_ms > limit_ms {
-        return Err(format!(
-            "its revision is {} s ahead of this node's clock (at most {} s accepted)",
-            (at_ms - wall_ms) / 1000,
-            MAX_FUTURE.as_secs()
-        ));
-    }
-    if !rev.node.is_empty() && !is_plain_name(&rev.node) {
-        return Err(format!("its revision's node is not {PLAIN_NAME_RULE}"));
-    }
-    Ok(())
-}
-
-/// Why a record from a peer cannot be merged, if it cannot.
-fn refusal<D: Definition>(d: &D, wall_ms: u64) -> Result<(), String> {
-    if !is_plain_name(d.id()) {
-        return Err(format!("its id is not {PLAIN_NAME_RULE}"));
-    }
-    check_rev(d.rev(), wall_ms)?;
-    let bytes = encoded_len(d);
-    if bytes > MAX_RECORD_BYTES {
-        return Err(format!(
-            "it is {bytes} bytes encoded (at most {MAX_RECORD_BYTES} accepted)"
-        ));
-    }
-    if d.is_deleted() {
-        return Ok(());
-    }
-    d.validate()
-}
-
-/// A peer's record that may be merged, or its id (empty if unknown) and why not.
-fn admit<D: Definition>(d: Result<D, DecodeError>, wall_ms: u64) -> Result<D, (String, String)> {
-    let d = d.map_err(|e| (String::new(), format!("it does not decode: {e}")))?;
-    match refusal(&d, wall_ms) {
-        Ok(()) => Ok(d),
-        Err(why) => Err((d.id().to_owned(), why)),
-    }
 }
 
 /// What merging a peer's batch did.
