@@ -99,13 +99,7 @@ async fn incoming(
                         return;
                     }
                 };
-            let names = tls_stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .map(cert_names)
-                .unwrap_or_default();
+            let names = peer_names(tls_stream.get_ref().1);
             wiring.gate.set_names(&label, names);
             let (r, w) = tokio::io::split(tls_stream);
             (Box::new(r), Box::new(w))
@@ -186,13 +180,7 @@ async fn dial_once(wiring: &Wiring, addr: &str, name: Option<&str>) -> bool {
                     return false;
                 }
             };
-            let names = tls_stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .map(cert_names)
-                .unwrap_or_default();
+            let names = peer_names(tls_stream.get_ref().1);
             wiring.gate.set_names(&label, names);
             let (r, w) = tokio::io::split(tls_stream);
             (Box::new(r), Box::new(w))
@@ -311,4 +299,12 @@ impl AsyncRead for Watched {
         }
         polled
     }
+}
+
+/// The names the peer's certificate carries (none without one).
+fn peer_names(tls: &tokio_rustls::rustls::CommonState) -> Vec<String> {
+    tls.peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(cert_names)
+        .unwrap_or_default()
 }
