@@ -93,7 +93,12 @@ export function advancedFields() {
       el('legend', { text: 'Request' }),
       el('label', null, 'Method', method),
       textArea('Headers, one "Name: value" per line', 'headers', { placeholder: 'Authorization: Bearer …' }),
+      input('Secret headers (names; shown as ***)', 'secret_headers', {
+        type: 'text',
+        placeholder: 'X-Tenant, X-Signature (Authorization, Cookie, *token*, *key* always are)',
+      }),
       textArea('Body', 'body', {}),
+      el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'secret_body' }), 'Body is secret (shown as ***)'),
     ),
     notifiers.root,
     el('p', { class: 'muted hint wide', 'data-hint': 'kind' }),
@@ -159,6 +164,12 @@ function parseHeaders(text) {
   return seen.size ? out : null;
 }
 
+/** "X-A, X-B" -> ["X-A", "X-B"], or null when empty; the server checks the names. */
+function parseNames(text) {
+  const names = text.split(/[\s,]+/).filter(Boolean);
+  return names.length ? names : null;
+}
+
 function formatHeaders(headers) {
   if (!headers || typeof headers !== 'object') return '';
   return Object.entries(headers)
@@ -184,6 +195,8 @@ export function readMonitor(form, notifiers) {
   const statuses = text(form, 'expect_status');
   const headers = text(form, 'headers', { trim: false });
   const skip = field(form, 'tls_skip_verify');
+  const secretBody = field(form, 'secret_body');
+  const secretHeaders = text(form, 'secret_headers');
   const active = field(form, 'active'); // only in the edit form
   return {
     url,
@@ -197,7 +210,9 @@ export function readMonitor(form, notifiers) {
     max_response_ms: wholeNumber(form, 'max_response_ms', 'Max response', 1),
     method: off(field(form, 'method')) ? DEFAULT_METHOD : field(form, 'method').value,
     headers: headers === null ? null : parseHeaders(headers),
+    secret_headers: secretHeaders === null ? null : parseNames(secretHeaders),
     body: text(form, 'body', { trim: false }),
+    secret_body: !off(secretBody) && secretBody.checked,
     tls_min_days: wholeNumber(form, 'tls_min_days', 'TLS days', 0),
     tls_skip_verify: !off(skip) && skip.checked,
     failure_threshold: wholeNumber(form, 'failure_threshold', 'Failures in a row', 1),
@@ -223,7 +238,9 @@ export function normalise(m) {
     max_response_ms: num(m.max_response_ms),
     method: str(m.method) || DEFAULT_METHOD,
     headers: object(m.headers),
+    secret_headers: list(m.secret_headers),
     body: orNull(m.body),
+    secret_body: m.secret_body === true,
     tls_min_days: num(m.tls_min_days),
     tls_skip_verify: m.tls_skip_verify === true,
     failure_threshold: num(m.failure_threshold),
@@ -246,10 +263,11 @@ export function createBody(def) {
 /** Fields that cannot be cleared: left empty (or absent) in a form, they keep their value. */
 const REQUIRED = ['url', 'interval_secs', 'timeout_ms', 'active', 'failure_threshold', 'recovery_threshold'];
 
-/** Notifier ids and headers are sets to the server: their order is no change. */
+/** Notifier ids, headers and secret header names are sets to the server: their order is no change. */
 function canonical(key, v) {
   if (key === 'notifiers' && Array.isArray(v)) return JSON.stringify(v.map(String).sort());
   if (key === 'headers' && v) return JSON.stringify(Object.entries(v).sort());
+  if (key === 'secret_headers' && Array.isArray(v)) return JSON.stringify(v.map((n) => n.toLowerCase()).sort());
   return JSON.stringify(v);
 }
 
@@ -277,7 +295,9 @@ export function fillMonitor(form, notifiers, m) {
   set('expect_status', (d.expect_status || []).join(', '));
   set('method', d.method);
   set('headers', formatHeaders(d.headers));
+  set('secret_headers', (d.secret_headers || []).join(', '));
   field(form, 'tls_skip_verify').checked = d.tls_skip_verify;
+  field(form, 'secret_body').checked = d.secret_body;
   field(form, 'active').checked = d.active;
   notifiers.set(d.notifiers);
   syncKind(form);

@@ -161,18 +161,25 @@ fn seeds_of(target: &str) -> Vec<Vec<u8>> {
     corpus(target).into_iter().map(|(_, b)| b).collect()
 }
 
-/// An error, or a value that encodes back to itself.
-fn round_trips<T>(decoded: Result<T, ringwatch_proto::DecodeError>, record: bool) -> Option<T>
+/// An error, or a message that encodes back to itself.
+fn round_trips<T>(decoded: Result<T, ringwatch_proto::DecodeError>) -> Option<T>
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let value = decoded.ok()?;
-    let again: T = if record {
-        decode_record(&encode_record(&value))
-    } else {
-        decode(&encode(&value))
-    }
-    .expect("a decoded value encodes and decodes again");
+    let again: T = decode(&encode(&value)).expect("a decoded value encodes and decodes again");
+    assert_eq!(again, value);
+    Some(value)
+}
+
+/// An error, or a record that encodes back to itself.
+fn record_round_trips<T>(decoded: Result<T, ringwatch_proto::DecodeError>) -> Option<T>
+where
+    T: ringwatch_proto::Record + PartialEq + std::fmt::Debug,
+{
+    let value = decoded.ok()?;
+    let again: T =
+        decode_record(&encode_record(&value)).expect("a decoded value encodes and decodes again");
     assert_eq!(again, value);
     Some(value)
 }
@@ -267,7 +274,7 @@ fn peer_frames() {
     let decoded = Reached::default();
     runner()
         .run(&inputs(seeds_of("peer-frames")), |bytes| {
-            if let Some(envelope) = round_trips(decode::<Envelope>(&bytes), false) {
+            if let Some(envelope) = round_trips(decode::<Envelope>(&bytes)) {
                 decoded.hit();
                 tables.take(envelope);
             }
@@ -313,14 +320,14 @@ fn stored_records() {
     runner()
         .run(&inputs(seeds_of("records")), |bytes| {
             let any = [
-                round_trips(decode_record::<Monitor>(&bytes), true).is_some(),
-                round_trips(decode_record::<Notifier>(&bytes), true).is_some(),
-                round_trips(decode_record::<ApiToken>(&bytes), true).is_some(),
-                round_trips(decode_record::<MonitorState>(&bytes), true).is_some(),
-                round_trips(decode_record::<Transition>(&bytes), true).is_some(),
-                round_trips(decode_record::<Delivery>(&bytes), true).is_some(),
-                round_trips(decode_record::<DeliveryAttempt>(&bytes), true).is_some(),
-                round_trips(decode_record::<Bucket>(&bytes), true).is_some(),
+                record_round_trips(decode_record::<Monitor>(&bytes)).is_some(),
+                record_round_trips(decode_record::<Notifier>(&bytes)).is_some(),
+                record_round_trips(decode_record::<ApiToken>(&bytes)).is_some(),
+                record_round_trips(decode_record::<MonitorState>(&bytes)).is_some(),
+                record_round_trips(decode_record::<Transition>(&bytes)).is_some(),
+                record_round_trips(decode_record::<Delivery>(&bytes)).is_some(),
+                record_round_trips(decode_record::<DeliveryAttempt>(&bytes)).is_some(),
+                record_round_trips(decode_record::<Bucket>(&bytes)).is_some(),
                 fuzzing::decode_result_body(&bytes).is_ok(),
             ];
             if any.contains(&true) {
@@ -504,8 +511,13 @@ fn monitors() -> Vec<Monitor> {
     let mut full = Monitor::new("m-5f0c2a9e13d4b7a1".into(), "https://a.example/api".into());
     full.name = "api".into();
     full.method = "POST".into();
-    full.headers = vec![("Authorization".into(), "Bearer t".into())];
+    full.headers = vec![
+        ("Authorization".into(), "Bearer t".into()),
+        ("X-Tenant".into(), "acme".into()),
+    ];
+    full.secret_headers = vec!["X-Tenant".into()];
     full.body = Some("{}".into());
+    full.secret_body = true;
     full.expect_status = vec![StatusRange { from: 200, to: 299 }];
     full.expect_body_contains = Some("ok".into());
     full.max_response_ms = Some(800);

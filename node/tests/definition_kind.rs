@@ -21,6 +21,9 @@ struct Widget {
     deleted: bool,
 }
 
+/// Stored like every definition (a record of its own layout since version 2).
+impl ringwatch_proto::Record for Widget {}
+
 impl Definition for Widget {
     const KIND: &'static str = "widget";
 

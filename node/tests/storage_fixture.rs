@@ -6,6 +6,11 @@
 //! copy with today's `Store` and checks every monitor, notifier, result, state, transition and
 //! delivery against it, then opens it once more to see the migration is not repeated.
 //!
+//! `fixtures/v2-blocks-data/` is the same for commit e1ae99a, the last build of record version
+//! 2 (store marker 2, result blocks, API tokens, rollups, a monitor with secret headers and a
+//! password in its URL): the build before version 3 changed the monitor layout. Its monitors
+//! are rewritten, nothing else is, and its tokens and rollups are checked too.
+//!
 //! Its results are rows, one per result, which is also the layout of every build up to the
 //! one that introduced result blocks: this fixture is that change's "previous build". The
 //! test runs today's maintenance pass (which packs the rows into blocks) and finds every
@@ -15,14 +20,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ringwatch::store::Store;
+use ringwatch::domain::rollup::Resolution;
+use ringwatch::domain::secret;
+use ringwatch::store::{Store, Tree};
 use ringwatch_proto::{
-    Delivery, Monitor, MonitorState, NotifierKind, ProbeResult, RECORD_VERSION, StatusRange,
+    ApiToken, Delivery, Monitor, MonitorState, NotifierKind, ProbeResult, RECORD_VERSION,
+    StatusRange,
 };
 use serde_json::Value;
 
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-data");
 const MANIFEST: &str = include_str!("fixtures/v2-data.json");
+const BLOCKS_FIXTURE_DIR: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-blocks-data");
+const BLOCKS_MANIFEST: &str = include_str!("fixtures/v2-blocks-data.json");
 /// sled's page cache for the test store.
 const CACHE_BYTES: u64 = 16 << 20;
 /// sled releases its file lock from a background thread after a drop; a reopen waits this long.
@@ -84,28 +95,41 @@ fn opt_str(v: &Value) -> Option<String> {
     v.as_str().map(str::to_owned)
 }
 
-/// Every field the API showed of a monitor equals the stored definition's.
+/// Every field the API showed of a monitor equals the stored definition's, as the API shows
+/// it (secrets were redacted then too).
 fn check_monitor(m: &Monitor, want: &Value) {
     let id = &m.id;
-    assert_eq!(m.url, want["url"], "{id}");
+    assert_eq!(
+        secret::redact_url(&m.url),
+        want["url"].as_str().unwrap(),
+        "{id}"
+    );
     assert_eq!(m.name, want["name"], "{id}");
     assert_eq!(m.interval_secs, want["interval_secs"], "{id}");
     assert_eq!(m.timeout_ms, want["timeout_ms"], "{id}");
     assert_eq!(m.active, want["active"], "{id}");
     assert_eq!(m.failure_threshold, want["failure_threshold"], "{id}");
     assert_eq!(m.recovery_threshold, want["recovery_threshold"], "{id}");
-    assert_eq!(
-        m.expect_status,
-        status_ranges(&want["expect_status"]),
-        "{id}"
-    );
+    // Builds since the history work show the default statuses a monitor accepts (200-399),
+    // earlier ones an empty list.
+    let want_status = status_ranges(&want["expect_status"]);
+    let shown = if want_status.is_empty() {
+        &m.expect_status[..]
+    } else {
+        m.effective_expect_status()
+    };
+    assert_eq!(shown, &want_status[..], "{id}");
     let contains = opt_str(&want["expect_body_contains"]);
     assert_eq!(m.expect_body_contains, contains, "{id}");
     let not_contains = opt_str(&want["expect_body_not_contains"]);
     assert_eq!(m.expect_body_not_contains, not_contains, "{id}");
     assert_eq!(m.max_response_ms, want["max_response_ms"].as_u64(), "{id}");
     assert_eq!(m.method, want["method"], "{id}");
-    let mut headers = m.headers.clone();
+    let mut headers: Vec<(String, String)> = m
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), secret::header_value(n, v, &[]).to_owned()))
+        .collect();
     headers.sort();
     let mut want_headers: Vec<(String, String)> = want["headers"]
         .as_object()
@@ -159,26 +183,32 @@ fn check_everything(store: &Store, manifest: &Value) {
             "{gone} is a tombstone"
         );
     }
-    let asserted = &monitors["m-651124f258b3103a"];
-    assert_eq!(
-        asserted.headers,
-        [
-            ("X-Fixture".to_owned(), "yes".to_owned()),
-            ("Accept".to_owned(), "text/plain".to_owned())
-        ],
-        "headers keep their order"
-    );
+    for m in monitors.values() {
+        assert!(m.secret_headers.is_empty() && !m.secret_body, "{}", m.id);
+    }
 
     let notifiers = store.notifiers().unwrap();
     assert_eq!(notifiers.len() as u64, counts["notifiers"]);
     let want = &manifest["notifiers"][0];
     assert_eq!(notifiers[0].id, want["id"]);
     assert_eq!(notifiers[0].name, want["name"]);
+    let NotifierKind::Webhook { url } = &notifiers[0].kind else {
+        panic!("not a webhook: {:?}", notifiers[0].kind);
+    };
+    // Builds since the security work show only a webhook's host.
+    let shown = if want["url"].as_str().unwrap().ends_with("/***") {
+        secret::redact_webhook(url)
+    } else {
+        url.clone()
+    };
+    assert_eq!(shown, want["url"].as_str().unwrap());
+    let sink = url::Url::parse(url).unwrap();
+    let hooks = manifest["webhook_events"].as_array().unwrap();
     assert_eq!(
-        notifiers[0].kind,
-        NotifierKind::Webhook {
-            url: want["url"].as_str().unwrap().to_owned()
-        }
+        sink.path(),
+        "/hook",
+        "the path {} webhooks went to",
+        hooks.len()
     );
 
     let events = manifest["webhook_events"].as_array().unwrap();
@@ -290,11 +320,20 @@ fn the_v2_storage_fixture_opens_with_every_record() {
     );
     assert_eq!(
         report.migrated_records(),
-        0,
-        "version 2 records stay as they are"
+        manifest["counts"]["monitors"].as_u64().unwrap(),
+        "the monitors are rewritten in version 3; every other record stays as it is"
     );
     assert_eq!(store.future_records(), 0);
     check_everything(&store, &manifest);
+    let asserted = store.get_monitor("m-651124f258b3103a").unwrap().unwrap();
+    assert_eq!(
+        asserted.headers,
+        [
+            ("X-Fixture".to_owned(), "yes".to_owned()),
+            ("Accept".to_owned(), "text/plain".to_owned())
+        ],
+        "headers keep their order"
+    );
     assert_eq!(store.corrupt_records(), 0);
     // The prune pass the recorder runs packs the old rows into blocks; nothing is older than 0.
     for m in manifest["monitors"].as_array().unwrap() {
@@ -311,4 +350,101 @@ fn the_v2_storage_fixture_opens_with_every_record() {
     assert!(!report.walked, "the second open trusts the marker");
     check_everything(&store, &manifest);
     assert_eq!(store.corrupt_records(), 0);
+}
+
+#[test]
+fn the_last_version_2_fixture_opens_with_every_record() {
+    let manifest: Value = serde_json::from_str(BLOCKS_MANIFEST).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(BLOCKS_FIXTURE_DIR), tmp.path());
+
+    let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(
+        report.found_format,
+        Some(2),
+        "the marker of version 2 builds"
+    );
+    assert_eq!(
+        report.walked_trees,
+        [Tree::Monitors],
+        "only monitors changed layout"
+    );
+    assert_eq!(
+        report.migrated_records(),
+        manifest["counts"]["monitors"].as_u64().unwrap()
+    );
+    check_blocks_fixture(&store, &manifest);
+    drop(store);
+
+    let store = reopen(tmp.path());
+    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
+    assert!(
+        !store.open_report().walked,
+        "the second open trusts the marker"
+    );
+    check_blocks_fixture(&store, &manifest);
+}
+
+/// [`check_everything`], plus what only the newer fixture holds: secrets, tokens, rollups.
+fn check_blocks_fixture(store: &Store, manifest: &Value) {
+    check_everything(store, manifest);
+    assert_eq!(store.corrupt_records(), 0);
+    assert_eq!(store.future_records(), 0);
+
+    // The secrets the API showed as *** are intact (their values are in fixtures/README.md).
+    let secretive = store.get_monitor("m-8ba519edc74fe1cc").unwrap().unwrap();
+    assert!(
+        secretive.url.contains("user:fixture-pass-2@"),
+        "{}",
+        secretive.url
+    );
+    assert!(
+        secretive.url.contains("api_key=fixture-key-3"),
+        "{}",
+        secretive.url
+    );
+    assert_eq!(
+        secretive.headers,
+        [
+            (
+                "Authorization".to_owned(),
+                "Bearer fixture-secret-1".to_owned()
+            ),
+            ("X-Fixture".to_owned(), "yes".to_owned()),
+            ("X-Custom-Auth".to_owned(), "fixture-secret-4".to_owned()),
+        ],
+        "headers and their order"
+    );
+    assert_eq!(
+        secretive.body.as_deref(),
+        Some(r#"{"password":"fixture-body-5"}"#)
+    );
+
+    let tokens: Vec<ApiToken> = store
+        .scan_prefix(Tree::Definitions, b"token\x00", "token")
+        .unwrap();
+    let want = manifest["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), want.len());
+    for w in want {
+        let t = tokens
+            .iter()
+            .find(|t| t.id == w["id"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("token {}", w["id"]));
+        assert_eq!(t.name, w["name"]);
+        assert_eq!(t.scope.as_str(), w["scope"]);
+        assert_eq!(t.created_ms, w["created_ms"]);
+        assert!(!t.deleted);
+    }
+
+    // The minute rollups hold every check the 1 h stats counted, one per stored result.
+    for m in manifest["monitors"].as_array().unwrap() {
+        let id = m["id"].as_str().unwrap();
+        let buckets = store.rollups(id, Resolution::Minute, 0, u64::MAX).unwrap();
+        let checks: u64 = buckets.iter().map(|(_, b)| u64::from(b.checks)).sum();
+        let want = manifest["stats_1h"][id]["checks"].as_u64().unwrap_or(0);
+        assert_eq!(checks, want, "{id}: checks in the minute rollups");
+        let results = manifest["results"][id].as_array().unwrap().len() as u64;
+        assert_eq!(checks, results, "{id}: a check per result");
+    }
 }

@@ -139,3 +139,8 @@ pub struct DeliveryAttempt {
     /// The node that sends it.
     pub node: String,
 }
+
+impl crate::codec::Record for Notifier {}
+impl crate::codec::Record for Transition {}
+impl crate::codec::Record for Delivery {}
+impl crate::codec::Record for DeliveryAttempt {}

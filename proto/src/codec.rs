@@ -12,16 +12,35 @@
 //!   A store holding older records migrates them when it opens (the node's `store::migrate`
 //!   keeps the older layouts, frozen), so a record is never refused for being old; one of a
 //!   newer version is kept on disk untouched and skipped by reads.
+//!
+//! A new record version usually changes the layout of one type, not all of them. Each stored
+//! type says since which version its layout is the current one ([`Record::LAYOUT_SINCE`]),
+//! and [`decode_record`] reads any version from there to [`RECORD_VERSION`]: an upgrade
+//! rewrites only the records whose layout changed, not a store's whole history.
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The version byte written in front of every peer message this build sends.
-pub const WIRE_VERSION: u8 = 2;
+/// The version byte written in front of every peer message this build sends. Version 3:
+/// monitors carry `secret_headers` and `secret_body`.
+pub const WIRE_VERSION: u8 = 3;
 
 /// The version byte written in front of every record this build stores. Version 1 was
 /// written by builds before the alerting work (no request options, no TLS days, no
-/// transition numbers); see `docs/storage-formats.md`.
-pub const RECORD_VERSION: u8 = 2;
+/// transition numbers); version 2 by builds before user-marked secrets (a monitor without
+/// `secret_headers` and `secret_body`); see `docs/storage-formats.md`.
+pub const RECORD_VERSION: u8 = 3;
+
+/// The oldest record version any stored type still has the layout of.
+pub const OLDEST_CURRENT_LAYOUT: u8 = 2;
+
+/// A type stored as a record: [`encode_record`] writes it at [`RECORD_VERSION`], and
+/// [`decode_record`] reads it from any version since `LAYOUT_SINCE`, the version in which its
+/// layout last changed. A type whose layout changes moves its `LAYOUT_SINCE` to the new
+/// [`RECORD_VERSION`] and gets a migration step from the older layout.
+pub trait Record: Serialize + DeserializeOwned {
+    /// The first record version laid out like this type is today.
+    const LAYOUT_SINCE: u8 = OLDEST_CURRENT_LAYOUT;
+}
 
 /// Why bytes could not be turned back into a value. Never fatal to the caller's process.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -49,9 +68,13 @@ pub fn encode_record<T: Serialize>(value: &T) -> Vec<u8> {
     encode_as(RECORD_VERSION, value)
 }
 
-/// Decodes a stored record of the current [`RECORD_VERSION`].
-pub fn decode_record<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    decode_as(RECORD_VERSION, bytes)
+/// Decodes a stored record whose version has `T`'s current layout ([`Record::LAYOUT_SINCE`]
+/// up to [`RECORD_VERSION`]).
+pub fn decode_record<T: Record>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match version_of(bytes) {
+        Some(v) if (T::LAYOUT_SINCE..RECORD_VERSION).contains(&v) => decode_as(v, bytes),
+        _ => decode_as(RECORD_VERSION, bytes),
+    }
 }
 
 /// The version byte of an encoded record or message, `None` for empty bytes.
@@ -188,17 +211,34 @@ mod tests {
 
     #[test]
     fn records_and_messages_check_their_own_version() {
+        // A result's layout is that of version 2: a version 2 record reads as it is.
         let r = sample_result();
-        let old = encode_as(RECORD_VERSION - 1, &r);
-        assert_eq!(version_of(&old), Some(RECORD_VERSION - 1));
+        let old = encode_as(OLDEST_CURRENT_LAYOUT, &r);
+        assert_eq!(version_of(&old), Some(OLDEST_CURRENT_LAYOUT));
+        assert_eq!(decode_record::<ProbeResult>(&old), Ok(r.clone()));
+        assert_eq!(decode_as::<ProbeResult>(OLDEST_CURRENT_LAYOUT, &old), Ok(r));
+        // A monitor's changed in version 3: an older one is refused (the migration reads it).
+        let m = Monitor::new("m-2".into(), "http://127.0.0.1/".into());
+        assert_eq!(<Monitor as Record>::LAYOUT_SINCE, RECORD_VERSION);
+        let old = encode_as(RECORD_VERSION - 1, &m);
         assert_eq!(
-            decode_record::<ProbeResult>(&old),
+            decode_record::<Monitor>(&old),
             Err(DecodeError::Version {
                 found: RECORD_VERSION - 1,
                 expected: RECORD_VERSION
             })
         );
-        assert_eq!(decode_as::<ProbeResult>(RECORD_VERSION - 1, &old), Ok(r));
+        // Nothing reads a version below the oldest current layout, nor above this build's.
+        for v in [OLDEST_CURRENT_LAYOUT - 1, RECORD_VERSION + 1] {
+            let bytes = encode_as(v, &sample_result());
+            assert_eq!(
+                decode_record::<ProbeResult>(&bytes),
+                Err(DecodeError::Version {
+                    found: v,
+                    expected: RECORD_VERSION
+                })
+            );
+        }
         assert_eq!(version_of(&[]), None);
     }
 

@@ -17,8 +17,8 @@ pub use alert::{
     Transition,
 };
 pub use codec::{
-    DecodeError, RECORD_VERSION, WIRE_VERSION, chunks_by_size, decode, decode_as, decode_record,
-    encode, encode_as, encode_record, encoded_len, version_of,
+    DecodeError, OLDEST_CURRENT_LAYOUT, RECORD_VERSION, Record, WIRE_VERSION, chunks_by_size,
+    decode, decode_as, decode_record, encode, encode_as, encode_record, encoded_len, version_of,
 };
 pub use monitor::{
     DEFAULT_EXPECT_STATUS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD,

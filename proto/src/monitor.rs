@@ -83,8 +83,14 @@ pub struct Monitor {
     pub method: String,
     /// Extra request headers, in order.
     pub headers: Vec<(String, String)>,
+    /// Names of headers whose values are secret besides those every monitor treats as secret
+    /// (`Authorization`, `Cookie`, names with `token`, `key`...), compared case-insensitively.
+    /// Since record version 3.
+    pub secret_headers: Vec<String>,
     /// Request body, if any.
     pub body: Option<String>,
+    /// The body is a secret: shown redacted like a secret header. Since record version 3.
+    pub secret_body: bool,
     /// For https monitors: fewer days than this before the certificate expires fails the
     /// probe, if set. The days left are reported in every https result either way.
     pub tls_min_days: Option<u32>,
@@ -115,7 +121,9 @@ impl Monitor {
             max_response_ms: None,
             method: DEFAULT_METHOD.to_owned(),
             headers: Vec::new(),
+            secret_headers: Vec::new(),
             body: None,
+            secret_body: false,
             tls_min_days: None,
             tls_skip_verify: false,
             notifiers: None,
@@ -160,6 +168,11 @@ impl Monitor {
     pub fn is_probed(&self) -> bool {
         self.active && !self.deleted
     }
+}
+
+impl crate::codec::Record for Monitor {
+    /// Since version 3: `secret_headers` and `secret_body`.
+    const LAYOUT_SINCE: u8 = 3;
 }
 
 #[cfg(test)]

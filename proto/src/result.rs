@@ -100,3 +100,6 @@ pub struct MonitorState {
     /// when the state starts over as pending.
     pub seq: u64,
 }
+
+impl crate::codec::Record for ProbeResult {}
+impl crate::codec::Record for MonitorState {}

@@ -54,3 +54,5 @@ pub struct ApiToken {
     pub rev: Rev,
     pub deleted: bool,
 }
+
+impl crate::codec::Record for ApiToken {}

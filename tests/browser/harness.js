@@ -192,18 +192,21 @@ export function suite(label) {
 
 /**
  * A local HTTP server to probe: `/ok` answers 200, `/fail` 500, `/flip/KEY` 500 while
- * `target.failing` has KEY (else 200), `/hook` records webhook posts in `target.hooks`.
+ * `target.failing` has KEY (else 200), `/hook` records webhook posts in `target.hooks`, and
+ * `/seen/KEY` answers 200 and keeps the last request's headers and body in `target.seen[KEY]`.
  */
 export async function startTarget() {
-  const target = { failing: new Set(), hooks: [], url: '', close: null };
+  const target = { failing: new Set(), hooks: [], seen: {}, url: '', close: null };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const path = new URL(req.url, 'http://x').pathname;
       if (path === '/hook') target.hooks.push(Buffer.concat(chunks).toString());
+      const seen = /^\/seen\/(.+)$/.exec(path);
+      if (seen) target.seen[seen[1]] = { headers: req.headers, body: Buffer.concat(chunks).toString() };
       const flip = /^\/flip\/(.+)$/.exec(path);
-      const ok = path === '/ok' || path === '/hook' || (flip !== null && !target.failing.has(flip[1]));
+      const ok = path === '/ok' || path === '/hook' || seen !== null || (flip !== null && !target.failing.has(flip[1]));
       res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' });
       res.end(ok ? 'ok\n' : 'broken\n');
     });

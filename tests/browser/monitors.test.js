@@ -1,6 +1,7 @@
 // The monitor controls a user has on the dashboard of one node: add (accepted and refused),
 // pause and resume, check now, delete, edit and save (including pausing from the edit form),
-// and the same page on a 390 px wide phone screen.
+// secret headers and a secret body (marked, shown as ***, kept through an edit), and the same
+// page on a 390 px wide phone screen.
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
@@ -157,6 +158,60 @@ describe('monitor controls', () => {
     // Nothing changed: nothing sent.
     await form.getByRole('button', { name: 'Save changes' }).click();
     await expectText(form.locator('.form-msg'), 'Nothing changed.');
+  });
+
+  dashboardTest('mark a header and the body secret: shown as ***, still sent, kept through an edit', env, async (page) => {
+    const name = unique('secretive');
+    const key = unique('seen');
+    const form = page.locator('#add-form');
+    await form.getByLabel('URL', { exact: true }).fill(`${env().target.url}/seen/${key}`);
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.getByLabel('Interval (s)', { exact: true }).fill('1');
+    await form.locator('summary').click();
+    await form.locator('select[name=method]').selectOption('POST');
+    await form.getByLabel(/^Headers/).fill('X-Tenant: tenant-s7\nAccept: text/plain');
+    await form.getByLabel(/^Secret headers/).fill('x-tenant');
+    await form.getByLabel('Body', { exact: true }).fill('{"pin":"body-s8"}');
+    await form.getByLabel(/^Body is secret/).check();
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await expectText(page.locator('#add-msg'), `Added ${name}`);
+    // The probes send the real values.
+    await until(() => env().target.seen[key], 'a probe at the target');
+    assert.equal(env().target.seen[key].headers['x-tenant'], 'tenant-s7');
+    assert.equal(env().target.seen[key].body, '{"pin":"body-s8"}');
+    // The API and the page show neither.
+    const list = (await env().node.api('GET', `api/monitors?q=${name}`)).data;
+    assert.deepEqual(list[0].headers, { 'X-Tenant': '***', Accept: 'text/plain' });
+    assert.deepEqual(list[0].secret_headers, ['x-tenant']);
+    assert.equal(list[0].body, '***');
+    assert.equal(list[0].secret_body, true);
+    const r = row(page, name);
+    await expectText(r.locator('.badge'), 'up');
+    await r.getByRole('button', { name: 'Show recent results' }).click();
+    const detail = page.locator('tr.detail');
+    await detail.getByText('Edit monitor').click();
+    const edit = detail.locator('form.edit-form');
+    await until(async () => (await edit.getByLabel('Name', { exact: true }).inputValue()) === name, 'the edit form to show the monitor');
+    assert.equal(await edit.getByLabel(/^Headers/).inputValue(), 'X-Tenant: ***\nAccept: text/plain');
+    assert.equal(await edit.getByLabel(/^Secret headers/).inputValue(), 'x-tenant');
+    assert.equal(await edit.getByLabel('Body', { exact: true }).inputValue(), '***');
+    assert.equal(await edit.getByLabel(/^Body is secret/).isChecked(), true);
+    const html = await page.content();
+    for (const secret of ['tenant-s7', 'body-s8']) assert.ok(!html.includes(secret), `${secret} is not in the page`);
+    // An edit of another field, with the redacted values left as shown, keeps both secrets.
+    await edit.getByLabel(/^Headers/).fill('X-Tenant: ***\nAccept: text/html');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(edit.locator('.form-msg'), 'Saved: headers');
+    delete env().target.seen[key];
+    await until(() => env().target.seen[key], 'a probe after the edit');
+    assert.equal(env().target.seen[key].headers['x-tenant'], 'tenant-s7');
+    assert.equal(env().target.seen[key].headers.accept, 'text/html');
+    assert.equal(env().target.seen[key].body, '{"pin":"body-s8"}');
+    // Unmarking the header shows it again.
+    await edit.getByLabel(/^Secret headers/).fill('');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(edit.locator('.form-msg'), 'Saved: secret_headers');
+    assert.equal((await stored(list[0].id)).headers['X-Tenant'], 'tenant-s7');
   });
 
   dashboardTest(

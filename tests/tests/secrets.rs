@@ -1,6 +1,7 @@
 //! SPEC "secrets are never shown": a monitor with `Authorization: Bearer <s1>`, one whose URL
 //! carries `user:<s2>@`, a Slack notifier with `<s3>` in its URL and an email notifier with
-//! SMTP password `<s4>`. None of s1..s4 appears in any API answer, the event stream,
+//! SMTP password `<s4>`, plus a header the user marks secret (`X-Tenant: <s5>`) and a body
+//! marked secret (`<s6>`). None of s1..s6 appears in any API answer, the event stream,
 //! `/metrics`, the CLI's output, the dashboard's files, the notifications' texts or either
 //! node's debug log, while the probes and the notifications still use every one of them, also
 //! after the definitions are edited with their secrets sent back redacted.
@@ -21,7 +22,9 @@ const S1: &str = "s1-bearer-5c0ffee1";
 const S2: &str = "s2-urlpass-7d1ce";
 const S3: &str = "s3-slackpath-9ab3";
 const S4: &str = "s4-smtppass-42fe";
-const SECRETS: [&str; 4] = [S1, S2, S3, S4];
+const S5: &str = "s5-tenant-81b0";
+const S6: &str = "s6-bodypin-3e77";
+const SECRETS: [&str; 6] = [S1, S2, S3, S4, S5, S6];
 
 const SETTLE: Duration = Duration::from_secs(20);
 const DEBUG_LOG: [(&str, &str); 1] = [("RINGWATCH_LOG", "debug")];
@@ -132,7 +135,9 @@ async fn secrets_are_used_but_never_shown() {
     let bearer = a1
         .create_monitor(&json!({
             "url": probed.url("/bearer"), "method": "POST", "interval_secs": 1,
-            "headers": {"Authorization": format!("Bearer {S1}"), "Accept": "*/*"},
+            "headers": {"Authorization": format!("Bearer {S1}"), "Accept": "*/*", "X-Tenant": S5},
+            "secret_headers": ["x-tenant"],
+            "body": format!("{{\"pin\":\"{S6}\"}}"), "secret_body": true,
         }))
         .await;
     let basic_url = probed
@@ -150,6 +155,13 @@ async fn secrets_are_used_but_never_shown() {
     let shown: Value = a1.get(&format!("/api/monitors/{}", bearer.id)).await.json();
     assert_eq!(shown["headers"]["Authorization"], "***");
     assert_eq!(shown["headers"]["Accept"], "*/*");
+    assert_eq!(
+        shown["headers"]["X-Tenant"], "***",
+        "a header marked secret"
+    );
+    assert_eq!(shown["secret_headers"], json!(["x-tenant"]));
+    assert_eq!(shown["body"], "***", "a body marked secret");
+    assert_eq!(shown["secret_body"], true);
     let shown: Value = a1.get(&format!("/api/monitors/{}", basic.id)).await.json();
     let basic_shown = shown["url"].as_str().expect("url").to_owned();
     assert!(basic_shown.contains("user:***@"), "{basic_shown}");
@@ -173,6 +185,15 @@ async fn secrets_are_used_but_never_shown() {
         }
     };
     carries("/bearer", format!("Bearer {S1}")).await;
+    let sent_all = |r: &ringwatch_tests::Received| {
+        r.path == "/bearer"
+            && r.header("x-tenant") == Some(S5)
+            && r.body_text() == format!("{{\"pin\":\"{S6}\"}}")
+    };
+    assert!(
+        probed.requests().iter().any(sent_all),
+        "the marked secrets are sent"
+    );
     carries("/basic", basic_auth.clone()).await;
 
     // Edits that send the redacted values back (as the dashboard's form does) keep them,
@@ -184,7 +205,7 @@ async fn secrets_are_used_but_never_shown() {
     let since = probed.requests().len();
     a2.patch_monitor(
         &bearer.id,
-        &json!({"name": "bearer", "headers": {"Authorization": "***", "X-Extra": "1"}}),
+        &json!({"name": "bearer", "headers": {"Authorization": "***", "X-Tenant": "***", "X-Extra": "1"}}),
     )
     .await;
     a2.patch_monitor(&basic.id, &json!({"url": basic_shown, "interval_secs": 2}))
@@ -195,7 +216,7 @@ async fn secrets_are_used_but_never_shown() {
         async || {
             let after = &probed.requests()[since..];
             after.iter().any(|r| {
-                r.path == "/bearer"
+                sent_all(r)
                     && r.header("x-extra") == Some("1")
                     && r.header("authorization") == Some(&format!("Bearer {S1}"))
             }) && after

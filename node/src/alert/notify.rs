@@ -13,6 +13,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use ringwatch_proto::{EmailChannel, Notifier, NotifierKind, SmtpSecurity, Status, Transition};
 use serde::Serialize;
 
+use crate::domain::secret;
+
 /// Longest one send may take, connect to answer.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -21,8 +23,8 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct WebhookBody<'a> {
     pub event_id: String,
     pub monitor_id: &'a str,
-    pub name: &'a str,
-    pub url: &'a str,
+    pub name: String,
+    pub url: String,
     pub status: Status,
     pub previous_status: Status,
     pub since_ms: u64,
@@ -34,11 +36,12 @@ pub struct WebhookBody<'a> {
 
 impl<'a> WebhookBody<'a> {
     pub fn new(t: &'a Transition) -> Self {
+        let (name, url) = secret::shown_transition(t);
         WebhookBody {
             event_id: t.event_id(),
             monitor_id: &t.monitor_id,
-            name: &t.name,
-            url: &t.url,
+            name,
+            url,
             status: t.to,
             previous_status: t.from,
             since_ms: t.at_ms,
@@ -57,7 +60,8 @@ pub fn headline(t: &Transition) -> String {
         Status::Up => "UP",
         other => other.as_str(),
     };
-    format!("{what}: {} ({}) - {}", t.name, t.url, t.reason)
+    let (name, url) = secret::shown_transition(t);
+    format!("{what}: {name} ({url}) - {}", t.reason)
 }
 
 /// The text of an email or chat message: the headline, then the details.
@@ -65,7 +69,7 @@ pub fn details(t: &Transition) -> String {
     let mut s = headline(t);
     s.push_str(&format!(
         "\n\nMonitor: {} ({})\nStatus: {} (was {})\nSince: {} (unix ms)\nDecided by: {}",
-        t.name,
+        secret::shown_transition(t).0,
         t.monitor_id,
         t.to.as_str(),
         t.from.as_str(),

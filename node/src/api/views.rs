@@ -37,7 +37,11 @@ pub struct MonitorView<'a> {
     /// `Cookie`, names with `token`, `key`, `secret`, `auth`...) show as `***`.
     #[schema(value_type = std::collections::HashMap<String, String>)]
     pub headers: HeadersView<'a>,
+    /// Header names marked secret besides the built-in ones.
+    pub secret_headers: &'a [String],
+    /// `***` when `secret_body` is set.
     pub body: Option<&'a str>,
+    pub secret_body: bool,
     pub tls_min_days: Option<u32>,
     pub tls_skip_verify: bool,
     /// `null`: every notifier.
@@ -72,13 +76,17 @@ pub enum Created<'a> {
 
 /// Request headers as a JSON object, in the monitor's order, secret values redacted.
 #[derive(Debug)]
-pub struct HeadersView<'a>(pub &'a [(String, String)]);
+pub struct HeadersView<'a> {
+    pub headers: &'a [(String, String)],
+    /// The names the monitor marks secret.
+    pub marked: &'a [String],
+}
 
 impl Serialize for HeadersView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, secret::header_value(name, value))?;
+        let mut map = s.serialize_map(Some(self.headers.len()))?;
+        for (name, value) in self.headers {
+            map.serialize_entry(name, secret::header_value(name, value, self.marked))?;
         }
         map.end()
     }
@@ -121,8 +129,13 @@ impl<'a> MonitorView<'a> {
             expect_body_not_contains: m.expect_body_not_contains.as_deref(),
             max_response_ms: m.max_response_ms,
             method: &m.method,
-            headers: HeadersView(&m.headers),
-            body: m.body.as_deref(),
+            headers: HeadersView {
+                headers: &m.headers,
+                marked: &m.secret_headers,
+            },
+            secret_headers: &m.secret_headers,
+            body: secret::body(m),
+            secret_body: m.secret_body,
             tls_min_days: m.tls_min_days,
             tls_skip_verify: m.tls_skip_verify,
             notifiers: m.notifiers.as_deref(),
@@ -149,7 +162,17 @@ mod tests {
             ("X-A".into(), "1".into()),
             ("Authorization".into(), "Bearer s1".into()),
         ];
-        let json = serde_json::to_string(&HeadersView(&headers)).unwrap();
-        assert_eq!(json, r#"{"X-B":"2","X-A":"1","Authorization":"***"}"#);
+        let view = |marked: &[String]| {
+            serde_json::to_string(&HeadersView {
+                headers: &headers,
+                marked,
+            })
+            .unwrap()
+        };
+        assert_eq!(view(&[]), r#"{"X-B":"2","X-A":"1","Authorization":"***"}"#);
+        assert_eq!(
+            view(&["x-a".to_owned()]),
+            r#"{"X-B":"2","X-A":"***","Authorization":"***"}"#
+        );
     }
 }

@@ -128,9 +128,16 @@ pub struct AddArgs {
     /// A request header, 'Name: value'; repeatable.
     #[arg(long = "header", value_parser = parse_header, value_name = "'NAME: VALUE'")]
     pub headers: Vec<(String, String)>,
+    /// A request header whose value is secret (shown as ***), 'Name: value'; repeatable.
+    /// `Authorization`, `Cookie` and names with token, key, secret, auth... are secret anyway.
+    #[arg(long = "secret-header", value_parser = parse_header, value_name = "'NAME: VALUE'")]
+    pub secret_headers: Vec<(String, String)>,
     /// Request body.
     #[arg(long, value_name = "TEXT")]
     pub body: Option<String>,
+    /// The request body is a secret (shown as ***).
+    #[arg(long, requires = "body")]
+    pub secret_body: bool,
     /// For https: fail when the certificate expires in fewer days than this.
     #[arg(long, value_name = "DAYS")]
     pub tls_min_days: Option<u32>,
@@ -176,8 +183,12 @@ impl AddArgs {
             expect_body_not_contains: self.not_contains.clone(),
             max_response_ms: self.max_response.map(millis),
             method: self.method.clone(),
-            headers: (!self.headers.is_empty()).then(|| HeaderList(self.headers.clone())),
+            headers: (!self.headers.is_empty() || !self.secret_headers.is_empty())
+                .then(|| HeaderList([&self.headers[..], &self.secret_headers[..]].concat())),
+            secret_headers: (!self.secret_headers.is_empty())
+                .then(|| self.secret_headers.iter().map(|(n, _)| n.clone()).collect()),
             body: self.body.clone(),
+            secret_body: self.secret_body.then_some(true),
             tls_min_days: self.tls_min_days.map(u64::from),
             tls_skip_verify: self.tls_skip_verify.then_some(true),
             failure_threshold: self.failure_threshold,
@@ -487,8 +498,11 @@ mod tests {
             "X-Token: s3cret",
             "--header",
             "Accept:*/*",
+            "--secret-header",
+            "X-Tenant: t1",
             "--body",
             "{}",
+            "--secret-body",
             "--tls-min-days",
             "7",
             "--tls-skip-verify",
@@ -512,15 +526,19 @@ mod tests {
         assert_eq!(body["method"], "POST");
         assert_eq!(
             body["headers"],
-            json!({"X-Token": "s3cret", "Accept": "*/*"})
+            json!({"X-Token": "s3cret", "Accept": "*/*", "X-Tenant": "t1"})
         );
+        assert_eq!(body["secret_headers"], json!(["X-Tenant"]));
         assert_eq!(body["body"], "{}");
+        assert_eq!(body["secret_body"], true);
         assert_eq!(body["tls_min_days"], 7);
         assert_eq!(body["tls_skip_verify"], true);
         assert_eq!(body["failure_threshold"], 3);
         assert_eq!(body["recovery_threshold"], 2);
         assert_eq!(body["notifiers"], json!(["ops", "web"]));
         assert!(Cli::try_parse_from(["ringwatch", "add", "http://a/", "--header", "x"]).is_err());
+        // A secret body needs a body.
+        assert!(Cli::try_parse_from(["ringwatch", "add", "http://a/", "--secret-body"]).is_err());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! are replaced by [`REDACTED`] wherever a definition is shown:
 //! - request headers named `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
 //!   or whose name contains `token`, `secret`, `key`, `password`, `passwd`, `auth`,
-//!   `session`, `credential` or `signature` (so `X-Api-Key`, `X-Auth-Token`...): the value;
+//!   `session`, `credential` or `signature` (so `X-Api-Key`, `X-Auth-Token`...), and the
+//!   headers the monitor's `secret_headers` names: the value;
+//! - the request body of a monitor with `secret_body`;
 //! - a URL's user-info password (`https://user:***@host/`) and the values of query
 //!   parameters with such names (`?api_key=***`);
 //! - webhook URLs (Slack, Discord, generic), whose path is their secret: only
@@ -51,12 +53,27 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_HEADERS.contains(&lower.as_str()) || SECRET_NAME_PARTS.iter().any(|p| lower.contains(p))
 }
 
+/// Whether the header `name` of a monitor that marks `marked` secret carries a secret: a
+/// secret name ([`is_secret_name`]) or one the user marked (names compared
+/// case-insensitively).
+pub fn is_secret_header(name: &str, marked: &[String]) -> bool {
+    is_secret_name(name) || marked.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// `value`, or [`REDACTED`] when the header `name` is secret.
-pub fn header_value<'a>(name: &str, value: &'a str) -> &'a str {
-    if is_secret_name(name) {
+pub fn header_value<'a>(name: &str, value: &'a str, marked: &[String]) -> &'a str {
+    if is_secret_header(name, marked) {
         REDACTED
     } else {
         value
+    }
+}
+
+/// A monitor's request body as shown: [`REDACTED`] when it is marked secret.
+pub fn body(m: &Monitor) -> Option<&str> {
+    match m.body.as_deref() {
+        Some(_) if m.secret_body => Some(REDACTED),
+        other => other,
     }
 }
 
@@ -115,15 +132,16 @@ pub fn redact_webhook(url: &str) -> String {
     }
 }
 
-/// The secret values of a monitor: secret header values, the URL password and secret query
-/// values. Used to scrub texts that may quote them (a name defaulted from the URL).
+/// The secret values of a monitor: secret header values, a secret body, the URL password and
+/// secret query values. Used to scrub texts that may quote them (a name defaulted from the URL).
 pub fn monitor_secrets(m: &Monitor) -> Vec<String> {
     let mut found: Vec<String> = m
         .headers
         .iter()
-        .filter(|(n, _)| is_secret_name(n))
+        .filter(|(n, _)| is_secret_header(n, &m.secret_headers))
         .map(|(_, v)| v.clone())
         .collect();
+    found.extend(m.body.clone().filter(|_| m.secret_body));
     if let Ok(u) = reqwest::Url::parse(&m.url) {
         found.extend(u.password().map(str::to_owned));
         found.extend(
@@ -169,6 +187,21 @@ pub fn shown_name_and_url(m: &Monitor) -> (String, String) {
         monitor_name(m, &secrets).into_owned(),
         redact_url(&m.url).into_owned(),
     )
+}
+
+/// A status change's name and URL as sent. Changes are recorded with the monitor as shown
+/// ([`shown_name_and_url`]); this also covers those recorded by builds from before secrets
+/// were redacted, still on disk or waiting for a retry: their URL's password and secret
+/// query values, and a name that is the URL, are redacted here (redacting twice changes
+/// nothing).
+pub fn shown_transition(t: &ringwatch_proto::Transition) -> (String, String) {
+    let url = redact_url(&t.url).into_owned();
+    let name = if t.name == t.url {
+        url.clone()
+    } else {
+        t.name.clone()
+    };
+    (name, url)
 }
 
 /// The URL a patch writes: where `new` carries [`REDACTED`] as its password or as a secret
@@ -222,6 +255,16 @@ pub fn restore_headers(
         .collect()
 }
 
+/// The body a patch writes: [`REDACTED`] sent back for a stored secret body keeps it.
+pub fn restore_body(new: Option<String>, stored: &Monitor) -> Option<String> {
+    match new {
+        Some(b) if b == REDACTED && stored.secret_body && stored.body.is_some() => {
+            stored.body.clone()
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,8 +286,13 @@ mod tests {
         for n in ["Accept", "User-Agent", "X-Request-Id", "Content-Type"] {
             assert!(!is_secret_name(n), "{n}");
         }
-        assert_eq!(header_value("Authorization", "Bearer s1"), REDACTED);
-        assert_eq!(header_value("Accept", "text/html"), "text/html");
+        assert_eq!(header_value("Authorization", "Bearer s1", &[]), REDACTED);
+        assert_eq!(header_value("Accept", "text/html", &[]), "text/html");
+        // A header the user marks is secret too, whatever its name's case.
+        let marked = ["x-tenant".to_owned()];
+        assert_eq!(header_value("X-Tenant", "acme-42", &marked), REDACTED);
+        assert_eq!(header_value("X-Other", "plain", &marked), "plain");
+        assert!(is_secret_header("X-TENANT", &marked));
     }
 
     #[test]
@@ -316,5 +364,61 @@ mod tests {
         );
         m.name = "shop".into();
         assert_eq!(monitor_name(&m, &secrets), "shop");
+    }
+
+    #[test]
+    fn changes_recorded_before_redaction_are_sent_redacted() {
+        let t = ringwatch_proto::Transition {
+            monitor_id: "m-1".into(),
+            name: "https://u:old-s9@example.com/?token=t9".into(),
+            url: "https://u:old-s9@example.com/?token=t9".into(),
+            seq: 1,
+            from: ringwatch_proto::Status::Up,
+            to: ringwatch_proto::Status::Down,
+            at_ms: 1,
+            reason: "status 503".into(),
+            node: "n1".into(),
+            confirmed_by: None,
+            last_result: None,
+            channels: Vec::new(),
+        };
+        let shown = "https://u:***@example.com/?token=***";
+        assert_eq!(shown_transition(&t), (shown.to_owned(), shown.to_owned()));
+        // A change recorded as shown is sent as it is.
+        let again = ringwatch_proto::Transition {
+            name: "shop".into(),
+            url: shown.into(),
+            ..t
+        };
+        assert_eq!(
+            shown_transition(&again),
+            ("shop".to_owned(), shown.to_owned())
+        );
+    }
+
+    #[test]
+    fn marked_headers_and_a_secret_body_are_secrets() {
+        let mut m = Monitor::new(String::new(), "https://example.com/".into());
+        m.headers = vec![
+            ("X-Tenant".into(), "tenant-s5".into()),
+            ("Accept".into(), "text/plain".into()),
+        ];
+        m.body = Some("{\"pin\":\"body-s6\"}".into());
+        assert_eq!(monitor_secrets(&m), Vec::<String>::new());
+        assert_eq!(body(&m), m.body.as_deref());
+        m.secret_headers = vec!["x-tenant".into()];
+        m.secret_body = true;
+        assert_eq!(monitor_secrets(&m), ["tenant-s5", "{\"pin\":\"body-s6\"}"]);
+        assert_eq!(body(&m), Some(REDACTED));
+        // The body sent back redacted keeps the stored one; a new body replaces it.
+        assert_eq!(restore_body(Some(REDACTED.into()), &m), m.body);
+        assert_eq!(restore_body(Some("new".into()), &m).as_deref(), Some("new"));
+        assert_eq!(restore_body(None, &m), None);
+        // `***` is an ordinary body where the stored one is not secret.
+        m.secret_body = false;
+        assert_eq!(
+            restore_body(Some(REDACTED.into()), &m).as_deref(),
+            Some(REDACTED)
+        );
     }
 }

@@ -33,8 +33,6 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use ringwatch_proto::{DecodeError, PeerMsg, Rev, chunks_by_size, decode_record, encode_record};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::clock::{Hlc, now_ms};
 use crate::domain::spec::MAX_DEFINITION_BYTES;
@@ -93,9 +91,7 @@ macro_rules! record_fields {
 pub(crate) use record_fields;
 
 /// One replicated kind of definition.
-pub trait Definition:
-    Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
-{
+pub trait Definition: Clone + fmt::Debug + ringwatch_proto::Record + Send + Sync + 'static {
     /// The kind's name: in logs, metrics, store keys of the shared tree, and as the tag of
     /// [`PeerMsg::Records`]. Never changes once released.
     const KIND: &'static str;

@@ -29,7 +29,7 @@
 
 use std::collections::HashMap;
 
-use ringwatch_proto::{DecodeError, ErrorKind, RECORD_VERSION};
+use ringwatch_proto::{DecodeError, ErrorKind, OLDEST_CURRENT_LAYOUT, RECORD_VERSION};
 
 use super::records::ResultBody;
 
@@ -279,11 +279,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// A reader past the version byte of a record, which must be this build's.
+    /// A reader past the version byte of a record, which must have this build's block layout
+    /// (unchanged since record version 2).
     fn record(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         match bytes.split_first() {
             None => Err(DecodeError::Empty),
-            Some((&RECORD_VERSION, rest)) => Ok(Reader { rest }),
+            Some((v, rest)) if (OLDEST_CURRENT_LAYOUT..=RECORD_VERSION).contains(v) => {
+                Ok(Reader { rest })
+            }
             Some((&found, _)) => Err(DecodeError::Version {
                 found,
                 expected: RECORD_VERSION,

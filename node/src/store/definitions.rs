@@ -23,7 +23,7 @@ impl Store {
 
     /// Every readable record of `tree` whose key starts with `prefix` (all of them for an
     /// empty prefix), in key order. `what` names the records in logs.
-    pub fn scan_prefix<T: serde::de::DeserializeOwned>(
+    pub fn scan_prefix<T: ringwatch_proto::Record>(
         &self,
         tree: Tree,
         prefix: &[u8],

@@ -190,11 +190,7 @@ impl Store {
         &self.opened
     }
 
-    fn decode_or_skip<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &str,
-        bytes: &[u8],
-    ) -> Option<T> {
+    fn decode_or_skip<T: ringwatch_proto::Record>(&self, what: &str, bytes: &[u8]) -> Option<T> {
         self.readable(what, decode_record(bytes))
     }
 
@@ -401,7 +397,7 @@ impl Store {
         self.decode_all("delivery", self.kv.scan(Tree::Deliveries)?)
     }
 
-    fn decode_all<T: serde::de::DeserializeOwned>(
+    fn decode_all<T: ringwatch_proto::Record>(
         &self,
         what: &str,
         rows: Vec<(Vec<u8>, Vec<u8>)>,

@@ -20,6 +20,9 @@ pub(super) struct ResultBody {
     pub tls_days_left: Option<i64>,
 }
 
+/// A result row's layout has not changed since record version 2.
+impl ringwatch_proto::Record for ResultBody {}
+
 impl ResultBody {
     /// The result of monitor `id` this body holds.
     pub fn into_result(self, id: &str) -> ProbeResult {

@@ -7,7 +7,7 @@
 //! deliveries leave the same result.
 
 use ringwatch_proto::{
-    DecodeError, ErrorKind, ProbeResult, RECORD_VERSION, decode_record, encode_record,
+    DecodeError, ErrorKind, ProbeResult, RECORD_VERSION, Record, decode_record, encode_record,
 };
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -240,6 +240,9 @@ impl Body {
 }
 
 /// A bucket on its own (shipped to peers): `(start_ms, body)`.
+/// Stored (inside blocks) and shipped between nodes; laid out the same since record version 2.
+impl Record for Bucket {}
+
 impl Serialize for Bucket {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         (self.start_ms, self.body()).serialize(serializer)
@@ -354,7 +357,7 @@ impl Block {
     /// `MAX_BLOCK_BYTES`, 1 MiB; bytes after the end of its deflate stream are ignored).
     pub fn decode(bytes: &[u8]) -> Result<Block, DecodeError> {
         let (&version, rest) = bytes.split_first().ok_or(DecodeError::Empty)?;
-        if version != RECORD_VERSION {
+        if !(<Block as Record>::LAYOUT_SINCE..=RECORD_VERSION).contains(&version) {
             return Err(DecodeError::Version {
                 found: version,
                 expected: RECORD_VERSION,
@@ -387,6 +390,9 @@ const DEFLATE_LEVEL: u8 = 6;
 /// Largest body a stored block may inflate to: far above a real one (32 day buckets of a
 /// wide latency spread are a few KiB), small enough that a hostile record costs little.
 pub const MAX_BLOCK_BYTES: usize = 1 << 20;
+
+/// Laid out the same since record version 2.
+impl Record for Block {}
 
 impl Serialize for Block {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

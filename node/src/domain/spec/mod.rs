@@ -154,8 +154,13 @@ pub struct MonitorInput {
     /// Request headers, at most 50; framing headers (Content-Length, Connection...) are refused.
     #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub headers: Option<HeaderList>,
+    /// Names of headers whose values are secret (shown as `***`), besides `Authorization`,
+    /// `Cookie` and names containing `token`, `key`, `secret`, `password`, `auth`...; at most 50.
+    pub secret_headers: Option<Vec<String>>,
     /// Request body, at most 64 KiB.
     pub body: Option<String>,
+    /// The body is a secret, shown as `***`; default `false`.
+    pub secret_body: Option<bool>,
     /// https only: fewer days than this before the certificate expires fails the probe, 0-3650.
     pub tls_min_days: Option<u64>,
     /// Accept certificates that do not verify; default `false`.
@@ -166,7 +171,7 @@ pub struct MonitorInput {
 
 /// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
 /// nullable ones (for `notifiers`: back to every notifier). A secret left out, or sent back
-/// as `***` (a header value, the URL's password), keeps its stored value.
+/// as `***` (a header value, the URL's password, a secret body), keeps its stored value.
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorPatch {
@@ -190,7 +195,10 @@ pub struct MonitorPatch {
     #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub headers: Option<Option<HeaderList>>,
     #[serde(default, deserialize_with = "present")]
+    pub secret_headers: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
     pub body: Option<Option<String>>,
+    pub secret_body: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub tls_min_days: Option<Option<u64>>,
     pub tls_skip_verify: Option<bool>,
@@ -232,7 +240,9 @@ impl From<MonitorInput> for MonitorPatch {
             max_response_ms: i.max_response_ms.map(Some),
             method: i.method,
             headers: i.headers.map(Some),
+            secret_headers: i.secret_headers.map(Some),
             body: i.body.map(Some),
+            secret_body: i.secret_body,
             tls_min_days: i.tls_min_days.map(Some),
             tls_skip_verify: i.tls_skip_verify,
             notifiers: i.notifiers.map(Some),
@@ -267,7 +277,13 @@ impl MonitorPatch {
             .headers
             .map(|v| secret::restore_headers(v.unwrap_or_default().0, &m.headers));
         set(&mut m.headers, headers);
-        set(&mut m.body, p.body);
+        set(
+            &mut m.secret_headers,
+            p.secret_headers.map(Option::unwrap_or_default),
+        );
+        let body = p.body.map(|b| secret::restore_body(b, &m));
+        set(&mut m.body, body);
+        set(&mut m.secret_body, p.secret_body);
         if let Some(v) = p.tls_min_days {
             m.tls_min_days = v.map(tls_min_days).transpose()?;
         }

@@ -4,10 +4,12 @@
 //! writes), and the `meta` tree holds the store's format marker under [`MARKER_KEY`]: the
 //! record version every record of the store has been brought to. When the marker is this
 //! build's version, opening costs one read. Otherwise (a store from before markers, one left
-//! by an older build, a migration cut short, or a newer build's store) every record tree is
+//! by an older build, a migration cut short, or a newer build's store) the record trees are
 //! walked in batches of [`MIGRATION_BATCH_RECORDS`]:
-//! - a record of an older version is decoded with that version's frozen type ([`v1`]) and
-//!   rewritten in the current one, one atomic batch per page;
+//! - a record older than its tree's current layout ([`layout_since`]) is decoded with that
+//!   version's frozen type ([`v1`], [`v2`]) and rewritten in the current one, one atomic
+//!   batch per page; a record of an older version whose layout is still the current one
+//!   stays as it is (reads accept it: [`ringwatch_proto::Record`]);
 //! - a record of a newer version is counted and left exactly as it is;
 //! - a record no step can read is counted and left as it is (reads skip and count it).
 //!
@@ -16,10 +18,18 @@
 //! trees again; records already rewritten carry the new version byte and are passed over.
 //! Nothing is ever deleted. Counts of newer records are kept under `future/<tree>`, so every
 //! later start can report them without walking the trees.
+//!
+//! A store whose marker is an older version this build knows holds no record older than that
+//! version, so a tree whose layout has not changed since then is not walked at all (its
+//! `future/<tree>` count stands): an upgrade reads and rewrites the monitors, not years of
+//! results.
 
 pub mod v1;
+pub mod v2;
 
-use ringwatch_proto::{DecodeError, RECORD_VERSION, version_of};
+use ringwatch_proto::{
+    DecodeError, Monitor, OLDEST_CURRENT_LAYOUT, RECORD_VERSION, Record, version_of,
+};
 
 use super::{Kv, StoreResult, Tree};
 
@@ -48,6 +58,20 @@ pub const RECORD_TREES: [Tree; 8] = [
 /// Turns a record of one version into the same record one version later.
 type Step = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
 
+/// The first record version laid out like the records `tree` holds today: records of that
+/// version or later (up to [`RECORD_VERSION`]) need no rewrite.
+pub fn layout_since(tree: Tree) -> u8 {
+    match tree {
+        Tree::Monitors => Monitor::LAYOUT_SINCE,
+        _ => OLDEST_CURRENT_LAYOUT,
+    }
+}
+
+/// Whether a record of version `v` in `tree` has the current layout.
+fn is_current(tree: Tree, v: u8) -> bool {
+    (layout_since(tree)..=RECORD_VERSION).contains(&v)
+}
+
 /// The step that brings a record of `tree` from version `from` to `from + 1`; `None` when
 /// the tree did not exist in that version.
 fn step(tree: Tree, from: u8) -> Option<Step> {
@@ -55,17 +79,18 @@ fn step(tree: Tree, from: u8) -> Option<Step> {
         (v1::VERSION, Tree::Monitors) => Some(v1::monitor),
         (v1::VERSION, Tree::Results) => Some(v1::result),
         (v1::VERSION, Tree::States) => Some(v1::state),
+        (v2::VERSION, Tree::Monitors) => Some(v2::monitor),
         _ => None,
     }
 }
 
-/// Brings one older record up to [`RECORD_VERSION`], step by step.
+/// Brings one older record up to its tree's current layout, step by step.
 fn upgrade(tree: Tree, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut bytes = bytes.to_vec();
     loop {
         match version_of(&bytes) {
             None => return Err("empty record".into()),
-            Some(RECORD_VERSION) => return Ok(bytes),
+            Some(v) if is_current(tree, v) => return Ok(bytes),
             Some(v) => {
                 let step = step(tree, v).ok_or_else(|| {
                     format!("no migration from version {v} for the {} tree", tree.name())
@@ -92,8 +117,10 @@ pub struct TreeCounts {
 pub struct OpenReport {
     /// The marker found (`None`: a new store, or one written before markers existed).
     pub found_format: Option<u8>,
-    /// Whether the record trees were walked (the marker was not this build's version).
+    /// Whether record trees were walked (the marker was not this build's version).
     pub walked: bool,
+    /// The trees walked record by record; the others were known to be current.
+    pub walked_trees: Vec<Tree>,
     /// Per record tree, in [`RECORD_TREES`] order.
     pub trees: Vec<(Tree, TreeCounts)>,
 }
@@ -123,12 +150,8 @@ pub fn run(kv: &dyn Kv) -> StoreResult<OpenReport> {
     };
     if found_format == Some(RECORD_VERSION) {
         for tree in RECORD_TREES {
-            let future = kv
-                .get(Tree::Meta, future_key(tree).as_bytes())?
-                .and_then(|v| Some(u64::from_be_bytes(v.as_slice().try_into().ok()?)))
-                .unwrap_or(0);
             let counts = TreeCounts {
-                future,
+                future: stored_future_count(kv, tree)?,
                 ..TreeCounts::default()
             };
             report.trees.push((tree, counts));
@@ -140,6 +163,24 @@ pub fn run(kv: &dyn Kv) -> StoreResult<OpenReport> {
     Ok(report)
 }
 
+/// The count of newer records of `tree` the last walk left under `future/<tree>`.
+fn stored_future_count(kv: &dyn Kv, tree: Tree) -> StoreResult<u64> {
+    Ok(kv
+        .get(Tree::Meta, future_key(tree).as_bytes())?
+        .and_then(|v| Some(u64::from_be_bytes(v.as_slice().try_into().ok()?)))
+        .unwrap_or(0))
+}
+
+/// Whether `tree` must be walked in a store whose marker is `found`: always, unless the
+/// marker is an older version this build knows (every record is at least that version) and
+/// the tree's layout has not changed since.
+fn needs_walk(tree: Tree, found: Option<u8>) -> bool {
+    match found {
+        Some(f) if (OLDEST_CURRENT_LAYOUT..RECORD_VERSION).contains(&f) => layout_since(tree) > f,
+        _ => true,
+    }
+}
+
 fn walk(kv: &dyn Kv, report: &mut OpenReport) -> StoreResult<()> {
     tracing::info!(
         found = ?report.found_format,
@@ -149,6 +190,15 @@ fn walk(kv: &dyn Kv, report: &mut OpenReport) -> StoreResult<()> {
     report.walked = true;
     set_marker(kv, MARKER_IN_PROGRESS)?;
     for tree in RECORD_TREES {
+        if !needs_walk(tree, report.found_format) {
+            let counts = TreeCounts {
+                future: stored_future_count(kv, tree)?,
+                ..TreeCounts::default()
+            };
+            report.trees.push((tree, counts));
+            continue;
+        }
+        report.walked_trees.push(tree);
         let counts = walk_tree(kv, tree)?;
         let key = future_key(tree).into_bytes();
         let value = (counts.future > 0).then(|| counts.future.to_be_bytes().to_vec());
@@ -180,7 +230,7 @@ fn walk_tree(kv: &dyn Kv, tree: Tree) -> StoreResult<TreeCounts> {
         let mut writes = Vec::new();
         for (key, value) in rows {
             match version_of(&value) {
-                Some(RECORD_VERSION) => {}
+                Some(v) if is_current(tree, v) => {}
                 Some(v) if v > RECORD_VERSION => counts.future += 1,
                 _ => match upgrade(tree, &value) {
                     Ok(bytes) => writes.push((key, Some(bytes))),

@@ -167,9 +167,15 @@ fn v1_records_are_migrated_at_open() {
         assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
         for tree in RECORD_TREES {
             for (_, v) in kv.scan(tree).unwrap() {
-                assert_eq!(v[0], RECORD_VERSION, "{} rewritten", tree.name());
+                assert_eq!(
+                    v[0],
+                    layout_since(tree),
+                    "{} rewritten as far as its layout changed",
+                    tree.name()
+                );
             }
         }
+        assert_eq!(kv.scan(Tree::Monitors).unwrap()[0].1[0], RECORD_VERSION);
         // A second open has nothing left to do.
         let again = Store::with_engine(kv).unwrap();
         assert!(!again.open_report().walked);
@@ -340,6 +346,98 @@ fn future_records_survive_open_prune_and_reopen() {
             assert_eq!(kv.get(tree, &key).unwrap(), Some(value), "{}", tree.name());
         }
         assert!(store.results("a", 0, 10).unwrap().is_empty());
+    }
+}
+
+/// A version 2 monitor as builds before user-marked secrets wrote it.
+fn v2_monitor(id: &str) -> super::v2::MonitorV2 {
+    super::v2::MonitorV2 {
+        id: id.into(),
+        url: format!("https://{id}.example/login"),
+        name: format!("site {id}"),
+        interval_secs: 20,
+        timeout_ms: 3_000,
+        active: true,
+        failure_threshold: 2,
+        recovery_threshold: 1,
+        expect_status: vec![StatusRange { from: 200, to: 299 }],
+        expect_body_contains: Some("welcome".into()),
+        expect_body_not_contains: Some("error".into()),
+        max_response_ms: Some(900),
+        method: "POST".into(),
+        headers: vec![
+            ("Authorization".into(), "Bearer s1".into()),
+            ("X-Tenant".into(), "acme".into()),
+        ],
+        body: Some("{\"user\":\"probe\"}".into()),
+        tls_min_days: Some(10),
+        tls_skip_verify: false,
+        notifiers: Some(vec!["n-1".into()]),
+        created_ms: 1_700_000_000_000,
+        rev: Rev {
+            hlc: 88 << 16,
+            node: "n2".into(),
+        },
+        deleted: false,
+    }
+}
+
+#[test]
+fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
+    for (kv, _dir) in engines() {
+        // A store as the last version 2 build left it: marker 2, every record version 2.
+        put(kv.as_ref(), Tree::Meta, MARKER_KEY, vec![2]);
+        let old = v2_monitor("web");
+        put(kv.as_ref(), Tree::Monitors, b"web", encode_as(2, &old));
+        let result = current_result(5_000);
+        let row = encode_as(2, &crate::store::records::ResultBodyRef::from(&result));
+        let row_key = result_key(&result.monitor_id, 5_000, &result.node);
+        put(kv.as_ref(), Tree::Results, &row_key, row.clone());
+        let state = MonitorState {
+            status: Status::Up,
+            failures: 0,
+            successes: 3,
+            since_ms: 4_000,
+            seq: 2,
+        };
+        put(kv.as_ref(), Tree::States, b"web", encode_as(2, &state));
+
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.found_format, Some(2));
+        assert_eq!(
+            report.walked_trees,
+            [Tree::Monitors],
+            "only monitors changed"
+        );
+        assert_eq!(report.migrated_records(), 1);
+        let m = &store.monitors().unwrap()[0];
+        let mut want = Monitor::new(old.id.clone(), old.url.clone());
+        want.name = old.name.clone();
+        want.interval_secs = 20;
+        want.timeout_ms = 3_000;
+        want.expect_status = old.expect_status.clone();
+        want.expect_body_contains = old.expect_body_contains.clone();
+        want.expect_body_not_contains = old.expect_body_not_contains.clone();
+        want.max_response_ms = Some(900);
+        want.method = "POST".into();
+        want.headers = old.headers.clone();
+        want.body = old.body.clone();
+        want.tls_min_days = Some(10);
+        want.notifiers = old.notifiers.clone();
+        want.created_ms = old.created_ms;
+        want.rev = old.rev.clone();
+        assert_eq!(m, &want, "every field kept; nothing newly marked secret");
+        // The rest reads as it is, and is not rewritten.
+        assert_eq!(kv.get(Tree::Results, &row_key).unwrap(), Some(row));
+        assert_eq!(store.results(&result.monitor_id, 0, 10).unwrap(), [result]);
+        assert_eq!(store.states().unwrap(), [("web".to_owned(), state)]);
+        assert_eq!(kv.get(Tree::Monitors, b"web").unwrap().unwrap()[0], 3);
+        assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
+        assert_eq!(store.corrupt_records(), 0);
+        let again = Store::with_engine(kv).unwrap();
+        assert!(!again.open_report().walked);
+        assert_eq!(again.monitors().unwrap(), std::slice::from_ref(m));
     }
 }
 

@@ -7,17 +7,18 @@
 //! `states` and `meta` (watermarks, raw big-endian u64 values without a version byte, the
 //! same in version 2: nothing to rewrite).
 //!
-//! The steps build the current `proto` types, which are laid out in version 2. When version 3
-//! changes one of them, freeze its version-2 layout in a `v2` module and make the step here
-//! produce that, so that version 1 goes to 2, then 2 to 3.
+//! The steps build version 2 layouts: the current `proto` types where version 3 left them
+//! alone (results, states), the frozen [`MonitorV2`] for monitors, which version 3 changed. A
+//! version 1 monitor goes to 2 here, then to 3 in [`super::v2`].
 
 use ringwatch_proto::{
-    DEFAULT_METHOD, DecodeError, ErrorKind, Monitor, MonitorState, Rev, Status, StatusRange,
-    decode_as, encode_as,
+    DEFAULT_METHOD, DecodeError, ErrorKind, MonitorState, Rev, Status, StatusRange, decode_as,
+    encode_as,
 };
 use serde::{Deserialize, Serialize};
 
 use super::super::records::ResultBody;
+use super::v2::MonitorV2;
 
 /// The version these types are laid out in.
 pub const VERSION: u8 = 1;
@@ -103,7 +104,7 @@ pub struct MonitorStateV1 {
 /// headers or body, no extra assertions, TLS verified, every notifier).
 pub fn monitor(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let m: MonitorV1 = decode_as(VERSION, bytes)?;
-    let current = Monitor {
+    let current = MonitorV2 {
         id: m.id,
         url: m.url,
         name: m.name,
