@@ -10,12 +10,16 @@
 //! records the POSTs it receives, and [`SmtpSink`], a minimal SMTP server that stores the
 //! [`Mail`] it is sent. Both can be told to fail the next deliveries, to exercise retries.
 //!
+//! The tests of what an attack costs a node (half-open cluster connections, slowloris HTTP
+//! connections) share their attackers and measures through [`attack`].
+//!
 //! Tests never sleep to synchronise: they poll a condition with a deadline ([`wait_until`],
 //! [`wait_for`]). The one kind of deliberate wait is a *measurement window*
 //! ([`measurement_window_until`]): counting probes at the target over a fixed span of time, or
 //! checking that none arrive, needs that span to pass.
 
 mod api;
+pub mod attack;
 pub mod cluster;
 mod mail;
 mod node;

@@ -7,6 +7,9 @@
 //! stop a normal client nor slow probing, nor cost memory or log lines.
 
 use reqwest::Method;
+use ringwatch_tests::attack::{
+    LogMark, MAX_LOG_LINES, MAX_RSS_GROWTH_KIB, SLOWLORIS_CONNECTIONS, Slowloris, slow_client,
+};
 use ringwatch_tests::{
     Api, Cluster, NodeProc, Resp, Target, TestDir, monitor_body, secs, wait_for, wait_until,
 };
@@ -19,10 +22,6 @@ use tokio::net::TcpStream;
 const REPLICATION: Duration = Duration::from_secs(1);
 /// The bootstrap admin token of the auth-on nodes.
 const ADMIN: &str = "admin-bootstrap-0123456789abcdef";
-/// The issue's bounds under 300 slowloris connections.
-const SLOWLORIS_CONNECTIONS: usize = 300;
-const MEMORY_BOUND_KIB: u64 = 64 * 1024;
-const LOG_LINES_BOUND: usize = 100;
 
 /// Sends a raw HTTP/1.1 request and reads the whole answer (the request asks to close).
 async fn raw(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String) {
@@ -401,14 +400,6 @@ async fn node_with_config(name: &str, toml: &str) -> NodeProc {
     NodeProc::start_in(&dir, name, &["--config", config.as_str()]).await
 }
 
-/// Opens a connection and sends the start of a request, never its end.
-async fn slow_client(addr: std::net::SocketAddr) -> Option<TcpStream> {
-    let mut stream = TcpStream::connect(addr).await.ok()?;
-    let head = format!("GET /api/monitors HTTP/1.1\r\nhost: {addr}\r\nx-slow: ");
-    stream.write_all(head.as_bytes()).await.ok()?;
-    Some(stream)
-}
-
 /// Whether the server closed `stream` (EOF or reset, after a 408 or nothing).
 async fn closed(stream: &mut TcpStream) -> bool {
     let mut rest = Vec::new();
@@ -429,33 +420,12 @@ async fn three_hundred_slowloris_connections_cost_nothing_that_matters() {
         .await;
     api.wait_results(&monitor.id, 2, secs(10)).await;
     let idle_kib = node.rss_kib();
-    let log_lines = || (node.stderr_log() + &node.stdout_log()).lines().count();
-    let idle_lines = log_lines();
+    let log_mark = LogMark::of(&node);
     let addr = node.http_addr();
 
     // Half trickle a header byte every 500 ms and reconnect when closed; half stall.
     let started = Instant::now();
-    let mut attackers = tokio::task::JoinSet::new();
-    let mut stalled = Vec::new();
-    for i in 0..SLOWLORIS_CONNECTIONS {
-        if i % 2 == 0 {
-            stalled.push(slow_client(addr).await.expect("connect"));
-            continue;
-        }
-        attackers.spawn(async move {
-            let mut reconnects = 0u32;
-            while started.elapsed() < ATTACK {
-                let Some(mut s) = slow_client(addr).await else {
-                    continue;
-                };
-                while started.elapsed() < ATTACK && s.write_all(b"a").await.is_ok() {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                reconnects += 1;
-            }
-            reconnects
-        });
-    }
+    let mut attack = Slowloris::start(addr, SLOWLORIS_CONNECTIONS, started + ATTACK).await;
     // Meanwhile a normal client gets its answers, promptly.
     let mut slowest = Duration::ZERO;
     let mut peak_kib = idle_kib;
@@ -466,10 +436,7 @@ async fn three_hundred_slowloris_connections_cost_nothing_that_matters() {
         peak_kib = peak_kib.max(node.rss_kib());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let mut reconnects = 0;
-    while let Some(n) = attackers.join_next().await {
-        reconnects += n.unwrap();
-    }
+    let reconnects = attack.reconnects().await;
     let window_end = Instant::now();
     println!(
         "idle {idle_kib} KiB, peak {peak_kib} KiB; slowest answer {slowest:?}; \
@@ -477,13 +444,13 @@ async fn three_hundred_slowloris_connections_cost_nothing_that_matters() {
     );
     assert!(slowest < secs(2), "a normal request took {slowest:?}");
     assert!(
-        peak_kib < idle_kib + MEMORY_BOUND_KIB,
+        peak_kib < idle_kib + MAX_RSS_GROWTH_KIB,
         "rss {idle_kib} -> {peak_kib} KiB"
     );
     assert!(reconnects > 0, "no trickling connection was ever cut");
     // Stalled connections were closed by the header timeout, long before now.
     assert!(started.elapsed() > HEADER_TIMEOUT * 2);
-    for s in &mut stalled {
+    for s in &mut attack.stalled {
         assert!(
             closed(s).await,
             "a stalled connection is still open after {:?}",
@@ -495,8 +462,8 @@ async fn three_hundred_slowloris_connections_cost_nothing_that_matters() {
     let probes = target.hits_between("/probed", started, window_end);
     let least = window.as_secs() as usize - 1;
     assert!(probes >= least, "{probes} probes in {window:?}");
-    let grown = log_lines() - idle_lines;
-    assert!(grown < LOG_LINES_BOUND, "the log grew by {grown} lines");
+    let grown = log_mark.new_lines(&node).len();
+    assert!(grown < MAX_LOG_LINES, "the log grew by {grown} lines");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
