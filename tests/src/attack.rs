@@ -127,30 +127,34 @@ impl Slowloris {
                 continue;
             }
             trickling.spawn(async move {
-                let mut reconnects = 0u32;
+                let mut cuts = 0u32;
                 while Instant::now() < end {
                     let Some(mut s) = slow_client(addr).await else {
                         continue;
                     };
-                    while Instant::now() < end && s.write_all(b"a").await.is_ok() {
+                    while Instant::now() < end {
+                        if s.write_all(b"a").await.is_err() {
+                            cuts += 1; // the node closed it: reconnect
+                            break;
+                        }
                         tokio::time::sleep(TRICKLE_EVERY).await;
                     }
-                    reconnects += 1;
                 }
-                reconnects
+                cuts
             });
         }
         Slowloris { stalled, trickling }
     }
 
     /// Waits for the trickling connections to reach the attack's end; returns how many
-    /// times the node cut one of them (each then reconnected).
-    pub async fn reconnects(&mut self) -> u32 {
-        let mut reconnects = 0;
+    /// times the node cut one of them (each then reconnected; the attack's own end is not
+    /// counted).
+    pub async fn cuts(&mut self) -> u32 {
+        let mut cuts = 0;
         while let Some(n) = self.trickling.join_next().await {
-            reconnects += n.expect("a trickling connection's task");
+            cuts += n.expect("a trickling connection's task");
         }
-        reconnects
+        cuts
     }
 }
 

@@ -436,7 +436,7 @@ async fn three_hundred_slowloris_connections_cost_nothing_that_matters() {
         peak_kib = peak_kib.max(node.rss_kib());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let reconnects = attack.reconnects().await;
+    let reconnects = attack.cuts().await;
     let window_end = Instant::now();
     println!(
         "idle {idle_kib} KiB, peak {peak_kib} KiB; slowest answer {slowest:?}; \
