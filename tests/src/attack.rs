@@ -186,3 +186,75 @@ impl LogMark {
         lines
     }
 }
+
+/// A man in the middle: a TCP proxy to `upstream` that keeps a copy of every byte it passes,
+/// both ways, for a test to search.
+pub struct RecordingProxy {
+    addr: SocketAddr,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RecordingProxy {
+    /// Listens on a free loopback port and forwards each connection to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> RecordingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(Self::pump(cr, sw, record.clone()));
+                tokio::spawn(Self::pump(sr, cw, record.clone()));
+            }
+        });
+        RecordingProxy { addr, seen, task }
+    }
+
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    ) {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = from.read(&mut buf).await {
+            if n == 0 || to.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            seen.lock()
+                .expect("not poisoned")
+                .extend_from_slice(&buf[..n]);
+        }
+        let _ = to.shutdown().await;
+    }
+
+    /// The address to dial instead of the upstream's.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many bytes went through so far.
+    pub fn bytes(&self) -> usize {
+        self.seen.lock().expect("not poisoned").len()
+    }
+
+    /// Whether `text` went through in the clear.
+    pub fn saw(&self, text: &str) -> bool {
+        let seen = self.seen.lock().expect("not poisoned");
+        seen.windows(text.len()).any(|w| w == text.as_bytes())
+    }
+}
+
+impl Drop for RecordingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

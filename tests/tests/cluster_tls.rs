@@ -2,7 +2,8 @@
 //! `ringwatch cert` form a cluster, replicate and fail over as a plaintext cluster does; a
 //! node with a certificate from another CA, a plaintext node and a node using another
 //! node's certificate are refused, and both sides say why in their logs; the public default
-//! cookie and plaintext are refused on a cluster address others can reach.
+//! cookie and plaintext are refused on a cluster address others can reach; a man in the
+//! middle reads secrets off a plaintext cluster and nothing off a TLS one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use ringwatch_tests::cluster::{
     Cluster, assert_probed_within, busiest, monitor_paths, paths_owned_by, wait_all_probed_since,
     wait_results_by,
 };
-use ringwatch_tests::{NodeProc, Target, TestDir, now_ms, run_ringwatch, secs, wait_for};
+use ringwatch_tests::{
+    NodeProc, Target, TestDir, now_ms, run_ringwatch, secs, wait_for, wait_until,
+};
 
 /// SPEC: each monitor of a killed node is probed again within this.
 const FAILOVER: Duration = Duration::from_secs(5);
@@ -230,5 +233,57 @@ async fn an_exposed_cluster_address_needs_a_secret_cookie_and_tls() {
             !out.stderr.contains("s3cret-cookie"),
             "{what}: the cookie is shown: {out}"
         );
+    }
+}
+
+/// Issue 12's man in the middle: a proxy on the path between two nodes keeps every byte. On a
+/// plaintext cluster it reads a monitor's bearer token as the definition replicates (the
+/// attack, and what shows the proxy is on the path); on a TLS cluster it reads none of it,
+/// while the definition still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_man_in_the_middle_reads_secrets_only_without_tls() {
+    use ringwatch_tests::attack::{RecordingProxy, cluster_certificates, tls_args};
+    for tls in [false, true] {
+        let secret = format!("mitm-secret-{}-5ec12e7", u8::from(tls));
+        let dir = TestDir::new();
+        let certs = if tls {
+            Some(cluster_certificates(dir.path(), &["n1", "n2"]).await)
+        } else {
+            None
+        };
+        let n1_args = tls_args(certs.as_deref(), "n1");
+        let n1 = NodeProc::start_in(&dir, "n1", &strs(&n1_args)).await;
+        let proxy = RecordingProxy::start(n1.cluster_addr()).await;
+        let mut n2_args = tls_args(certs.as_deref(), "n2");
+        n2_args.extend(["--join".into(), proxy.addr().to_string()]);
+        let n2 = NodeProc::start_in(&dir, "n2", &strs(&n2_args)).await;
+        let (a1, a2) = (n1.api(), n2.api());
+        wait_until("n1 and n2 to see each other", REFUSED_WINDOW, async || {
+            a1.cluster_view().await.alive == ["n1", "n2"]
+                && a2.cluster_view().await.alive == ["n1", "n2"]
+        })
+        .await;
+        let before = proxy.bytes();
+        let m = a1
+            .create_monitor(&serde_json::json!({
+                "url": "http://127.0.0.1:9/never", "active": false,
+                "headers": {"Authorization": format!("Bearer {secret}")},
+            }))
+            .await;
+        wait_until("n2 to hold the monitor", REPLICATION * 5, async || {
+            a2.monitor_ids().await.contains(&m.id)
+        })
+        .await;
+        eprintln!(
+            "tls={tls}: {} bytes through the proxy; secret seen: {}",
+            proxy.bytes(),
+            proxy.saw(&secret)
+        );
+        // The definition (with its secret, encrypted or not) crossed the proxy.
+        assert!(
+            proxy.bytes() >= before + secret.len(),
+            "the definition did not go through the proxy"
+        );
+        assert_eq!(proxy.saw(&secret), !tls, "tls={tls}");
     }
 }
