@@ -117,26 +117,50 @@ async function loadCluster() {
   }
 }
 
-/** The cluster shape is not final: show `nodes[].name/alive` when present, else nothing. */
+/** One member of the cluster panel. */
+function nodeItem(n) {
+  const alive = n.alive === true;
+  const owned = num(n.monitors_owned);
+  return el(
+    'li',
+    { class: alive ? 'node alive' : 'node dead' },
+    el('span', { class: 'dot', 'aria-hidden': 'true' }),
+    el('span', { class: 'node-name', text: str(n.name) || '?' }),
+    n.name && n.name === state.nodeName ? el('span', { class: 'muted', text: ' (this node)' }) : null,
+    el('span', { class: 'node-state', text: alive ? 'alive' : 'not alive' }),
+    owned === null ? null : el('span', { class: 'muted', text: `${owned} monitors` }),
+  );
+}
+
+/**
+ * The members, grouped by zone when the cluster has more than the default one: each zone a
+ * heading (with "unreachable" while none of its nodes is alive) over its nodes.
+ */
 function renderCluster(data) {
-  const nodes = data && Array.isArray(data.nodes) ? data.nodes : null;
+  const nodes = data && Array.isArray(data.nodes) ? data.nodes.filter((n) => n && typeof n === 'object') : null;
   $('cluster').hidden = !nodes || nodes.length === 0;
   if (!nodes) return;
-  const items = nodes
-    .filter((n) => n && typeof n === 'object')
-    .map((n) => {
-      const alive = n.alive === true;
-      const owned = num(n.monitors_owned);
-      return el(
-        'li',
-        { class: alive ? 'node alive' : 'node dead' },
-        el('span', { class: 'dot', 'aria-hidden': 'true' }),
-        el('span', { class: 'node-name', text: str(n.name) || '?' }),
-        n.name && n.name === state.nodeName ? el('span', { class: 'muted', text: ' (this node)' }) : null,
-        el('span', { class: 'node-state', text: alive ? 'alive' : 'not alive' }),
-        owned === null ? null : el('span', { class: 'muted', text: `${owned} monitors` }),
-      );
-    });
+  const zones = Array.isArray(data.zones) ? data.zones.filter((z) => z && typeof z === 'object') : [];
+  const zoned = zones.length > 1 || (zones.length === 1 && zones[0].name !== 'default');
+  if (!zoned) {
+    $('cluster-nodes').replaceChildren(...nodes.map(nodeItem));
+    return;
+  }
+  const items = zones.map((z) => {
+    const members = nodes.filter((n) => n.zone === z.name);
+    const unreachable = z.unreachable === true;
+    return el(
+      'li',
+      { class: unreachable ? 'zone unreachable' : 'zone', 'data-zone': str(z.name) },
+      el(
+        'div',
+        { class: 'zone-head' },
+        el('span', { class: 'zone-name', text: `zone ${str(z.name)}` }),
+        el('span', { class: 'zone-state', text: unreachable ? 'unreachable' : `${members.filter((n) => n.alive === true).length} of ${members.length} alive` }),
+      ),
+      el('ul', { class: 'nodes' }, ...members.map(nodeItem)),
+    );
+  });
   $('cluster-nodes').replaceChildren(...items);
 }
 

@@ -34,6 +34,7 @@ pub enum Event {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MemberView {
     pub name: String,
+    pub zone: String,
     pub http: String,
     pub cluster: String,
     pub alive: bool,

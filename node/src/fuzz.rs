@@ -483,6 +483,7 @@ fn member(name: &str) -> MemberInfo {
         incarnation: T,
         cluster: "127.0.0.1:7801".into(),
         http: "127.0.0.1:8081".into(),
+        zone: "default".into(),
     }
 }
 

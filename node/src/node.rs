@@ -311,8 +311,8 @@ impl Node {
         }
         let watermarks = store.watermarks()?.into_iter().collect();
         let guard = crate::probe::Guard::new(config.block_private_targets);
-        let clients =
-            crate::probe::Clients::new(guard).map_err(|e| StartError::Client(e.to_string()))?;
+        let clients = crate::probe::Clients::new(guard, &config.zone)
+            .map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
         let config_join_empty = config.join.is_empty();
         let max_checks = config.max_concurrent_checks;

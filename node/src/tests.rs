@@ -143,6 +143,7 @@ async fn garbage_from_a_peer_costs_only_that_frame() {
             incarnation: 1,
             cluster: "127.0.0.1:9".into(),
             http: "127.0.0.1:9".into(),
+            zone: "default".into(),
         },
         body: PeerMsg::Definitions(vec![]),
     });

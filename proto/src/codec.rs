@@ -21,7 +21,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The version byte written in front of every peer message this build sends. Version 3:
-/// monitors carry `secret_headers` and `secret_body`.
+/// monitors carry `secret_headers` and `secret_body`, members their `zone`.
 pub const WIRE_VERSION: u8 = 3;
 
 /// The version byte written in front of every record this build stores. Version 1 was
@@ -282,6 +282,7 @@ mod tests {
             incarnation: 1,
             cluster: "127.0.0.1:1".into(),
             http: "127.0.0.1:2".into(),
+            zone: "default".into(),
         };
         let envelope = crate::Envelope {
             body: crate::PeerMsg::Heartbeat {

@@ -16,6 +16,8 @@ pub struct MemberInfo {
     pub cluster: String,
     /// `host:port` of the node's HTTP API.
     pub http: String,
+    /// The zone the node probes from (since wire version 3).
+    pub zone: String,
 }
 
 /// One frame between two nodes.

@@ -96,7 +96,7 @@ export async function expectCount(locator, n, timeoutMs = WAIT_MS) {
 /**
  * Starts `ringwatch node` on free ports with a fresh data directory and waits for its
  * `listening http=...` line; `env` adds environment variables (e.g. `RINGWATCH_AUTH`).
- * Returns `{ url, name, process, api, kill }`; `api(method, path, body, token)` sends `token`
+ * Returns `{ url, name, cluster, process, api, kill }` (`cluster`: its cluster address); `api(method, path, body, token)` sends `token`
  * as a bearer token when given.
  */
 export async function startNode(label, { env = {} } = {}) {
@@ -124,8 +124,8 @@ export async function startNode(label, { env = {} } = {}) {
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const listening = new Promise((resolve) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^listening http=(\S+) /.exec(line);
-      if (m) resolve(m[1]);
+      const m = /^listening http=(\S+) cluster=(\S+) /.exec(line);
+      if (m) resolve({ http: m[1], cluster: m[2] });
     });
   });
   let timer;
@@ -134,16 +134,17 @@ export async function startNode(label, { env = {} } = {}) {
   });
   const first = await Promise.race([listening, exited.then((e) => ({ exited: e })), timeout]);
   clearTimeout(timer);
-  if (typeof first !== 'string') {
+  if (!first || first.exited) {
     child.kill('SIGKILL');
     rmSync(data, { recursive: true, force: true });
     const why = first ? `exited (${JSON.stringify(first.exited)})` : `printed no listening line in ${NODE_START_MS} ms`;
     throw new Error(`ringwatch node ${why}; stderr:\n${stderr}`);
   }
-  const url = `http://${first}/`;
+  const url = `http://${first.http}/`;
   return {
     url,
     name,
+    cluster: first.cluster,
     process: child,
     api: (method, path, body, token) => apiCall(url, method, path, body, token),
     /** Kills the node (SIGKILL) and waits for it to be gone; safe to call twice. */

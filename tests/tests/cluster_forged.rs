@@ -86,6 +86,7 @@ fn member(name: &str, incarnation: u64) -> MemberInfo {
         // Nothing listens there: dials to it fail at once.
         cluster: "127.0.0.1:1".into(),
         http: "127.0.0.1:1".into(),
+        zone: "default".into(),
     }
 }
 

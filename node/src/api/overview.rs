@@ -41,12 +41,29 @@ pub struct ClusterView {
     pub alive: Vec<String>,
     /// Every known member, alive or not.
     pub nodes: Vec<NodeView>,
+    /// The zones of the known members, by name, each with its members and which are alive.
+    /// A zone none of whose members is alive is `unreachable`.
+    pub zones: Vec<ZoneView>,
+}
+
+/// One zone of the cluster: the nodes that probe from one location.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ZoneView {
+    pub name: String,
+    /// Every known member of the zone, alive or not, by name.
+    pub members: Vec<String>,
+    /// Those of them alive.
+    pub alive: Vec<String>,
+    /// `true` while no member of the zone is alive.
+    pub unreachable: bool,
 }
 
 /// One member of the cluster, as the answering node sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NodeView {
     pub name: String,
+    /// The zone it probes from.
+    pub zone: String,
     /// Its HTTP address.
     pub http: String,
     /// Its cluster (peer) address.
@@ -139,6 +156,7 @@ fn cluster_view(c: &Ctx) -> ClusterView {
     if members.is_empty() {
         members.push(MemberView {
             name: c.name.clone(),
+            zone: c.config.zone.clone(),
             http: c.http_addr.get().unwrap_or(&c.config.http).to_string(),
             cluster: c
                 .cluster_addr
@@ -149,6 +167,7 @@ fn cluster_view(c: &Ctx) -> ClusterView {
             last_heard_ms: now_ms(),
         });
     }
+    let zones = zone_views(&members);
     let nodes = members
         .into_iter()
         .map(|m| NodeView {
@@ -159,6 +178,7 @@ fn cluster_view(c: &Ctx) -> ClusterView {
             },
             is_self: m.name == c.name,
             name: m.name,
+            zone: m.zone,
             http: m.http,
             cluster: m.cluster,
             alive: m.alive,
@@ -169,5 +189,32 @@ fn cluster_view(c: &Ctx) -> ClusterView {
         node: c.name.clone(),
         alive: ownership.alive().to_vec(),
         nodes,
+        zones,
     }
+}
+
+/// The members grouped by zone, zones and members by name.
+fn zone_views(members: &[MemberView]) -> Vec<ZoneView> {
+    let mut zones: std::collections::BTreeMap<&str, ZoneView> = Default::default();
+    for m in members {
+        let z = zones.entry(&m.zone).or_insert_with(|| ZoneView {
+            name: m.zone.clone(),
+            members: Vec::new(),
+            alive: Vec::new(),
+            unreachable: true,
+        });
+        z.members.push(m.name.clone());
+        if m.alive {
+            z.alive.push(m.name.clone());
+            z.unreachable = false;
+        }
+    }
+    zones
+        .into_values()
+        .map(|mut z| {
+            z.members.sort();
+            z.alive.sort();
+            z
+        })
+        .collect()
 }

@@ -48,6 +48,8 @@ pub enum FrameDrop {
     WrongSender,
     /// It claims to come from this node.
     FromSelf,
+    /// Its sender names a zone no node may have (not a plain name).
+    BadZone,
 }
 
 impl FrameDrop {
@@ -57,6 +59,7 @@ impl FrameDrop {
             FrameDrop::Unauthenticated => "unauthenticated",
             FrameDrop::WrongSender => "wrong_sender",
             FrameDrop::FromSelf => "from_self",
+            FrameDrop::BadZone => "bad_zone",
         }
     }
 }
@@ -99,6 +102,9 @@ pub fn check_sender(session: Option<&str>, from: &MemberInfo, me: &str) -> Resul
         .map_or(session, |(peer, _host)| peer);
     if peer != session_name(&from.name, from.incarnation) {
         return Err(FrameDrop::WrongSender);
+    }
+    if !crate::domain::names::is_plain_name(&from.zone) {
+        return Err(FrameDrop::BadZone);
     }
     Ok(())
 }
@@ -221,6 +227,7 @@ mod tests {
             incarnation,
             cluster: "127.0.0.1:1".into(),
             http: "127.0.0.1:2".into(),
+            zone: "default".into(),
         }
     }
 
@@ -265,6 +272,17 @@ mod tests {
             check_sender(Some("a~7"), &member("a", 7), "a"),
             Err(FrameDrop::FromSelf)
         );
+        // A zone that could not be a zone's name (it is shown and logged unquoted).
+        for zone in ["", "eu west", "\u{1b}[31m", &"z".repeat(65)] {
+            let odd = MemberInfo {
+                zone: zone.to_owned(),
+                ..member("b", 7)
+            };
+            assert_eq!(
+                check_sender(Some("b~7"), &odd, "a"),
+                Err(FrameDrop::BadZone)
+            );
+        }
     }
 
     #[test]

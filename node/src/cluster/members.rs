@@ -147,6 +147,7 @@ impl Members {
         let me = self.membership.me();
         let mut view = vec![MemberView {
             name: me.name.clone(),
+            zone: me.zone.clone(),
             http: me.http.clone(),
             cluster: me.cluster.clone(),
             alive: true,
@@ -154,6 +155,7 @@ impl Members {
         }];
         view.extend(self.membership.members().map(|m| MemberView {
             name: m.info.name.clone(),
+            zone: m.info.zone.clone(),
             http: m.info.http.clone(),
             cluster: m.info.cluster.clone(),
             alive: m.is_alive(),

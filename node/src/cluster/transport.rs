@@ -78,6 +78,7 @@ impl Transport {
                 .copied()
                 .unwrap_or(ctx.config.http)
                 .to_string(),
+            zone: ctx.config.zone.clone(),
         };
         let _ = ctx.cluster_addr.set(local);
         ctx.clients.guard().add_own(local);

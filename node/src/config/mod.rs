@@ -45,6 +45,9 @@ pub enum AuthMode {
     Off,
 }
 
+/// The zone of a node that names none.
+pub const DEFAULT_ZONE: &str = "default";
+
 /// Everything a node needs to start. Field docs double as the config file reference.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -52,6 +55,10 @@ pub struct Config {
     /// Name of this node, shown to users and stamped on every result it produces. Stable
     /// across restarts. Default: `node-<cluster port>`.
     pub name: String,
+    /// The location this node probes from (a region, a data centre, a provider): nodes of one
+    /// zone share a network path to the targets. Shown in the cluster view and in every check's
+    /// `User-Agent` (`ringwatch/<version> (zone <name>)`). Default: `default`.
+    pub zone: String,
     /// Address of the HTTP API and dashboard.
     pub http: SocketAddr,
     /// Other URLs the HTTP API and dashboard are reached at (a DNS name, a reverse proxy,
@@ -159,6 +166,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             name: String::new(),
+            zone: DEFAULT_ZONE.to_owned(),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_urls: Vec::new(),
             http_header_timeout: Duration::from_secs(10),
@@ -204,6 +212,9 @@ pub struct Overrides {
     /// Node name, stable across restarts [default: node-PORT, PORT being the cluster port].
     #[arg(long, env = "RINGWATCH_NAME")]
     pub name: Option<String>,
+    /// The location this node probes from [default: default].
+    #[arg(long, env = "RINGWATCH_ZONE")]
+    pub zone: Option<String>,
     /// HTTP API and dashboard address [default: 127.0.0.1:8080].
     #[arg(long, env = "RINGWATCH_HTTP")]
     pub http: Option<SocketAddr>,
@@ -309,6 +320,9 @@ impl Config {
         if let Some(v) = &o.name {
             c.name = v.clone();
         }
+        if let Some(v) = &o.zone {
+            c.zone = v.clone();
+        }
         if let Some(v) = o.http {
             c.http = v;
         }
@@ -378,6 +392,12 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "node name {:?} must be {PLAIN_NAME_RULE}",
                 self.name
+            )));
+        }
+        if !is_plain_name(&self.zone) {
+            return Err(ConfigError::Invalid(format!(
+                "zone {:?} must be {PLAIN_NAME_RULE}",
+                self.zone
             )));
         }
         if self.data.is_none() {
@@ -517,6 +537,7 @@ mod tests {
             .finish()
             .unwrap();
         assert_eq!(c.name, "n1");
+        assert_eq!(c.zone, DEFAULT_ZONE);
         assert_eq!(c.retention, Duration::from_secs(48 * 3600));
         assert!(c.second_opinion);
         // The commented notifier examples are valid when uncommented.

@@ -13,7 +13,7 @@ use reqwest::header::{CONNECTION, HeaderValue};
 use ringwatch_proto::{ErrorKind, Monitor};
 
 use super::guard::{BLOCKED, GuardedResolver};
-use super::{Clients, Guard, MAX_BODY_BYTES, MAX_REDIRECTS, Outcome, USER_AGENT, timed_out, tls};
+use super::{Clients, Guard, MAX_BODY_BYTES, MAX_REDIRECTS, Outcome, timed_out, tls};
 use crate::clock::now_ms;
 
 /// Builds an HTTP client for checks; `accept_invalid_certs` turns certificate verification
@@ -24,11 +24,12 @@ pub(super) fn client(
     accept_invalid_certs: bool,
     replays: bool,
     guard: Guard,
+    user_agent: &str,
 ) -> reqwest::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
     reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+        .user_agent(user_agent)
         .default_headers(headers)
         .pool_max_idle_per_host(0)
         .dns_resolver(GuardedResolver(guard.clone()))

@@ -64,7 +64,7 @@ pub(super) async fn run(
     monitor: &Monitor,
     timeout: std::time::Duration,
 ) -> Outcome {
-    match follow(clients.guard(), monitor).await {
+    match follow(clients, monitor).await {
         Ok(Ended::Answer { status, body }) => {
             let outcome = Outcome {
                 status_code: Some(status.as_u16()),
@@ -81,7 +81,8 @@ pub(super) async fn run(
 }
 
 /// Sends the monitor's request and follows redirects until an answer that is not one.
-async fn follow(guard: &Guard, monitor: &Monitor) -> Result<Ended, Failure> {
+async fn follow(clients: &Clients, monitor: &Monitor) -> Result<Ended, Failure> {
+    let guard = clients.guard();
     let mut hop = Hop::first(monitor).map_err(|text| fail(ErrorKind::Other, text))?;
     let mut url =
         Url::parse(&hop.url).map_err(|e| fail(ErrorKind::Other, format!("invalid URL: {e}")))?;
@@ -92,7 +93,7 @@ async fn follow(guard: &Guard, monitor: &Monitor) -> Result<Ended, Failure> {
             return Ok(Ended::HandOver(hop));
         }
         let addrs = resolve(guard, &url, &hop).await?;
-        let response = exchange(&url, &addrs, &hop, monitor).await?;
+        let response = exchange(&url, &addrs, &hop, monitor, clients.user_agent()).await?;
         let status = response.status();
         let Some(next) = redirect_target(&url, &response) else {
             let chunks = response.into_body().into_data_stream();
@@ -164,8 +165,9 @@ async fn exchange(
     addrs: &[SocketAddr],
     hop: &Hop,
     monitor: &Monitor,
+    user_agent: &HeaderValue,
 ) -> Result<Response<Incoming>, Failure> {
-    let request = build(url, hop, monitor)?;
+    let request = build(url, hop, monitor, user_agent)?;
     let stream = connect(addrs).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -181,7 +183,12 @@ async fn exchange(
 }
 
 /// The request of `hop` to `url`: default headers unless the monitor sets its own.
-fn build(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Request<Full<Bytes>>, Failure> {
+fn build(
+    url: &Url,
+    hop: &Hop,
+    monitor: &Monitor,
+    user_agent: &HeaderValue,
+) -> Result<Request<Full<Bytes>>, Failure> {
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let mut request = Request::builder().method(hop.method.clone()).uri(target);
     let sets = |name: &str| {
@@ -198,7 +205,7 @@ fn build(url: &Url, hop: &Hop, monitor: &Monitor) -> Result<Request<Full<Bytes>>
         request = request.header(HOST, host);
     }
     if !sets("user-agent") {
-        request = request.header(USER_AGENT, HeaderValue::from_static(super::USER_AGENT));
+        request = request.header(USER_AGENT, user_agent.clone());
     }
     if !sets("accept") {
         request = request.header(ACCEPT, HeaderValue::from_static("*/*"));

@@ -35,8 +35,14 @@ pub const MAX_REDIRECTS: usize = 10;
 /// Bytes of a response body read per check; the rest is not read, and body assertions see
 /// only these.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// The User-Agent of every check, unless the monitor sets its own.
+/// The product part of every check's User-Agent, and the whole of the alerter's.
 pub const USER_AGENT: &str = concat!("ringwatch/", env!("CARGO_PKG_VERSION"));
+
+/// The User-Agent of every check from a node of `zone`, unless the monitor sets its own:
+/// `ringwatch/<version> (zone <name>)`, so a target's logs tell the locations apart.
+pub fn user_agent(zone: &str) -> String {
+    format!("{USER_AGENT} (zone {zone})")
+}
 
 /// The HTTP clients checks share and the [`Guard`] every check passes: clients that verify
 /// certificates or not (`tls_skip_verify`), each in two redirect policies (requests that a
@@ -45,15 +51,22 @@ pub const USER_AGENT: &str = concat!("ringwatch/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug, Clone)]
 pub struct Clients {
     guard: Guard,
+    /// [`user_agent`] of the node's zone.
+    user_agent: hyper::header::HeaderValue,
     /// Indexed by `[accept_invalid_certs][replays_request]`.
     clients: [[reqwest::Client; 2]; 2],
 }
 
 impl Clients {
-    /// Builds the clients around `guard`. Fails only if the TLS backend cannot initialise.
-    pub fn new(guard: Guard) -> reqwest::Result<Self> {
-        let build = |insecure, replays| http::client(insecure, replays, guard.clone());
+    /// Builds the clients of a node of `zone` (a plain name) around `guard`. Fails only if the
+    /// TLS backend cannot initialise.
+    pub fn new(guard: Guard, zone: &str) -> reqwest::Result<Self> {
+        let agent = user_agent(zone);
+        let build = |insecure, replays| http::client(insecure, replays, guard.clone(), &agent);
         Ok(Clients {
+            // A plain name makes a valid header value; anything else falls back to no zone.
+            user_agent: hyper::header::HeaderValue::from_str(&agent)
+                .unwrap_or(hyper::header::HeaderValue::from_static(USER_AGENT)),
             clients: [
                 [build(false, false)?, build(false, true)?],
                 [build(true, false)?, build(true, true)?],
@@ -65,6 +78,11 @@ impl Clients {
     /// The guard of every check: add the node's listen addresses to it as they bind.
     pub fn guard(&self) -> &Guard {
         &self.guard
+    }
+
+    /// The User-Agent checks send unless the monitor sets its own.
+    pub fn user_agent(&self) -> &hyper::header::HeaderValue {
+        &self.user_agent
     }
 
     fn for_hop(&self, monitor: &Monitor, hop: &http::Hop) -> &reqwest::Client {

@@ -20,7 +20,7 @@ fn monitor(url: &str) -> Monitor {
 }
 
 async fn probe(m: &Monitor) -> ProbeResult {
-    let clients = Clients::new(super::Guard::default()).expect("probe clients");
+    let clients = Clients::new(super::Guard::default(), "default").expect("probe clients");
     check(&clients, m, "n1").await
 }
 

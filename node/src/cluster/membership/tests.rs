@@ -8,6 +8,7 @@ fn info(name: &str, inc: u64) -> MemberInfo {
         incarnation: inc,
         cluster: format!("{name}:1"),
         http: format!("{name}:2"),
+        zone: "default".into(),
     }
 }
 
