@@ -5,10 +5,10 @@
 //! cookie and plaintext are refused on a cluster address others can reach; a man in the
 //! middle reads secrets off a plaintext cluster and nothing off a TLS one.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ringwatch_tests::attack::{cluster_certificates, tls_args};
 use ringwatch_tests::cluster::{
     Cluster, assert_probed_within, busiest, monitor_paths, paths_owned_by, wait_all_probed_since,
     wait_results_by,
@@ -24,36 +24,6 @@ const REPLICATION: Duration = Duration::from_secs(1);
 /// How long a refused node is watched for getting in anyway.
 const REFUSED_WINDOW: Duration = Duration::from_secs(6);
 
-/// A cluster CA in `dir` and certificates for `names`, made by `ringwatch cert` as a user
-/// would.
-async fn certificates(dir: &Path, names: &[&str]) -> PathBuf {
-    let certs = dir.join("certs");
-    let certs_arg = certs.to_str().expect("utf-8 path");
-    run_ringwatch(&["cert", "init", "--dir", certs_arg], dir, secs(30))
-        .await
-        .assert_success("cert init");
-    for name in names {
-        run_ringwatch(&["cert", "issue", name, "--dir", certs_arg], dir, secs(30))
-            .await
-            .assert_success("cert issue");
-    }
-    certs
-}
-
-/// The TLS flags of a node whose certificate is `certs/<cert_name>.crt` (`{name}`: the
-/// node's own, in a [`Cluster`]).
-fn tls_args(certs: &Path, cert_name: &str) -> Vec<String> {
-    let file = |f: String| certs.join(f).display().to_string();
-    vec![
-        "--tls-ca-file".into(),
-        file("ca.crt".into()),
-        "--tls-cert-file".into(),
-        file(format!("{cert_name}.crt")),
-        "--tls-key-file".into(),
-        file(format!("{cert_name}.key")),
-    ]
-}
-
 fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
@@ -61,8 +31,8 @@ fn strs(args: &[String]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_cluster_replicates_and_fails_over() {
     let dir = TestDir::new();
-    let certs = certificates(dir.path(), &["n1", "n2", "n3"]).await;
-    let args = tls_args(&certs, "{name}");
+    let certs = cluster_certificates(dir.path(), &["n1", "n2", "n3"]).await;
+    let args = tls_args(Some(&certs), "{name}");
     let mut cluster = Cluster::start_with(3, &strs(&args)).await;
     for name in cluster.names() {
         let log = cluster.node(&name).stderr_log();
@@ -159,15 +129,15 @@ async fn assert_apart(a: &NodeProc, b: &NodeProc) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_without_a_certificate_of_the_cluster_are_refused_and_say_why() {
     let dir = TestDir::new();
-    let certs = certificates(dir.path(), &["n1"]).await;
-    let n1 = NodeProc::start_in(&dir, "n1", &strs(&tls_args(&certs, "n1"))).await;
+    let certs = cluster_certificates(dir.path(), &["n1"]).await;
+    let n1 = NodeProc::start_in(&dir, "n1", &strs(&tls_args(Some(&certs), "n1"))).await;
     let join = n1.cluster_addr().to_string();
 
     // A certificate from another CA: each side refuses the other's.
     let other_dir = dir.path().join("other");
     std::fs::create_dir_all(&other_dir).expect("mkdir");
-    let other = certificates(&other_dir, &["n2"]).await;
-    let mut args = tls_args(&other, "n2");
+    let other = cluster_certificates(&other_dir, &["n2"]).await;
+    let mut args = tls_args(Some(&other), "n2");
     args.extend(["--join".into(), join.clone()]);
     let n2 = NodeProc::start_in(&dir, "n2", &strs(&args)).await;
     assert_apart(&n1, &n2).await;
@@ -183,7 +153,7 @@ async fn peers_without_a_certificate_of_the_cluster_are_refused_and_say_why() {
     drop(n3);
 
     // A good certificate used under another name: the session is stopped.
-    let mut args = tls_args(&certs, "n1");
+    let mut args = tls_args(Some(&certs), "n1");
     args.extend(["--join".into(), join.clone()]);
     let n4 = NodeProc::start_in(&dir, "n4", &strs(&args)).await;
     assert_apart(&n1, &n4).await;
@@ -193,7 +163,7 @@ async fn peers_without_a_certificate_of_the_cluster_are_refused_and_say_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exposed_cluster_address_needs_a_secret_cookie_and_tls() {
     let dir: Arc<TestDir> = TestDir::new();
-    let certs = certificates(dir.path(), &["n1"]).await;
+    let certs = cluster_certificates(dir.path(), &["n1"]).await;
     let data = dir.path().join("data");
     let data = data.to_str().expect("utf-8 path");
     let base = [
@@ -206,7 +176,7 @@ async fn an_exposed_cluster_address_needs_a_secret_cookie_and_tls() {
         data,
     ];
     let cases: [(&str, Vec<String>, &str); 3] = [
-        ("the default cookie", tls_args(&certs, "n1"), "public"),
+        ("the default cookie", tls_args(Some(&certs), "n1"), "public"),
         (
             "no TLS",
             vec!["--cookie".into(), "s3cret-cookie-for-the-test".into()],
@@ -242,7 +212,7 @@ async fn an_exposed_cluster_address_needs_a_secret_cookie_and_tls() {
 /// while the definition still arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_man_in_the_middle_reads_secrets_only_without_tls() {
-    use ringwatch_tests::attack::{RecordingProxy, cluster_certificates, tls_args};
+    use ringwatch_tests::attack::RecordingProxy;
     for tls in [false, true] {
         let secret = format!("mitm-secret-{}-5ec12e7", u8::from(tls));
         let dir = TestDir::new();

@@ -160,8 +160,11 @@ async fn bad_flags_exit_2() {
     let data = data.to_str().expect("utf-8 temp path");
     // Every run also names ports 0 and a temp data dir, so a node that wrongly starts binds
     // nothing fixed; it is then killed by the timeout.
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("unknown flag", &["--no-such-flag"]),
+        ("a zone with a space", &["--zone", "eu west"]),
+        ("an empty zone", &["--zone", ""]),
+        ("a zone with a slash", &["--zone", "zone/1"]),
         (
             "unparsable --http",
             &["--name", "x", "--http", "not-an-address"],

@@ -1,10 +1,10 @@
 //! Zones, the part that is built (issue 14, part 1 and the User-Agent of part 4): a node's
 //! zone comes from `--zone`; `GET /api/cluster` lists the zones with their members and which
 //! are alive, and a zone whose only node was killed is `unreachable`; every check's
-//! `User-Agent` names the zone of the node that made it; a zone that is not a plain name stops
-//! the node before it starts.
+//! `User-Agent` names the zone of the node that made it. (A zone that is not a plain name
+//! stops the node: `node_lifecycle.rs`, `bad_flags_exit_2`.)
 
-use ringwatch_tests::{NodeProc, Target, TestDir, run_ringwatch, secs, wait_until};
+use ringwatch_tests::{NodeProc, Target, TestDir, secs, wait_until};
 use serde_json::{Value, json};
 
 /// The `zones` of a node's `/api/cluster`, as `(name, members, alive, unreachable)`.
@@ -119,32 +119,5 @@ async fn the_cluster_view_groups_nodes_by_zone_and_checks_say_their_zone() {
             zones(node).await == after
         })
         .await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_zone_that_is_not_a_plain_name_stops_the_node() {
-    let dir = TestDir::new();
-    let data = dir.path().join("data");
-    let data = data.to_str().expect("utf-8 path");
-    for bad in ["eu west", "", "zone/1"] {
-        let args = [
-            "node",
-            "--zone",
-            bad,
-            "--http",
-            "127.0.0.1:0",
-            "--cluster",
-            "127.0.0.1:0",
-            "--data",
-            data,
-        ];
-        let out = run_ringwatch(&args, dir.path(), secs(20)).await;
-        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out}");
-        assert!(out.stderr.contains("zone"), "{bad:?}: {out}");
-        assert!(
-            !std::path::Path::new(data).exists(),
-            "{bad:?} made a data dir"
-        );
     }
 }

@@ -519,6 +519,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_zone_is_a_plain_name() {
+        for bad in ["eu west", "", "a/b", "\u{1b}[31m"] {
+            let c = Config {
+                zone: bad.into(),
+                ..Config::default()
+            };
+            let err = c.finish().unwrap_err().to_string();
+            assert!(
+                err.contains("zone") && err.contains("letters, digits"),
+                "{err}"
+            );
+        }
+        let c = Config {
+            zone: "eu-west.1".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.finish().unwrap().zone, "eu-west.1");
+    }
+
+    #[test]
     fn the_readme_names_the_default_addresses() {
         let readme = include_str!("../../../README.md");
         let c = Config::default();
