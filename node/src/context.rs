@@ -30,6 +30,12 @@ pub enum Event {
     Deleted(MonitorId),
 }
 
+/// The alive members (us included), sorted, and the zone of each by name.
+pub type AliveView = (
+    Arc<Vec<String>>,
+    Arc<std::collections::BTreeMap<String, String>>,
+);
+
 /// One member as `GET /api/cluster` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MemberView {
@@ -71,8 +77,9 @@ pub struct NodeContext {
     pub check_permits: Arc<tokio::sync::Semaphore>,
     /// Unique per process start; tells a restarted node from its previous run.
     pub incarnation: u64,
-    /// Names of the alive members (us included), sorted: the input of ownership.
-    pub alive: std::sync::RwLock<Arc<Vec<String>>>,
+    /// Names of the alive members (us included), sorted, and the zone of each: the input of
+    /// ownership.
+    pub alive: std::sync::RwLock<AliveView>,
     /// False while a node started with join addresses has not yet heard a peer (and its
     /// settle time has not passed): it probes nothing, rather than everything, meanwhile.
     pub settled: std::sync::atomic::AtomicBool,
@@ -125,17 +132,24 @@ impl NodeContext {
 
     /// The alive members, us included.
     pub fn alive(&self) -> Arc<Vec<String>> {
-        self.alive.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.alive
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
     }
 
-    pub fn set_alive(&self, alive: Vec<String>) {
-        *self.alive.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(alive);
+    /// Sets the alive members and their zones at once.
+    pub fn set_alive(&self, alive: Vec<String>, zones: std::collections::BTreeMap<String, String>) {
+        *self.alive.write().unwrap_or_else(|p| p.into_inner()) = (Arc::new(alive), Arc::new(zones));
     }
 
     /// Who owns what, as this node sees the cluster now: the one place ownership is asked.
     pub fn ownership(&self) -> crate::domain::ownership::Ownership {
         let settled = self.settled.load(std::sync::atomic::Ordering::Acquire);
-        crate::domain::ownership::Ownership::new(self.alive(), self.name.clone(), settled)
+        let (alive, zones) = self.alive.read().unwrap_or_else(|p| p.into_inner()).clone();
+        crate::domain::ownership::Ownership::new(alive, self.name.clone(), settled)
+            .with_zones(zones)
     }
 
     pub fn watermarks(&self) -> Vec<(String, u64)> {

@@ -314,6 +314,7 @@ impl Node {
         let clients = crate::probe::Clients::new(guard, &config.zone)
             .map_err(|e| StartError::Client(e.to_string()))?;
         let name = config.name.clone();
+        let zone = config.zone.clone();
         let config_join_empty = config.join.is_empty();
         let max_checks = config.max_concurrent_checks;
         let ctx = Arc::new(NodeContext {
@@ -330,7 +331,10 @@ impl Node {
             result_sink: Default::default(),
             check_permits: Arc::new(tokio::sync::Semaphore::new(max_checks)),
             incarnation: now_ms(),
-            alive: std::sync::RwLock::new(Arc::new(vec![name.clone()])),
+            alive: std::sync::RwLock::new((
+                Arc::new(vec![name.clone()]),
+                Arc::new([(name.clone(), zone)].into()),
+            )),
             settled: std::sync::atomic::AtomicBool::new(config_join_empty),
             members: Default::default(),
             cluster_addr: OnceLock::new(),

@@ -1,10 +1,11 @@
 //! Zones, the part that is built (issue 14, part 1 and the User-Agent of part 4): a node's
 //! zone comes from `--zone`; `GET /api/cluster` lists the zones with their members and which
 //! are alive, and a zone whose only node was killed is `unreachable`; every check's
-//! `User-Agent` names the zone of the node that made it. (A zone that is not a plain name
-//! stops the node: `node_lifecycle.rs`, `bad_flags_exit_2`.)
+//! `User-Agent` names the zone of the node that made it; a monitor without zones gets the
+//! second opinion before it goes down from a node of another zone. (A zone that is not a
+//! plain name stops the node: `node_lifecycle.rs`, `bad_flags_exit_2`.)
 
-use ringwatch_tests::{NodeProc, Target, TestDir, secs, wait_until};
+use ringwatch_tests::{Behavior, NodeProc, Target, TestDir, secs, wait_until};
 use serde_json::{Value, json};
 
 /// The `zones` of a node's `/api/cluster`, as `(name, members, alive, unreachable)`.
@@ -107,6 +108,35 @@ async fn the_cluster_view_groups_nodes_by_zone_and_checks_say_their_zone() {
         zones_seen.insert(want_zone);
     }
     eprintln!("checks came from zones {zones_seen:?}");
+
+    // Monitors that fail: whichever node decides each is down, the node that confirmed it
+    // first is of the other zone.
+    let zone_of = |n: &str| if n == "n3" { "us" } else { "eu" };
+    let mut failing = Vec::new();
+    for i in 0..4 {
+        let path = format!("/down/{i}");
+        target.set(&path, Behavior::Status(503));
+        let m = api
+            .create_monitor(
+                &json!({"url": target.url(&path), "interval_secs": 1, "failure_threshold": 1}),
+            )
+            .await;
+        failing.push(m.id);
+    }
+    let mut deciders = std::collections::BTreeSet::new();
+    for id in &failing {
+        api.wait_status(id, "down", secs(20)).await;
+        let incidents: Value = api
+            .get(&format!("/api/monitors/{id}/incidents"))
+            .await
+            .json();
+        let first = &incidents.as_array().expect("incidents")[0];
+        let decided = first["node"].as_str().expect("node");
+        let confirmed = first["confirmed_by"].as_str().expect("a second opinion");
+        assert_ne!(zone_of(decided), zone_of(confirmed), "{id}: {first}");
+        deciders.insert(decided.to_owned());
+    }
+    eprintln!("down decided by {deciders:?}, each confirmed from the other zone");
 
     // The zone whose only node dies is unreachable; the other keeps its members.
     n3.sigkill();

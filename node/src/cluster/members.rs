@@ -132,7 +132,13 @@ impl Members {
             self.settle("heard a peer");
         }
         tracing::info!(?alive, "membership changed");
-        self.ctx.set_alive(alive);
+        let zones = self
+            .membership
+            .alive_infos()
+            .into_iter()
+            .map(|m| (m.name, m.zone))
+            .collect();
+        self.ctx.set_alive(alive, zones);
         self.publish_view();
         self.resync_coordinator();
     }

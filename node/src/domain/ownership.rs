@@ -6,7 +6,11 @@
 //! members n of hash(id, n)`. Nodes that see the same members agree; a join or a loss moves
 //! only the monitors whose top choice changed (about 1/N of them), and a node's loss moves
 //! only that node's monitors.
+//!
+//! The second opinion before a monitor goes down comes from another zone when a live node of
+//! another zone exists: a failure seen from two locations is not one location's network.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ringwatch_proto::Monitor;
@@ -37,6 +41,8 @@ fn top<'a>(id: &str, members: impl Iterator<Item = &'a str>) -> Option<&'a str> 
 #[derive(Debug, Clone)]
 pub struct Ownership {
     alive: Arc<Vec<String>>,
+    /// The zone of each alive member, by name (empty when not known).
+    zones: Arc<BTreeMap<String, String>>,
     me: String,
     settled: bool,
 }
@@ -45,9 +51,16 @@ impl Ownership {
     pub fn new(alive: Arc<Vec<String>>, me: impl Into<String>, settled: bool) -> Self {
         Ownership {
             alive,
+            zones: Arc::default(),
             me: me.into(),
             settled,
         }
+    }
+
+    /// The same view, knowing the zone of each alive member.
+    pub fn with_zones(mut self, zones: Arc<BTreeMap<String, String>>) -> Self {
+        self.zones = zones;
+        self
     }
 
     /// The alive members, sorted, this node included.
@@ -78,11 +91,19 @@ impl Ownership {
         self.settled && m.is_probed() && self.owner(&m.id).is_none_or(|o| o == self.me)
     }
 
-    /// The node to re-check monitor `id` before it goes down: the one that would own it if
-    /// this node were gone, so it is stable and spreads the work. `None` when alone.
+    /// The node to re-check monitor `id` before it goes down: among the live nodes of other
+    /// zones if there are any, else among the other nodes, the one that would own it if this
+    /// node were gone, so it is stable and spreads the work. `None` when alone.
     pub fn second_opinion(&self, id: &str) -> Option<&str> {
-        let others = self.alive.iter().map(String::as_str);
-        top(id, others.filter(|n| *n != self.me))
+        let others = || {
+            self.alive
+                .iter()
+                .map(String::as_str)
+                .filter(|n| *n != self.me)
+        };
+        let mine = self.zones.get(&self.me);
+        let elsewhere = others().filter(|n| mine.is_some_and(|z| self.zones.get(*n) != Some(z)));
+        top(id, elsewhere).or_else(|| top(id, others()))
     }
 
     /// How many of `ids` each alive member owns, in the order of [`Ownership::alive`].
@@ -182,6 +203,35 @@ mod tests {
             }
         }
         assert_eq!(view(&["n1"], "n1").second_opinion("m"), None);
+    }
+
+    #[test]
+    fn the_second_opinion_comes_from_another_zone_when_there_is_one() {
+        let zones = |pairs: &[(&str, &str)]| {
+            Arc::new(
+                pairs
+                    .iter()
+                    .map(|(n, z)| (n.to_string(), z.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+        };
+        let eu2_us1 = zones(&[("n1", "eu"), ("n2", "eu"), ("n3", "us")]);
+        let n1 = view(&["n1", "n2", "n3"], "n1").with_zones(eu2_us1.clone());
+        let n3 = view(&["n1", "n2", "n3"], "n3").with_zones(eu2_us1);
+        for id in ids().iter().take(300) {
+            assert_eq!(n1.second_opinion(id), Some("n3"), "eu asks us");
+            let asked = n3.second_opinion(id).expect("two others");
+            assert!(["n1", "n2"].contains(&asked), "us asks eu");
+        }
+        // Alone in its zone's view of others (the other zone dead): another node of its own.
+        let eu_only = zones(&[("n1", "eu"), ("n2", "eu")]);
+        let n1 = view(&["n1", "n2"], "n1").with_zones(eu_only);
+        assert_eq!(n1.second_opinion("m-1"), Some("n2"));
+        // No zones known: as before.
+        let plain = view(&["n1", "n2", "n3"], "n1");
+        for id in ids().iter().take(300) {
+            assert_eq!(plain.second_opinion(id), owner(id, &names(&["n2", "n3"])));
+        }
     }
 
     #[test]
