@@ -20,9 +20,9 @@
 //! later start can report them without walking the trees.
 //!
 //! A store whose marker is an older version this build knows holds no record older than that
-//! version, so a tree whose layout has not changed since then is not walked at all (its
-//! `future/<tree>` count stands): an upgrade reads and rewrites the monitors, not years of
-//! results.
+//! version, so a tree whose layout has not changed since then is not walked at all (unless the
+//! older build counted newer records in it, which may be this build's): an upgrade reads and
+//! rewrites the monitors, not years of results.
 
 pub mod v1;
 pub mod v2;
@@ -190,12 +190,10 @@ fn walk(kv: &dyn Kv, report: &mut OpenReport) -> StoreResult<()> {
     report.walked = true;
     set_marker(kv, MARKER_IN_PROGRESS)?;
     for tree in RECORD_TREES {
-        if !needs_walk(tree, report.found_format) {
-            let counts = TreeCounts {
-                future: stored_future_count(kv, tree)?,
-                ..TreeCounts::default()
-            };
-            report.trees.push((tree, counts));
+        // A tree the older build saw newer records in is walked anyway: those may be of this
+        // build's version (a rollback, then this build again), current here, not newer.
+        if !needs_walk(tree, report.found_format) && stored_future_count(kv, tree)? == 0 {
+            report.trees.push((tree, TreeCounts::default()));
             continue;
         }
         report.walked_trees.push(tree);

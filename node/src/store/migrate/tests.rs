@@ -442,6 +442,36 @@ fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
 }
 
 #[test]
+fn after_a_rollback_this_builds_records_are_not_counted_as_newer() {
+    for (kv, _dir) in engines() {
+        // This build wrote a result; a version 2 build then ran (rollback), counted it as a
+        // newer record and left its marker.
+        let store = Store::with_engine(kv.clone()).unwrap();
+        store.append_results(&[current_result(4)]).unwrap();
+        drop(store);
+        put(kv.as_ref(), Tree::Meta, MARKER_KEY, vec![2]);
+        put(
+            kv.as_ref(),
+            Tree::Meta,
+            b"future/results",
+            1u64.to_be_bytes().to_vec(),
+        );
+
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.walked_trees, [Tree::Monitors, Tree::Results]);
+        assert_eq!(
+            report.future_records(),
+            0,
+            "this build's result is current here"
+        );
+        assert_eq!(store.results("a", 0, 10).unwrap(), [current_result(4)]);
+        let again = Store::with_engine(kv).unwrap();
+        assert_eq!(again.open_report().future_records(), 0);
+    }
+}
+
+#[test]
 fn records_no_step_can_read_are_kept_and_counted() {
     for (kv, _dir) in engines() {
         // Version 1 had no transitions tree; an empty value has no version at all.
