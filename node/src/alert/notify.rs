@@ -55,21 +55,27 @@ impl<'a> WebhookBody<'a> {
 
 /// One line for people: `DOWN: shop (https://shop.test/) - status 503`.
 pub fn headline(t: &Transition) -> String {
+    let (name, url) = secret::shown_transition(t);
+    headline_of(t, &name, &url)
+}
+
+/// [`headline`] with the change's name and URL as shown.
+fn headline_of(t: &Transition, name: &str, url: &str) -> String {
     let what = match t.to {
         Status::Down => "DOWN",
         Status::Up => "UP",
         other => other.as_str(),
     };
-    let (name, url) = secret::shown_transition(t);
     format!("{what}: {name} ({url}) - {}", t.reason)
 }
 
 /// The text of an email or chat message: the headline, then the details.
 pub fn details(t: &Transition) -> String {
-    let mut s = headline(t);
+    let (name, url) = secret::shown_transition(t);
+    let mut s = headline_of(t, &name, &url);
     s.push_str(&format!(
         "\n\nMonitor: {} ({})\nStatus: {} (was {})\nSince: {} (unix ms)\nDecided by: {}",
-        secret::shown_transition(t).0,
+        name,
         t.monitor_id,
         t.to.as_str(),
         t.from.as_str(),

@@ -127,17 +127,18 @@ impl Members {
     }
 
     fn changed(&self) {
-        let alive = self.membership.alive();
-        if alive.len() > 1 {
-            self.settle("heard a peer");
-        }
-        tracing::info!(?alive, "membership changed");
-        let zones = self
+        // The alive members (us included) with their zones; their names, sorted, are the map's.
+        let zones: std::collections::BTreeMap<String, String> = self
             .membership
             .alive_infos()
             .into_iter()
             .map(|m| (m.name, m.zone))
             .collect();
+        let alive: Vec<String> = zones.keys().cloned().collect();
+        if alive.len() > 1 {
+            self.settle("heard a peer");
+        }
+        tracing::info!(?alive, "membership changed");
         self.ctx.set_alive(alive, zones);
         self.publish_view();
         self.resync_coordinator();
