@@ -33,6 +33,7 @@ const state = {
   listCtl: null, // AbortController of the page request in flight
   summaryBusy: false,
   clusterBusy: false,
+  cluster: null, // the last /api/cluster answer, drawn again once this node's name is known
   ticks: 0,
   nodeName: '',
   sseOpen: false,
@@ -93,7 +94,10 @@ async function loadSummary() {
 }
 
 function renderSummary(s) {
-  state.nodeName = str(s.node);
+  const name = str(s.node);
+  const renamed = name !== state.nodeName;
+  state.nodeName = name;
+  if (renamed && state.cluster) renderCluster(state.cluster); // marks "this node"
   setText($('node-name'), state.nodeName || '?');
   setText($('node-version'), s.version ? `v${s.version}` : '');
   for (const key of ['total', ...STATUSES]) {
@@ -137,6 +141,7 @@ function nodeItem(n) {
  * heading (with "unreachable" while none of its nodes is alive) over its nodes.
  */
 function renderCluster(data) {
+  state.cluster = data;
   const nodes = data && Array.isArray(data.nodes) ? data.nodes.filter((n) => n && typeof n === 'object') : null;
   $('cluster').hidden = !nodes || nodes.length === 0;
   if (!nodes) return;
