@@ -505,6 +505,7 @@ fn result(node: &str, at_ms: u64, ok: bool) -> ProbeResult {
         error_kind: (!ok).then_some(ErrorKind::BadStatus),
         node: node.into(),
         tls_days_left: Some(42),
+        zone: String::new(),
     }
 }
 
@@ -589,6 +590,8 @@ fn transition() -> Transition {
         confirmed_by: Some("n2".into()),
         last_result: Some(result("n1", T, false)),
         channels: vec!["n-3f2a9c0d1e4b5a6f".into()],
+        zones_down: Vec::new(),
+        zones_reachable: 0,
     }
 }
 
@@ -682,7 +685,7 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             "confirmed",
             PeerMsg::Confirmed {
                 token: 9,
-                result: result("n1", T, false),
+                result: Box::new(result("n1", T, false)),
             },
         ),
         ("attempts", PeerMsg::Attempts(vec![attempt()])),

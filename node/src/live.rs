@@ -4,12 +4,13 @@
 //! It is rebuilt from the store at start-up and kept current by the catalog (definitions) and
 //! the recorder (results). The store stays the source of truth.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ringwatch_proto::{Monitor, MonitorId, MonitorState, ProbeResult, Status};
 
 use crate::domain::status;
+use crate::domain::zones::{self, Judgement, ZoneCount};
 use crate::store::{Store, StoreResult};
 
 /// One monitor as the API shows it.
@@ -20,6 +21,44 @@ pub struct LiveEntry {
     pub last: Option<ProbeResult>,
     /// History figures for the list, refreshed in the background (`history::query`).
     pub figures: Figures,
+    /// For a monitor with `zones`: each zone's counts and verdict, from the results this node
+    /// has seen since it started (not stored: a restart counts afresh).
+    pub zones: BTreeMap<String, ZoneCount>,
+}
+
+/// The zones of the cluster as one node sees them now: the input of a zoned monitor's
+/// verdicts.
+#[derive(Debug, Clone, Default)]
+pub struct ZoneSight {
+    /// Zones with a live node.
+    pub alive: BTreeSet<String>,
+    /// Every zone of the cluster.
+    pub known: BTreeSet<String>,
+}
+
+impl ZoneSight {
+    /// The zones as `ownership` sees them.
+    pub fn of(ownership: &crate::domain::ownership::Ownership) -> Self {
+        ZoneSight {
+            alive: ownership.alive_zones(),
+            known: ownership.known_zones(),
+        }
+    }
+
+    /// What a zoned monitor's zones say together; `None` for a monitor without zones.
+    pub fn judge(&self, e: &LiveEntry) -> Option<Judgement> {
+        let z = e.monitor.zones.as_ref()?;
+        let names = zones::of_monitor(z, &self.known);
+        Some(zones::judge(&e.monitor, &names, &e.zones, &self.alive))
+    }
+
+    /// Each of a zoned monitor's zones with its state (`up`, `down`, `pending`,
+    /// `unreachable`); `None` for a monitor without zones.
+    pub fn statuses(&self, e: &LiveEntry) -> Option<BTreeMap<String, &'static str>> {
+        let z = e.monitor.zones.as_ref()?;
+        let names = zones::of_monitor(z, &self.known);
+        Some(zones::statuses(&names, &e.zones, &self.alive))
+    }
 }
 
 /// Uptime over 24 h and 30 d and p95 latency over 24 h, as the monitor list shows them:
@@ -148,12 +187,15 @@ pub struct Upserted {
     pub became: Option<Status>,
 }
 
-/// A status change the counters call for, after a result probed by this node.
+/// A status change the counters call for, after a result probed by this node (or, for a
+/// monitor with zones, after any result: its owner decides from every zone's verdict).
 #[derive(Debug, Clone)]
 pub struct Due {
     pub monitor: Arc<Monitor>,
     pub to: Status,
     pub result: ProbeResult,
+    /// For a monitor with zones: what its zones said.
+    pub zones: Option<Judgement>,
 }
 
 #[derive(Debug, Default)]
@@ -177,6 +219,7 @@ impl LiveView {
                     state,
                     last,
                     figures: Figures::default(),
+                    zones: BTreeMap::new(),
                 },
             );
         }
@@ -201,6 +244,9 @@ impl LiveView {
             Some(e) => {
                 let paused = e.monitor.active && !m.active;
                 let reset = e.monitor.url != m.url || (!e.monitor.active && m.active);
+                if reset || e.monitor.zones != m.zones {
+                    e.zones.clear();
+                }
                 e.monitor = m;
                 let reset = reset.then(|| {
                     // The numbering of status changes goes on: a change must never reuse
@@ -229,6 +275,7 @@ impl LiveView {
                         state: MonitorState::default(),
                         last: None,
                         figures,
+                        zones: BTreeMap::new(),
                     },
                 );
                 Upserted::default()
@@ -317,8 +364,15 @@ impl LiveView {
     ///
     /// A pending monitor's first good result makes it up on every node at once: that change
     /// alerts nobody, so it needs no decision. Every other change is only reported as due,
-    /// after results probed by `me`; the owner decides those.
-    pub fn apply_results(&self, results: &mut Vec<ProbeResult>, me: &str) -> Applied {
+    /// after results probed by `me`; the owner decides those. A monitor with zones counts
+    /// each zone apart and reports what its zones call for (`sight`: the zones as this node
+    /// sees them) after any result.
+    pub fn apply_results(
+        &self,
+        results: &mut Vec<ProbeResult>,
+        me: &str,
+        sight: &ZoneSight,
+    ) -> Applied {
         let mut entries = self.write();
         let mut out = Applied::default();
         results.retain(|r| entries.contains_key(&r.monitor_id));
@@ -326,6 +380,10 @@ impl LiveView {
             let Some(e) = entries.get_mut(&r.monitor_id) else {
                 continue;
             };
+            if e.monitor.zones.is_some() {
+                apply_zoned(e, r, sight, &mut out);
+                continue;
+            }
             if e.last.as_ref().is_some_and(|l| l.at_ms > r.at_ms) {
                 continue; // an older result arriving late does not move the counts
             }
@@ -342,6 +400,7 @@ impl LiveView {
                     monitor: e.monitor.clone(),
                     to,
                     result: r.clone(),
+                    zones: None,
                 }),
                 _ => {}
             }
@@ -364,6 +423,12 @@ impl LiveView {
         }
     }
 
+    /// What a zoned monitor's zones say now; `None` for an unknown monitor or one without
+    /// zones.
+    pub fn judge(&self, id: &str, sight: &ZoneSight) -> Option<Judgement> {
+        self.read().get(id).and_then(|e| sight.judge(e))
+    }
+
     /// The state of a monitor, if it exists.
     pub fn state(&self, id: &str) -> Option<MonitorState> {
         self.read().get(id).map(|e| e.state.clone())
@@ -382,6 +447,41 @@ impl LiveView {
         let e = entries.get_mut(id)?;
         let before = e.state.status;
         status::commit(&mut e.state, to, seq, at_ms).then(|| (e.state.clone(), before))
+    }
+}
+
+/// Counts one result of a monitor with zones in its zone, and reports what the zones call for.
+/// A result of a zone no newer than the zone's newest is not counted (late, or delivered
+/// twice).
+fn apply_zoned(e: &mut LiveEntry, r: &ProbeResult, sight: &ZoneSight, out: &mut Applied) {
+    if r.zone.is_empty() {
+        return; // from a build before zones: no zone to count it in
+    }
+    let count = e.zones.entry(r.zone.clone()).or_default();
+    if count.last_ms >= r.at_ms {
+        return; // a late or repeated result of this zone
+    }
+    count.observe(&e.monitor, r.ok, r.at_ms);
+    if e.last.as_ref().is_none_or(|l| l.at_ms <= r.at_ms) {
+        e.last = Some(r.clone());
+    }
+    let Some(j) = sight.judge(e) else {
+        return;
+    };
+    match j.status {
+        Some(Status::Up) if e.state.status == Status::Pending => {
+            e.state.status = Status::Up;
+            e.state.since_ms = r.at_ms;
+            out.ups.push((r.monitor_id.clone(), r.at_ms));
+            out.states.push((r.monitor_id.clone(), e.state.clone()));
+        }
+        Some(to) if to != e.state.status && e.monitor.is_probed() => out.dues.push(Due {
+            monitor: e.monitor.clone(),
+            to,
+            result: r.clone(),
+            zones: Some(j),
+        }),
+        _ => {}
     }
 }
 
@@ -406,6 +506,7 @@ mod tests {
             error_kind: None,
             node: "n".into(),
             tls_days_left: None,
+            zone: String::new(),
         }
     }
 
@@ -435,6 +536,55 @@ mod tests {
     }
 
     #[test]
+    fn a_zoned_monitor_counts_each_zone_and_calls_for_a_quorum() {
+        let v = LiveView::default();
+        let mut m = (*monitor("z", 0)).clone();
+        m.zones = Some(ringwatch_proto::Zones::All);
+        m.failure_threshold = 1;
+        v.upsert(Arc::new(m));
+        let sight = ZoneSight {
+            alive: ["a", "b", "c"].map(str::to_owned).into(),
+            known: ["a", "b", "c"].map(str::to_owned).into(),
+        };
+        let zoned = |at, ok, zone: &str| ProbeResult {
+            zone: zone.into(),
+            node: format!("{zone}1"),
+            ..result("z", at, ok)
+        };
+        // Every zone up: the pending monitor is up on every node, no decision needed.
+        let mut rs = vec![
+            zoned(1, true, "a"),
+            zoned(1, true, "b"),
+            zoned(1, true, "c"),
+        ];
+        let applied = v.apply_results(&mut rs, "x", &sight);
+        assert_eq!(applied.ups.len(), 1);
+        assert!(applied.dues.is_empty());
+        // a fails: one zone of three is not a quorum.
+        let applied = v.apply_results(&mut vec![zoned(2, false, "a")], "x", &sight);
+        assert!(applied.dues.is_empty());
+        let e = v.get("z").unwrap();
+        assert_eq!(sight.statuses(&e).unwrap()["a"], "down");
+        // A repeat of b's last result is not counted again; b's next failure makes two of
+        // three: down is due, whoever probed.
+        let applied = v.apply_results(&mut vec![zoned(1, false, "b")], "x", &sight);
+        assert!(
+            applied.dues.is_empty(),
+            "no newer than b's newest: not counted"
+        );
+        let applied = v.apply_results(&mut vec![zoned(2, false, "b")], "x", &sight);
+        assert_eq!(applied.dues.len(), 1);
+        let j = applied.dues[0].zones.clone().unwrap();
+        assert_eq!(
+            (applied.dues[0].to, j.down),
+            (Status::Down, vec!["a".into(), "b".into()])
+        );
+        // A result without a zone (an older build's) is not counted in any.
+        let applied = v.apply_results(&mut vec![zoned(3, true, "")], "x", &sight);
+        assert!(applied.dues.is_empty() && applied.ups.is_empty());
+    }
+
+    #[test]
     fn results_drive_status_and_unknown_ones_are_dropped() {
         let v = LiveView::default();
         v.upsert(monitor("a", 0));
@@ -443,12 +593,16 @@ mod tests {
             result("a", 2, false),
             result("zz", 3, true),
         ];
-        let applied = v.apply_results(&mut rs, "n");
+        let applied = v.apply_results(&mut rs, "n", &ZoneSight::default());
         assert_eq!(rs.len(), 2);
         assert_eq!(applied.states.len(), 2);
         assert_eq!(applied.dues.len(), 1, "the second failure calls for a down");
         assert_eq!(applied.dues[0].to, Status::Down);
-        let other = v.apply_results(&mut vec![result("a", 3, false)], "other");
+        let other = v.apply_results(
+            &mut vec![result("a", 3, false)],
+            "other",
+            &ZoneSight::default(),
+        );
         assert!(
             other.dues.is_empty(),
             "only results we probed ask us to decide"
@@ -457,7 +611,7 @@ mod tests {
         assert!(v.commit("a", Status::Down, 1, 2).is_none());
         assert_eq!(v.summary().down, 1);
         // A recovery is due, not applied: the owner decides it.
-        let applied = v.apply_results(&mut vec![result("a", 4, true)], "n");
+        let applied = v.apply_results(&mut vec![result("a", 4, true)], "n", &ZoneSight::default());
         assert_eq!(applied.dues[0].to, Status::Up);
         assert_eq!(v.get("a").unwrap().status(), Status::Down);
         // Changing the URL starts over; a pending monitor goes up by itself.
@@ -465,7 +619,11 @@ mod tests {
         m.url = "http://b.test/".into();
         assert!(v.upsert(Arc::new(m)).reset.is_some());
         assert_eq!(v.get("a").unwrap().status(), Status::Pending);
-        let applied = v.apply_results(&mut vec![result("a", 5, true)], "other");
+        let applied = v.apply_results(
+            &mut vec![result("a", 5, true)],
+            "other",
+            &ZoneSight::default(),
+        );
         assert_eq!(applied.ups, vec![("a".to_string(), 5)]);
         assert_eq!(v.get("a").unwrap().status(), Status::Up);
         assert_eq!(v.get("a").unwrap().state.seq, 1, "the numbering goes on");

@@ -333,7 +333,8 @@ impl Node {
             incarnation: now_ms(),
             alive: std::sync::RwLock::new((
                 Arc::new(vec![name.clone()]),
-                Arc::new([(name.clone(), zone)].into()),
+                Arc::new([(name.clone(), zone.clone())].into()),
+                Arc::new([zone].into()),
             )),
             settled: std::sync::atomic::AtomicBool::new(config_join_empty),
             members: Default::default(),

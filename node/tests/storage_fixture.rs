@@ -34,6 +34,8 @@ const MANIFEST: &str = include_str!("fixtures/v2-data.json");
 const BLOCKS_FIXTURE_DIR: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-blocks-data");
 const BLOCKS_MANIFEST: &str = include_str!("fixtures/v2-blocks-data.json");
+const V3_FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v3-data");
+const V3_MANIFEST: &str = include_str!("fixtures/v3-data.json");
 /// sled's page cache for the test store.
 const CACHE_BYTES: u64 = 16 << 20;
 /// sled releases its file lock from a background thread after a drop; a reopen waits this long.
@@ -128,7 +130,10 @@ fn check_monitor(m: &Monitor, want: &Value) {
     let mut headers: Vec<(String, String)> = m
         .headers
         .iter()
-        .map(|(n, v)| (n.clone(), secret::header_value(n, v, &[]).to_owned()))
+        .map(|(n, v)| {
+            let shown = secret::header_value(n, v, &m.secret_headers);
+            (n.clone(), shown.to_owned())
+        })
         .collect();
     headers.sort();
     let mut want_headers: Vec<(String, String)> = want["headers"]
@@ -139,7 +144,19 @@ fn check_monitor(m: &Monitor, want: &Value) {
         .collect();
     want_headers.sort();
     assert_eq!(headers, want_headers, "{id}");
-    assert_eq!(m.body, opt_str(&want["body"]), "{id}");
+    // Builds since user-marked secrets show a secret body as ***.
+    assert_eq!(
+        secret::body(m).map(str::to_owned),
+        opt_str(&want["body"]),
+        "{id}"
+    );
+    let marked: Vec<String> = want["secret_headers"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    assert_eq!(m.secret_headers, marked, "{id}");
+    assert_eq!(m.secret_body, want["secret_body"] == true, "{id}");
+    assert_eq!((m.zones.as_ref(), m.quorum), (None, None), "{id}");
     assert_eq!(
         m.tls_min_days.map(u64::from),
         want["tls_min_days"].as_u64(),
@@ -182,9 +199,6 @@ fn check_everything(store: &Store, manifest: &Value) {
             monitors[gone.as_str().unwrap()].deleted,
             "{gone} is a tombstone"
         );
-    }
-    for m in monitors.values() {
-        assert!(m.secret_headers.is_empty() && !m.secret_body, "{}", m.id);
     }
 
     let notifiers = store.notifiers().unwrap();
@@ -318,10 +332,12 @@ fn the_v2_storage_fixture_opens_with_every_record() {
         report.walked,
         "a store without a marker is checked record by record"
     );
+    let counts = &manifest["counts"];
     assert_eq!(
         report.migrated_records(),
-        manifest["counts"]["monitors"].as_u64().unwrap(),
-        "the monitors are rewritten in version 3; every other record stays as it is"
+        counts["monitors"].as_u64().unwrap() + counts["transitions"].as_u64().unwrap(),
+        "the monitors and transitions are rewritten (versions 3 and 4); every other record \
+         stays as it is"
     );
     assert_eq!(store.future_records(), 0);
     check_everything(&store, &manifest);
@@ -352,6 +368,14 @@ fn the_v2_storage_fixture_opens_with_every_record() {
     assert_eq!(store.corrupt_records(), 0);
 }
 
+/// The monitor of `v2-blocks-data` with secrets, and its headers as stored.
+const V2_SECRETIVE: &str = "m-8ba519edc74fe1cc";
+const V2_HEADERS: &[(&str, &str)] = &[
+    ("Authorization", "Bearer fixture-secret-1"),
+    ("X-Fixture", "yes"),
+    ("X-Custom-Auth", "fixture-secret-4"),
+];
+
 #[test]
 fn the_last_version_2_fixture_opens_with_every_record() {
     let manifest: Value = serde_json::from_str(BLOCKS_MANIFEST).unwrap();
@@ -367,14 +391,15 @@ fn the_last_version_2_fixture_opens_with_every_record() {
     );
     assert_eq!(
         report.walked_trees,
-        [Tree::Monitors],
-        "only monitors changed layout"
+        [Tree::Monitors, Tree::Transitions],
+        "only monitors and transitions changed layout"
     );
+    let counts = &manifest["counts"];
     assert_eq!(
         report.migrated_records(),
-        manifest["counts"]["monitors"].as_u64().unwrap()
+        counts["monitors"].as_u64().unwrap() + counts["transitions"].as_u64().unwrap()
     );
-    check_blocks_fixture(&store, &manifest);
+    check_blocks_fixture(&store, &manifest, V2_SECRETIVE, V2_HEADERS);
     drop(store);
 
     let store = reopen(tmp.path());
@@ -383,17 +408,23 @@ fn the_last_version_2_fixture_opens_with_every_record() {
         !store.open_report().walked,
         "the second open trusts the marker"
     );
-    check_blocks_fixture(&store, &manifest);
+    check_blocks_fixture(&store, &manifest, V2_SECRETIVE, V2_HEADERS);
 }
 
-/// [`check_everything`], plus what only the newer fixture holds: secrets, tokens, rollups.
-fn check_blocks_fixture(store: &Store, manifest: &Value) {
+/// [`check_everything`], plus what only the newer fixtures hold: secrets, tokens, rollups.
+/// `secretive` is the monitor with secrets and `headers` its headers, as stored.
+fn check_blocks_fixture(
+    store: &Store,
+    manifest: &Value,
+    secretive: &str,
+    headers: &[(&str, &str)],
+) {
     check_everything(store, manifest);
     assert_eq!(store.corrupt_records(), 0);
     assert_eq!(store.future_records(), 0);
 
     // The secrets the API showed as *** are intact (their values are in fixtures/README.md).
-    let secretive = store.get_monitor("m-8ba519edc74fe1cc").unwrap().unwrap();
+    let secretive = store.get_monitor(secretive).unwrap().unwrap();
     assert!(
         secretive.url.contains("user:fixture-pass-2@"),
         "{}",
@@ -404,18 +435,11 @@ fn check_blocks_fixture(store: &Store, manifest: &Value) {
         "{}",
         secretive.url
     );
-    assert_eq!(
-        secretive.headers,
-        [
-            (
-                "Authorization".to_owned(),
-                "Bearer fixture-secret-1".to_owned()
-            ),
-            ("X-Fixture".to_owned(), "yes".to_owned()),
-            ("X-Custom-Auth".to_owned(), "fixture-secret-4".to_owned()),
-        ],
-        "headers and their order"
-    );
+    let want_headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(secretive.headers, want_headers, "headers and their order");
     assert_eq!(
         secretive.body.as_deref(),
         Some(r#"{"password":"fixture-body-5"}"#)
@@ -447,4 +471,64 @@ fn check_blocks_fixture(store: &Store, manifest: &Value) {
         let results = manifest["results"][id].as_array().unwrap().len() as u64;
         assert_eq!(checks, results, "{id}: a check per result");
     }
+}
+
+#[test]
+fn the_last_version_3_fixture_opens_with_every_record() {
+    let manifest: Value = serde_json::from_str(V3_MANIFEST).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(V3_FIXTURE_DIR), tmp.path());
+    const SECRETIVE: &str = "m-b86c617ecf0268f8";
+    const HEADERS: &[(&str, &str)] = &[
+        ("Authorization", "Bearer fixture-secret-1"),
+        ("X-Fixture", "yes"),
+        ("X-Custom-Auth", "fixture-secret-4"),
+        ("X-Tenant", "fixture-secret-6"),
+    ];
+
+    let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(
+        report.found_format,
+        Some(3),
+        "the marker of version 3 builds"
+    );
+    assert_eq!(
+        report.walked_trees,
+        [Tree::Monitors, Tree::Transitions],
+        "only monitors and transitions changed layout"
+    );
+    let counts = &manifest["counts"];
+    let changed = counts["monitors"].as_u64().unwrap() + counts["transitions"].as_u64().unwrap();
+    assert_eq!(report.migrated_records(), changed);
+    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    let secretive = store.get_monitor(SECRETIVE).unwrap().unwrap();
+    assert!(secretive.secret_body);
+    // Results and transitions of a version 3 build carry no zone; their nodes are both
+    // zones' (the manifest names each node's zone).
+    let nodes = manifest["nodes"].as_object().unwrap();
+    let mut seen = BTreeSet::new();
+    for m in manifest["monitors"].as_array().unwrap() {
+        for r in store
+            .results(m["id"].as_str().unwrap(), 0, usize::MAX)
+            .unwrap()
+        {
+            assert_eq!(r.zone, "");
+            assert!(nodes.contains_key(&r.node), "{}", r.node);
+            seen.insert(r.node);
+        }
+    }
+    assert_eq!(seen.len(), 2, "results of both nodes");
+    for t in store.all_transitions().unwrap() {
+        assert!(t.zones_down.is_empty() && t.zones_reachable == 0);
+    }
+    drop(store);
+
+    let store = reopen(tmp.path());
+    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
+    assert!(
+        !store.open_report().walked,
+        "the second open trusts the marker"
+    );
+    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
 }

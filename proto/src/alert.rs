@@ -95,6 +95,11 @@ pub struct Transition {
     pub last_result: Option<ProbeResult>,
     /// Notifiers that must hear of it (resolved when it was decided).
     pub channels: Vec<NotifierId>,
+    /// For a monitor probed from several zones: the zones that saw it down when it was
+    /// decided (sorted), and how many reachable zones it was probed from. Empty and 0
+    /// otherwise. Since record version 4.
+    pub zones_down: Vec<String>,
+    pub zones_reachable: u32,
 }
 
 impl Transition {
@@ -141,6 +146,9 @@ pub struct DeliveryAttempt {
 }
 
 impl crate::codec::Record for Notifier {}
-impl crate::codec::Record for Transition {}
+impl crate::codec::Record for Transition {
+    /// Since version 4: `zones_down`, `zones_reachable` and the result's `zone`.
+    const LAYOUT_SINCE: u8 = 4;
+}
 impl crate::codec::Record for Delivery {}
 impl crate::codec::Record for DeliveryAttempt {}

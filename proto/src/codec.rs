@@ -21,14 +21,17 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The version byte written in front of every peer message this build sends. Version 3:
-/// monitors carry `secret_headers` and `secret_body`, members their `zone`.
-pub const WIRE_VERSION: u8 = 3;
+/// monitors carry `secret_headers` and `secret_body`, members their `zone`; version 4:
+/// monitors carry `zones` and `quorum`, results their `zone`, transitions the zones down.
+pub const WIRE_VERSION: u8 = 4;
 
 /// The version byte written in front of every record this build stores. Version 1 was
 /// written by builds before the alerting work (no request options, no TLS days, no
 /// transition numbers); version 2 by builds before user-marked secrets (a monitor without
-/// `secret_headers` and `secret_body`); see `docs/storage-formats.md`.
-pub const RECORD_VERSION: u8 = 3;
+/// `secret_headers` and `secret_body`); version 3 by builds before zoned monitors (a monitor
+/// without `zones` and `quorum`, a result without `zone`, a transition without the zones
+/// down); see `docs/storage-formats.md`.
+pub const RECORD_VERSION: u8 = 4;
 
 /// The oldest record version any stored type still has the layout of.
 pub const OLDEST_CURRENT_LAYOUT: u8 = 2;
@@ -167,6 +170,7 @@ mod tests {
             error_kind: Some(ErrorKind::BadStatus),
             node: "n1".into(),
             tls_days_left: None,
+            zone: String::new(),
         }
     }
 
@@ -211,13 +215,27 @@ mod tests {
 
     #[test]
     fn records_and_messages_check_their_own_version() {
-        // A result's layout is that of version 2: a version 2 record reads as it is.
-        let r = sample_result();
-        let old = encode_as(OLDEST_CURRENT_LAYOUT, &r);
+        // A state's layout is that of version 2: a version 2 record reads as it is.
+        let s = crate::MonitorState {
+            status: crate::Status::Down,
+            failures: 2,
+            successes: 0,
+            since_ms: 9,
+            seq: 4,
+        };
+        let old = encode_as(OLDEST_CURRENT_LAYOUT, &s);
         assert_eq!(version_of(&old), Some(OLDEST_CURRENT_LAYOUT));
-        assert_eq!(decode_record::<ProbeResult>(&old), Ok(r.clone()));
-        assert_eq!(decode_as::<ProbeResult>(OLDEST_CURRENT_LAYOUT, &old), Ok(r));
-        // A monitor's changed in version 3: an older one is refused (the migration reads it).
+        assert_eq!(decode_record::<crate::MonitorState>(&old), Ok(s.clone()));
+        // A result's changed in version 4: a version 3 one is refused.
+        let r = sample_result();
+        assert_eq!(
+            decode_record::<ProbeResult>(&encode_as(RECORD_VERSION - 1, &r)),
+            Err(DecodeError::Version {
+                found: RECORD_VERSION - 1,
+                expected: RECORD_VERSION
+            })
+        );
+        // A monitor's changed in version 4: an older one is refused (the migration reads it).
         let m = Monitor::new("m-2".into(), "http://127.0.0.1/".into());
         assert_eq!(<Monitor as Record>::LAYOUT_SINCE, RECORD_VERSION);
         let old = encode_as(RECORD_VERSION - 1, &m);

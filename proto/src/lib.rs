@@ -22,7 +22,7 @@ pub use codec::{
 };
 pub use monitor::{
     DEFAULT_EXPECT_STATUS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD,
-    DEFAULT_RECOVERY_THRESHOLD, DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange,
+    DEFAULT_RECOVERY_THRESHOLD, DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange, Zones,
 };
 pub use peer::{Envelope, MemberInfo, PeerMsg, RollupFrame};
 pub use result::{ErrorKind, MonitorState, ProbeResult, Status};

@@ -59,6 +59,24 @@ impl PartialOrd for Rev {
     }
 }
 
+/// Where a zoned monitor is probed: from every zone the cluster knows, or from the zones
+/// named (sorted, without repeats).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Zones {
+    All,
+    Only(Vec<String>),
+}
+
+impl Zones {
+    /// Whether a node of `zone` probes a monitor with these zones.
+    pub fn includes(&self, zone: &str) -> bool {
+        match self {
+            Zones::All => true,
+            Zones::Only(names) => names.iter().any(|z| z == zone),
+        }
+    }
+}
+
 /// A monitor definition as stored and replicated. A deleted monitor stays as a tombstone
 /// (`deleted == true`) so that an older copy of it cannot come back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +116,13 @@ pub struct Monitor {
     pub tls_skip_verify: bool,
     /// Notifier ids to alert for this monitor; `None` means every notifier.
     pub notifiers: Option<Vec<String>>,
+    /// Where it is probed: `None` once in the cluster (one owner among all live nodes), else
+    /// once in each of these zones, and the status is decided by a quorum of them. Since
+    /// record version 4.
+    pub zones: Option<Zones>,
+    /// How many of its zones must see a zoned monitor down for it to be down; `None` means a
+    /// majority of its reachable zones. Since record version 4.
+    pub quorum: Option<u32>,
     pub created_ms: u64,
     pub rev: Rev,
     pub deleted: bool,
@@ -127,6 +152,8 @@ impl Monitor {
             tls_min_days: None,
             tls_skip_verify: false,
             notifiers: None,
+            zones: None,
+            quorum: None,
             created_ms: 0,
             rev: Rev::default(),
             deleted: false,
@@ -171,8 +198,8 @@ impl Monitor {
 }
 
 impl crate::codec::Record for Monitor {
-    /// Since version 3: `secret_headers` and `secret_body`.
-    const LAYOUT_SINCE: u8 = 3;
+    /// Since version 4: `zones` and `quorum`.
+    const LAYOUT_SINCE: u8 = 4;
 }
 
 #[cfg(test)]

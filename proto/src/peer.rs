@@ -64,7 +64,10 @@ pub enum PeerMsg {
     /// "Probe this monitor now and tell me": the second opinion before a down.
     Confirm { monitor_id: MonitorId, token: u64 },
     /// The answer to [`PeerMsg::Confirm`] with the same token.
-    Confirmed { token: u64, result: ProbeResult },
+    Confirmed {
+        token: u64,
+        result: Box<ProbeResult>,
+    },
     /// Failed attempts of notifications still being retried (new variants go last: postcard
     /// numbers them by position).
     Attempts(Vec<DeliveryAttempt>),

@@ -56,6 +56,10 @@ pub struct ProbeResult {
     pub error_kind: Option<ErrorKind>,
     /// Name of the node that probed.
     pub node: String,
+    /// The zone of the node that probed; empty in results recorded by builds before record
+    /// version 4.
+    #[serde(default)]
+    pub zone: String,
     /// For https checks: whole days until the server certificate expires (negative once
     /// expired), when the handshake got that far.
     pub tls_days_left: Option<i64>,
@@ -101,5 +105,8 @@ pub struct MonitorState {
     pub seq: u64,
 }
 
-impl crate::codec::Record for ProbeResult {}
+impl crate::codec::Record for ProbeResult {
+    /// Since version 4: `zone`.
+    const LAYOUT_SINCE: u8 = 4;
+}
 impl crate::codec::Record for MonitorState {}

@@ -111,6 +111,7 @@ fn result(monitor_id: &str, node: &str, at_ms: u64) -> ProbeResult {
         error_kind: None,
         node: node.into(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -179,7 +180,7 @@ async fn forged_frames_from_a_peer_with_the_cookie_are_dropped_and_counted() {
     // A second opinion nobody asked for, claiming n1 probed it.
     evil.send(PeerMsg::Confirmed {
         token: 1,
-        result: result(&real.id, "n1", now),
+        result: Box::new(result(&real.id, "n1", now)),
     });
 
     // Everything arrives in order on one session: once the last frame is counted, all was.

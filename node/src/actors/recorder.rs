@@ -160,7 +160,9 @@ impl RecorderState {
     /// that belonged to known monitors.
     fn write(&mut self, mut batch: Vec<ProbeResult>) -> Vec<ProbeResult> {
         let ctx = &self.ctx;
-        let applied = ctx.live.apply_results(&mut batch, &ctx.name);
+        let applied = ctx
+            .live
+            .apply_results(&mut batch, &ctx.name, &ctx.zone_sight());
         let states = applied.states;
         if let Err(e) = ctx.store.append_results(&batch) {
             ctx.metrics.store_errors.inc();

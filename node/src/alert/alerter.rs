@@ -153,8 +153,8 @@ impl AlerterState {
 
     /// The peer to ask before a down, if the node asks one at all.
     fn second_opinion_peer(&self, ownership: &Ownership, due: &Due) -> Option<String> {
-        if due.to != Status::Down || !self.ctx.config.second_opinion {
-            return None;
+        if due.to != Status::Down || !self.ctx.config.second_opinion || due.zones.is_some() {
+            return None; // a zoned monitor's zones are its opinions
         }
         ownership.second_opinion(&due.monitor.id).map(str::to_owned)
     }
@@ -218,13 +218,32 @@ impl AlerterState {
         reason: Option<String>,
     ) -> Option<Transition> {
         let live = self.ctx.live.get(&due.monitor.id)?;
-        if status::due(&live.state, &live.monitor) != Some(due.to)
-            || !self.ctx.ownership().is_mine(&live.monitor.id)
-        {
+        let zones = if live.monitor.zones.is_some() {
+            let sight = self.ctx.zone_sight();
+            sight
+                .judge(&live)
+                .filter(|j| j.status == Some(due.to) && live.state.status != due.to)
+        } else {
+            None
+        };
+        let still_due = match &zones {
+            Some(_) => true,
+            None => {
+                live.monitor.zones.is_none()
+                    && status::due(&live.state, &live.monitor) == Some(due.to)
+            }
+        };
+        if !still_due || !self.ctx.ownership().is_mine(&live.monitor.id) {
             tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
             return None; // a good probe or a new owner came in between
         }
         let from = live.state.status;
+        let reason = reason.unwrap_or_else(|| match &zones {
+            Some(j) => zoned_reason(j, due.to, &due.result),
+            None => reason_of(&due.result),
+        });
+        let (zones_down, zones_reachable) =
+            zones.map_or((Vec::new(), 0), |j| (j.down, j.reachable));
         // Status changes are shown and sent: they carry the monitor as shown, secrets redacted.
         let (name, url) = secret::shown_name_and_url(&live.monitor);
         Some(Transition {
@@ -235,11 +254,13 @@ impl AlerterState {
             from,
             to: due.to,
             at_ms: now_ms(),
-            reason: reason.unwrap_or_else(|| reason_of(&due.result)),
+            reason,
             node: self.ctx.name.clone(),
             confirmed_by,
             last_result: Some(due.result),
             channels: self.channels(&live.monitor, from, due.to),
+            zones_down,
+            zones_reachable,
         })
     }
 
@@ -476,6 +497,26 @@ impl AlerterState {
 }
 
 /// The failing probe's error, for people.
+/// Why a zoned monitor changed, for people: which zones see it down, out of how many.
+fn zoned_reason(j: &crate::domain::zones::Judgement, to: Status, r: &ProbeResult) -> String {
+    let zones = if j.down.is_empty() {
+        "no zone".to_owned()
+    } else {
+        format!("zones {}", j.down.join(", "))
+    };
+    let count = format!(
+        "{} of {} reachable zones down, quorum {}",
+        j.down.len(),
+        j.reachable,
+        j.quorum
+    );
+    if to == Status::Down {
+        format!("down in {zones} ({count}); last failure: {}", reason_of(r))
+    } else {
+        format!("up: {count}")
+    }
+}
+
 fn reason_of(r: &ProbeResult) -> String {
     match (&r.error, r.ok) {
         (Some(e), _) => format!("{}: {e}", r.node),

@@ -68,6 +68,8 @@ pub fn timeline_change(
         confirmed_by: None,
         last_result: None,
         channels: Vec::new(),
+        zones_down: Vec::new(),
+        zones_reachable: 0,
     }
 }
 
@@ -176,6 +178,8 @@ mod tests {
             confirmed_by: None,
             last_result: None,
             channels: vec!["hook".into()],
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         }
     }
 

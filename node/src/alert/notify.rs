@@ -32,6 +32,10 @@ pub struct WebhookBody<'a> {
     pub node: &'a str,
     pub confirmed_by: Option<&'a str>,
     pub last_result: Option<&'a ringwatch_proto::ProbeResult>,
+    /// For a monitor probed from several zones: the zones that saw it down when it was
+    /// decided, and how many of its zones were reachable. `null` for other monitors.
+    pub zones_down: Option<&'a [String]>,
+    pub zones_reachable: Option<u32>,
 }
 
 impl<'a> WebhookBody<'a> {
@@ -49,6 +53,8 @@ impl<'a> WebhookBody<'a> {
             node: &t.node,
             confirmed_by: t.confirmed_by.as_deref(),
             last_result: t.last_result.as_ref(),
+            zones_down: (t.zones_reachable > 0).then_some(t.zones_down.as_slice()),
+            zones_reachable: (t.zones_reachable > 0).then_some(t.zones_reachable),
         }
     }
 }
@@ -84,6 +90,17 @@ pub fn details(t: &Transition) -> String {
     ));
     if let Some(c) = &t.confirmed_by {
         s.push_str(&format!("\nConfirmed by: {c}"));
+    }
+    if t.zones_reachable > 0 {
+        let down = if t.zones_down.is_empty() {
+            "none".to_owned()
+        } else {
+            t.zones_down.join(", ")
+        };
+        s.push_str(&format!(
+            "\nZones down: {down} (of {} reachable)",
+            t.zones_reachable
+        ));
     }
     if let Some(r) = &t.last_result {
         let code = r.status_code.map_or("none".to_owned(), |c| c.to_string());
@@ -211,9 +228,12 @@ mod tests {
                 error: Some("unexpected status 503".into()),
                 error_kind: None,
                 node: "n1".into(),
+                zone: "eu".into(),
                 tls_days_left: None,
             }),
             channels: vec!["hook".into()],
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         }
     }
 
@@ -238,6 +258,16 @@ mod tests {
         assert_eq!(json["previous_status"], "up");
         assert_eq!(json["event_id"], "m-1/3");
         assert_eq!(json["last_result"]["status_code"], 503);
+        assert_eq!(json["last_result"]["zone"], "eu");
+        assert!(json["zones_down"].is_null(), "not a zoned monitor: {json}");
+
+        let mut zoned = down();
+        zoned.zones_down = vec!["a".into(), "b".into()];
+        zoned.zones_reachable = 3;
+        let json = serde_json::to_value(WebhookBody::new(&zoned)).unwrap();
+        assert_eq!(json["zones_down"], serde_json::json!(["a", "b"]));
+        assert_eq!(json["zones_reachable"], 3);
+        assert!(details(&zoned).contains("Zones down: a, b (of 3 reachable)"));
     }
 
     #[test]

@@ -7,9 +7,12 @@ use ringwatch_proto::{ProbeResult, Status, StatusRange};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use std::collections::BTreeMap;
+
 use super::input::StatusSpec;
 use crate::domain::secret;
-use crate::live::LiveEntry;
+use crate::domain::spec::ZonesSpec;
+use crate::live::{LiveEntry, ZoneSight};
 
 /// A monitor with its current status, as every monitor endpoint answers it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -46,10 +49,22 @@ pub struct MonitorView<'a> {
     pub tls_skip_verify: bool,
     /// `null`: every notifier.
     pub notifiers: Option<&'a [String]>,
+    /// `null`: probed once in the cluster; `"all"`: from every zone; or the zone names.
+    #[schema(value_type = Option<Object>)]
+    pub zones: Option<ZonesSpec>,
+    /// Zones that must see it down; `null`: a majority of its reachable zones.
+    pub quorum: Option<u32>,
+    /// For a monitor with zones: each of its zones' view, `up`, `down`, `pending` or
+    /// `unreachable` (no live node in that zone).
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
+    pub zone_status: Option<BTreeMap<String, &'static str>>,
+    /// Some zone sees it down but not enough for the quorum.
+    pub degraded: bool,
     pub status: Status,
     /// Unix ms of the last status change; `null` before the first.
     pub status_since_ms: Option<u64>,
-    /// The node probing the monitor now; `null` when it is not probed.
+    /// The node probing the monitor now (for a monitor with zones: the node that decides its
+    /// status); `null` when it is not probed.
     pub owner: Option<&'a str>,
     /// The newest probe result.
     pub last_result: Option<&'a ProbeResult>,
@@ -106,9 +121,19 @@ fn status_spec(r: &StatusRange) -> StatusSpec {
 }
 
 impl<'a> MonitorView<'a> {
-    /// `owner` is the node probing the monitor now, if it is probed at all.
-    pub fn new(e: &'a LiveEntry, owner: Option<&'a str>) -> Self {
+    /// `owner` is the node probing the monitor now, if it is probed at all; `sight` the
+    /// cluster's zones as this node sees them (asked only for a monitor with zones).
+    pub fn new(
+        e: &'a LiveEntry,
+        owner: Option<&'a str>,
+        sight: impl FnOnce() -> ZoneSight,
+    ) -> Self {
         let m = &e.monitor;
+        let zone_status = m.zones.as_ref().and_then(|_| sight().statuses(e));
+        let degraded = zone_status
+            .as_ref()
+            .is_some_and(|z| z.values().any(|s| *s == "down"))
+            && e.status() != Status::Down;
         let now = crate::clock::now_ms();
         let secrets = secret::monitor_secrets(m);
         MonitorView {
@@ -139,6 +164,10 @@ impl<'a> MonitorView<'a> {
             tls_min_days: m.tls_min_days,
             tls_skip_verify: m.tls_skip_verify,
             notifiers: m.notifiers.as_deref(),
+            zones: m.zones.as_ref().map(ZonesSpec::of),
+            quorum: m.quorum,
+            zone_status,
+            degraded,
             status: e.status(),
             status_since_ms: (e.state.since_ms > 0).then_some(e.state.since_ms),
             owner: owner.filter(|_| m.is_probed()),

@@ -97,6 +97,7 @@ mod tests {
             error_kind: None,
             node: node.into(),
             tls_days_left: None,
+            zone: String::new(),
         }
     }
 

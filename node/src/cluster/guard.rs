@@ -242,6 +242,7 @@ mod tests {
             error_kind: None,
             node: node.into(),
             tls_days_left: None,
+            zone: String::new(),
         }
     }
 
@@ -321,6 +322,8 @@ mod tests {
             confirmed_by: None,
             last_result: last.map(|at| result("b", at)),
             channels: vec![],
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         };
         let far = NOW + 3_600_000;
         let mut ts = vec![

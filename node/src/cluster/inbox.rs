@@ -148,7 +148,7 @@ impl PeersState {
                 second_opinion::give(ctx, myself, from.name, monitor_id, token)
             }
             PeerMsg::Confirmed { token, result } => {
-                second_opinion::received(ctx, &from.name, token, result)
+                second_opinion::received(ctx, &from.name, token, *result)
             }
             PeerMsg::Attempts(attempts) => attempts.into_iter().for_each(|a| ctx.attempts.note(a)),
             PeerMsg::Rollups(frames) => ctx.record_rollups(frames),

@@ -135,11 +135,17 @@ impl Members {
             .map(|m| (m.name, m.zone))
             .collect();
         let alive: Vec<String> = zones.keys().cloned().collect();
+        let known: std::collections::BTreeSet<String> = self
+            .membership
+            .members()
+            .map(|m| m.info.zone.clone())
+            .chain(std::iter::once(self.membership.me().zone.clone()))
+            .collect();
         if alive.len() > 1 {
             self.settle("heard a peer");
         }
         tracing::info!(?alive, "membership changed");
-        self.ctx.set_alive(alive, zones);
+        self.ctx.set_alive(alive, zones, known);
         self.publish_view();
         self.resync_coordinator();
     }

@@ -29,7 +29,10 @@ pub fn give(
         let result = crate::probe::check(&ctx.clients, &entry.monitor, &ctx.name).await;
         ctx.record(result.clone());
         tracing::debug!(peer = %peer, token, ok = result.ok, "second opinion given");
-        let body = PeerMsg::Confirmed { token, result };
+        let body = PeerMsg::Confirmed {
+            token,
+            result: Box::new(result),
+        };
         let _ = peers.cast(PeersMessage::SendToName { name: peer, body });
     });
 }

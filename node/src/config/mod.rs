@@ -45,8 +45,7 @@ pub enum AuthMode {
     Off,
 }
 
-/// The zone of a node that names none.
-pub const DEFAULT_ZONE: &str = "default";
+pub use crate::domain::zones::DEFAULT_ZONE;
 
 /// Everything a node needs to start. Field docs double as the config file reference.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

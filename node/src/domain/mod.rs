@@ -13,6 +13,7 @@
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
+//! - [`zones`]: monitors probed from several zones: verdicts, quorum, which side decides.
 //! - [`address`]: addresses probes may not reach (private ranges, the node's own
 //!   listeners) and characters names and URLs may not hold.
 //! - [`secret`]: what counts as a secret in a definition and how it is shown redacted.
@@ -34,3 +35,4 @@ pub mod status;
 pub mod token;
 pub mod uptime;
 pub mod web;
+pub mod zones;

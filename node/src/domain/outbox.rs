@@ -161,6 +161,8 @@ mod tests {
             confirmed_by: None,
             last_result: None,
             channels: channels.iter().map(|c| c.to_string()).collect(),
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         }
     }
 

@@ -9,13 +9,19 @@
 //!
 //! The second opinion before a monitor goes down comes from another zone when a live node of
 //! another zone exists: a failure seen from two locations is not one location's network.
+//!
+//! A monitor with `zones` is probed once in each of its zones, by the top node among that
+//! zone's live nodes. Its status is still decided (from the zones' verdicts, see
+//! [`crate::domain::zones`]) by its owner among all live nodes, and only on a side of the
+//! cluster that sees a majority of the zones ([`Ownership::decides`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use ringwatch_proto::Monitor;
 
 use crate::domain::hash::{mix, stable_hash};
+use crate::domain::zones;
 
 /// The weight of `node` for monitor `id`.
 fn weight(id: &str, node: &str) -> u64 {
@@ -43,6 +49,9 @@ pub struct Ownership {
     alive: Arc<Vec<String>>,
     /// The zone of each alive member, by name (empty when not known).
     zones: Arc<BTreeMap<String, String>>,
+    /// Every zone of the cluster: of the alive members and of those known dead.
+    known_zones: Arc<BTreeSet<String>>,
+    my_zone: String,
     me: String,
     settled: bool,
 }
@@ -52,15 +61,67 @@ impl Ownership {
         Ownership {
             alive,
             zones: Arc::default(),
+            known_zones: Arc::default(),
+            my_zone: zones::DEFAULT_ZONE.to_owned(),
             me: me.into(),
             settled,
         }
     }
 
-    /// The same view, knowing the zone of each alive member.
-    pub fn with_zones(mut self, zones: Arc<BTreeMap<String, String>>) -> Self {
+    /// The same view, knowing this node's zone, the zone of each alive member and every zone
+    /// of the cluster.
+    pub fn with_zones(
+        mut self,
+        my_zone: &str,
+        zones: Arc<BTreeMap<String, String>>,
+        known_zones: Arc<BTreeSet<String>>,
+    ) -> Self {
+        my_zone.clone_into(&mut self.my_zone);
         self.zones = zones;
+        self.known_zones = known_zones;
         self
+    }
+
+    /// The zones with a live node, this node's included.
+    pub fn alive_zones(&self) -> BTreeSet<String> {
+        let mut z: BTreeSet<String> = self.zones.values().cloned().collect();
+        z.insert(self.my_zone.clone());
+        z
+    }
+
+    /// Every zone of the cluster, alive or not, this node's included.
+    pub fn known_zones(&self) -> BTreeSet<String> {
+        let mut z = self.alive_zones();
+        z.extend(self.known_zones.iter().cloned());
+        z
+    }
+
+    /// Whether this side of the cluster decides status changes and sends notifications: it
+    /// sees a majority of the cluster's zones (see [`zones::decides`]).
+    pub fn decides(&self) -> bool {
+        zones::decides(&self.alive_zones(), &self.known_zones())
+    }
+
+    /// The node of `zone` that probes monitor `id` there, if `zone` has a live node.
+    pub fn zone_owner(&self, id: &str, zone: &str) -> Option<&str> {
+        let mut members = self
+            .alive
+            .iter()
+            .map(String::as_str)
+            .filter(|n| self.zone_of(n) == zone)
+            .peekable();
+        members.peek()?;
+        top(id, members)
+    }
+
+    /// The zone of alive member `name` (this node's own zone for itself).
+    fn zone_of(&self, name: &str) -> &str {
+        if name == self.me {
+            return &self.my_zone;
+        }
+        self.zones
+            .get(name)
+            .map_or(zones::DEFAULT_ZONE, String::as_str)
     }
 
     /// The alive members, sorted, this node included.
@@ -79,16 +140,28 @@ impl Ownership {
         owner(id, &self.alive)
     }
 
-    /// Whether this node owns monitor `id`: it probes it, decides its status and sends its
-    /// notifications.
+    /// Whether this node decides monitor `id`'s status and sends its notifications: it owns
+    /// it and its side of the cluster decides ([`Ownership::decides`]).
     pub fn is_mine(&self, id: &str) -> bool {
-        self.owner(id) == Some(self.me.as_str())
+        self.owner(id) == Some(self.me.as_str()) && self.decides()
     }
 
     /// Whether this node should run `m`'s checks now: settled, the monitor is probed at all,
-    /// and it is ours (or no member is known yet: a lone node probes everything).
+    /// and it is ours (or no member is known yet: a lone node probes everything). A monitor
+    /// with `zones` is ours when our zone is one of them and we are our zone's top node.
     pub fn probes(&self, m: &Monitor) -> bool {
-        self.settled && m.is_probed() && self.owner(&m.id).is_none_or(|o| o == self.me)
+        if !self.settled || !m.is_probed() {
+            return false;
+        }
+        match &m.zones {
+            None => self.owner(&m.id).is_none_or(|o| o == self.me),
+            Some(z) => {
+                z.includes(&self.my_zone)
+                    && self
+                        .zone_owner(&m.id, &self.my_zone)
+                        .is_none_or(|o| o == self.me)
+            }
+        }
     }
 
     /// The node to re-check monitor `id` before it goes down: among the live nodes of other
@@ -205,6 +278,69 @@ mod tests {
         assert_eq!(view(&["n1"], "n1").second_opinion("m"), None);
     }
 
+    fn zone_map(pairs: &[(&str, &str)]) -> Arc<BTreeMap<String, String>> {
+        Arc::new(
+            pairs
+                .iter()
+                .map(|(n, z)| (n.to_string(), z.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_zoned_monitor_is_probed_once_in_each_of_its_zones() {
+        // Zones a (a1, a2), b (b1), c (c1): every node sees all four.
+        let pairs = [("a1", "a"), ("a2", "a"), ("b1", "b"), ("c1", "c")];
+        let members = ["a1", "a2", "b1", "c1"];
+        let known = Arc::new(BTreeSet::from(["a", "b", "c"].map(str::to_owned)));
+        let node = |me: &str, alive: &[&str]| {
+            let zones: Vec<_> = pairs
+                .iter()
+                .filter(|(n, _)| alive.contains(n))
+                .copied()
+                .collect();
+            let zone = pairs.iter().find(|(n, _)| *n == me).unwrap().1;
+            view(alive, me).with_zones(zone, zone_map(&zones), known.clone())
+        };
+        let mut all = Monitor::new("m".into(), "http://x/".into());
+        all.zones = Some(ringwatch_proto::Zones::All);
+        let mut only_b = all.clone();
+        only_b.zones = Some(ringwatch_proto::Zones::Only(vec!["b".into()]));
+        for id in ids().iter().take(200) {
+            all.id = id.clone();
+            only_b.id = id.clone();
+            let probing = |m: &Monitor, alive: &[&str]| -> Vec<String> {
+                alive
+                    .iter()
+                    .filter(|me| node(me, alive).probes(m))
+                    .map(|s| s.to_string())
+                    .collect()
+            };
+            let p = probing(&all, &members);
+            assert_eq!(p.len(), 3, "one per zone: {p:?}");
+            assert!(p.contains(&"b1".into()) && p.contains(&"c1".into()));
+            assert_eq!(probing(&only_b, &members), ["b1"]);
+            // a's prober dies: the other node of a takes over; the others stay.
+            let dead = if p.contains(&"a1".into()) { "a1" } else { "a2" };
+            let left: Vec<&str> = members.iter().copied().filter(|n| *n != dead).collect();
+            let q = probing(&all, &left);
+            assert_eq!(q.len(), 3, "{q:?}");
+            assert!(q.iter().all(|n| n != dead));
+            // c's only node dies: a and b still probe, nobody probes for c.
+            let no_c: Vec<&str> = members.iter().copied().filter(|n| *n != "c1").collect();
+            assert_eq!(probing(&all, &no_c).len(), 2);
+        }
+        // The decider is the global owner, on the side that sees most zones only.
+        let cut_c = node("c1", &["c1"]);
+        assert!(
+            !cut_c.decides() && !cut_c.is_mine("m-1"),
+            "c alone: 1 of 3 zones"
+        );
+        let ab = ["a1", "a2", "b1"];
+        let deciders = ab.iter().filter(|me| node(me, &ab).is_mine("m-1")).count();
+        assert_eq!(deciders, 1);
+    }
+
     #[test]
     fn the_second_opinion_comes_from_another_zone_when_there_is_one() {
         let zones = |pairs: &[(&str, &str)]| {
@@ -216,8 +352,9 @@ mod tests {
             )
         };
         let eu2_us1 = zones(&[("n1", "eu"), ("n2", "eu"), ("n3", "us")]);
-        let n1 = view(&["n1", "n2", "n3"], "n1").with_zones(eu2_us1.clone());
-        let n3 = view(&["n1", "n2", "n3"], "n3").with_zones(eu2_us1);
+        let known = Arc::new(BTreeSet::from(["eu".to_owned(), "us".to_owned()]));
+        let n1 = view(&["n1", "n2", "n3"], "n1").with_zones("eu", eu2_us1.clone(), known.clone());
+        let n3 = view(&["n1", "n2", "n3"], "n3").with_zones("us", eu2_us1, known.clone());
         for id in ids().iter().take(300) {
             assert_eq!(n1.second_opinion(id), Some("n3"), "eu asks us");
             let asked = n3.second_opinion(id).expect("two others");
@@ -225,7 +362,7 @@ mod tests {
         }
         // Alone in its zone's view of others (the other zone dead): another node of its own.
         let eu_only = zones(&[("n1", "eu"), ("n2", "eu")]);
-        let n1 = view(&["n1", "n2"], "n1").with_zones(eu_only);
+        let n1 = view(&["n1", "n2"], "n1").with_zones("eu", eu_only, known);
         assert_eq!(n1.second_opinion("m-1"), Some("n2"));
         // No zones known: as before.
         let plain = view(&["n1", "n2", "n3"], "n1");

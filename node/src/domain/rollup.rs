@@ -332,6 +332,7 @@ mod test_support {
             error_kind: if latency.is_some() { None } else { error_kind },
             node: "n1".into(),
             tls_days_left: None,
+            zone: String::new(),
         }
     }
 

@@ -381,6 +381,8 @@ mod tests {
             confirmed_by: None,
             last_result: None,
             channels: Vec::new(),
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         };
         let shown = "https://u:***@example.com/?token=***";
         assert_eq!(shown_transition(&t), (shown.to_owned(), shown.to_owned()));

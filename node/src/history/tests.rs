@@ -48,6 +48,7 @@ fn result(node: &str, at_ms: u64, ok: bool, latency_ms: u64) -> ProbeResult {
         error_kind: (!ok).then_some(ringwatch_proto::ErrorKind::BadStatus),
         node: node.into(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -181,6 +182,8 @@ fn pending_counts_as_up_and_a_pause_leaves_the_watched_time() {
         confirmed_by: None,
         last_result: None,
         channels: Vec::new(),
+        zones_down: Vec::new(),
+        zones_reachable: 0,
     };
     let ts = [
         t(1, Status::Down, 2_000),

@@ -53,6 +53,8 @@ pub struct Clients {
     guard: Guard,
     /// [`user_agent`] of the node's zone.
     user_agent: hyper::header::HeaderValue,
+    /// The node's zone, recorded in every result.
+    zone: String,
     /// Indexed by `[accept_invalid_certs][replays_request]`.
     clients: [[reqwest::Client; 2]; 2],
 }
@@ -71,6 +73,7 @@ impl Clients {
                 [build(false, false)?, build(false, true)?],
                 [build(true, false)?, build(true, true)?],
             ],
+            zone: zone.to_owned(),
             guard,
         })
     }
@@ -120,6 +123,7 @@ pub async fn check(clients: &Clients, monitor: &Monitor, node: &str) -> ProbeRes
         error_kind: outcome.error.as_ref().map(|(k, _)| *k),
         error: outcome.error.map(|(_, e)| e),
         node: node.to_owned(),
+        zone: clients.zone.clone(),
         tls_days_left: outcome.tls_days_left,
     }
 }

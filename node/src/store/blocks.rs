@@ -15,13 +15,17 @@
 //!           [kind:u8 error:varint] if FAILED     kind 0 = none, else 1 + code (see `kind_code`);
 //!                                               error 0 = none, else 1 + string index
 //!           [tls:varint]          if NEW_TLS     0 = none, else 1 + zigzag(days)
+//!           [zone:varint]         if NEW_ZONE    0 = none, else 1 + string index
 //! ```
 //!
 //! `dod` is zigzag(delta - previous delta), where delta is this entry's `at_ms` minus the
 //! previous one's (the first entry's previous time is `first_ms`, every previous delta starts
-//! at 0). Status, node and TLS days repeat the previous entry's unless their flag is set (the
-//! first entry starts from none, and must name its node). Entries are written in the order
-//! given; the store gives them sorted by time.
+//! at 0). Status, node, TLS days and zone repeat the previous entry's unless their flag is set
+//! (the first entry starts from none, and must name its node). Entries are written in the
+//! order given; the store gives them sorted by time.
+//!
+//! NEW_ZONE came with record version 4. Blocks of versions 2 and 3 never set it, so they read
+//! as they are, with no zone; builds before version 4 refuse a version 4 block as newer.
 //!
 //! Decoding checks every length and index and returns [`DecodeError`] on anything off:
 //! truncated, trailing or hostile bytes never panic and never allocate more than the input
@@ -38,8 +42,11 @@ const NEW_STATUS: u8 = 1 << 1;
 const NEW_NODE: u8 = 1 << 2;
 const FAILED: u8 = 1 << 3;
 const NEW_TLS: u8 = 1 << 4;
+/// Since record version 4: blocks of versions 2 and 3 never set it (their results have no
+/// zone), and older builds refuse a version 4 block anyway.
+const NEW_ZONE: u8 = 1 << 5;
 /// Flag bits this layout defines; a set bit outside them makes the block malformed.
-const KNOWN_FLAGS: u8 = OK | NEW_STATUS | NEW_NODE | FAILED | NEW_TLS;
+const KNOWN_FLAGS: u8 = OK | NEW_STATUS | NEW_NODE | FAILED | NEW_TLS | NEW_ZONE;
 /// Fewest bytes an entry takes (flags, time, latency): bounds `count` before allocating.
 const MIN_ENTRY_BYTES: usize = 3;
 
@@ -54,6 +61,7 @@ struct Packed {
     error_kind: Option<ErrorKind>,
     node: u32,
     tls_days_left: Option<i64>,
+    zone: Option<u32>,
 }
 
 /// A decoded block: its entries in stored order, their strings held once.
@@ -91,6 +99,7 @@ impl Block {
             error_kind: e.error_kind,
             node: text(e.node),
             tls_days_left: e.tls_days_left,
+            zone: e.zone.map(text).unwrap_or_default(),
         }
     }
 }
@@ -102,6 +111,7 @@ struct Prev {
     status: Option<u16>,
     node: Option<u32>,
     tls: Option<i64>,
+    zone: Option<u32>,
 }
 
 impl Prev {
@@ -113,6 +123,7 @@ impl Prev {
             status: None,
             node: None,
             tls: None,
+            zone: None,
         }
     }
 
@@ -141,7 +152,8 @@ pub(super) fn encode<'e>(entries: &'e [ResultBody]) -> Vec<u8> {
     for e in entries {
         let node = index(&e.node);
         let error = e.error.as_deref().map(&mut index);
-        put_entry(&mut body, e, node, error, &mut prev);
+        let zone = (!e.zone.is_empty()).then(|| index(&e.zone));
+        put_entry(&mut body, e, [Some(node), error, zone], &mut prev);
     }
     let strings_len: usize = table.iter().map(|s| s.len() + 1).sum();
     let mut out = Vec::with_capacity(body.len() + strings_len + 32);
@@ -157,8 +169,13 @@ pub(super) fn encode<'e>(entries: &'e [ResultBody]) -> Vec<u8> {
     out
 }
 
-/// Writes one entry whose node and error text are strings `node` and `error`.
-fn put_entry(out: &mut Vec<u8>, e: &ResultBody, node: u32, error: Option<u32>, prev: &mut Prev) {
+/// The string indexes of an entry's node, error text and zone.
+type EntryStrings = [Option<u32>; 3];
+
+/// Writes one entry whose node, error text and zone are the strings `strings` names.
+fn put_entry(out: &mut Vec<u8>, e: &ResultBody, strings: EntryStrings, prev: &mut Prev) {
+    let [node, error, zone] = strings;
+    let node = node.unwrap_or_default();
     let mut flags = if e.ok { OK } else { 0 };
     if e.status_code != prev.status {
         flags |= NEW_STATUS;
@@ -171,6 +188,9 @@ fn put_entry(out: &mut Vec<u8>, e: &ResultBody, node: u32, error: Option<u32>, p
     }
     if e.tls_days_left != prev.tls {
         flags |= NEW_TLS;
+    }
+    if zone != prev.zone {
+        flags |= NEW_ZONE;
     }
     out.push(flags);
     put_varint(out, zigzag(prev.step_time(e.at_ms)));
@@ -191,7 +211,11 @@ fn put_entry(out: &mut Vec<u8>, e: &ResultBody, node: u32, error: Option<u32>, p
             e.tls_days_left.map_or(0, |d| zigzag(i128::from(d)) + 1),
         );
     }
-    (prev.status, prev.node, prev.tls) = (e.status_code, Some(node), e.tls_days_left);
+    if flags & NEW_ZONE != 0 {
+        put_varint(out, zone.map_or(0, |s| u128::from(s) + 1));
+    }
+    (prev.status, prev.node, prev.tls, prev.zone) =
+        (e.status_code, Some(node), e.tls_days_left, zone);
 }
 
 /// How many results a block record holds, from its head alone.
@@ -280,7 +304,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader past the version byte of a record, which must have this build's block layout
-    /// (unchanged since record version 2).
+    /// (unchanged since record version 2 but for the zone, which older blocks do not set).
     fn record(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         match bytes.split_first() {
             None => Err(DecodeError::Empty),
@@ -397,6 +421,12 @@ impl<'a> Reader<'a> {
                 d => Some(i64::try_from(unzigzag(d - 1)).map_err(|_| malformed("tls days"))?),
             };
         }
+        if flags & NEW_ZONE != 0 {
+            prev.zone = match self.varint()? {
+                0 => None,
+                raw => Some(string_index(raw, n, 1)?),
+            };
+        }
         Ok(Packed {
             at_ms: prev.at as u64,
             ok: flags & OK != 0,
@@ -408,6 +438,7 @@ impl<'a> Reader<'a> {
                 .node
                 .ok_or_else(|| malformed("the first entry names no node"))?,
             tls_days_left: prev.tls,
+            zone: prev.zone,
         })
     }
 

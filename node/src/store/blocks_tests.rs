@@ -13,6 +13,7 @@ fn body(at_ms: u64, node: &str) -> ResultBody {
         error_kind: None,
         node: node.into(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -70,6 +71,7 @@ fn every_field_round_trips() {
                 3 => Some(i64::MAX),
                 _ => Some(90),
             },
+            zone: String::new(),
         });
     }
     round_trip(&entries);
@@ -208,4 +210,37 @@ fn malformed_blocks_say_why() {
     for (bytes, want) in cases {
         assert_eq!(decode(&bytes).unwrap_err(), want, "{bytes:?}");
     }
+}
+
+#[test]
+fn zones_round_trip_and_cost_a_byte_only_when_they_change() {
+    let zoned = |at, node: &str, zone: &str| ResultBody {
+        zone: zone.into(),
+        ..body(at, node)
+    };
+    let entries = [
+        zoned(1_000, "a1", "a"),
+        zoned(2_000, "a1", "a"),
+        zoned(3_000, "b1", "b"),
+        zoned(4_000, "old", ""),
+        zoned(5_000, "a2", "a"),
+    ];
+    round_trip(&entries);
+    // A steady zone costs nothing per entry: the same size as no zone but its one mention.
+    let steady: Vec<ResultBody> = (0..100).map(|i| zoned(i * 1_000, "a1", "a")).collect();
+    let plain: Vec<ResultBody> = (0..100).map(|i| body(i * 1_000, "a1")).collect();
+    let cost = round_trip(&steady).len() - round_trip(&plain).len();
+    assert_eq!(
+        cost, 3,
+        "the string (length + 'a') and the first entry's index"
+    );
+}
+
+#[test]
+fn a_block_of_version_3_reads_with_no_zone() {
+    let plain: Vec<ResultBody> = (0..10).map(|i| body(i * 1_000, "n1")).collect();
+    let mut bytes = encode(&plain);
+    bytes[0] = 3; // the same layout, written by a version 3 build
+    let block = decode(&bytes).unwrap();
+    assert!((0..block.len()).all(|i| block.body(i).zone.is_empty()));
 }

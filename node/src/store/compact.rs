@@ -33,11 +33,11 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use ringwatch_proto::{MonitorId, ProbeResult, decode_record};
+use ringwatch_proto::{MonitorId, ProbeResult};
 
 use super::blocks::{self, Block};
 use super::keys;
-use super::records::ResultBody;
+use super::records::{self, ResultBody};
 use super::results::{Merge, after};
 use super::{Store, StoreResult, Tree};
 
@@ -212,7 +212,7 @@ impl Store {
         // Only rows this build reads are packed; the others stay as they are.
         let mut rows: Vec<(Vec<u8>, ResultBody)> = page
             .into_iter()
-            .filter_map(|(k, v)| Some((k, decode_record::<ResultBody>(&v).ok()?)))
+            .filter_map(|(k, v)| Some((k, records::decode_row(&v).ok()?)))
             .collect();
         rows.sort_by_key(|(_, b)| (b.at_ms, keys::node_hash(&b.node)));
         let mut rows = rows.into_iter().peekable();

@@ -72,6 +72,7 @@ pub(in crate::store) fn varied(at_ms: u64, node: &str, rng: &mut Rng) -> ProbeRe
         error_kind: failed.then_some(ErrorKind::BadStatus),
         node: node.into(),
         tls_days_left: (rng.below(3) > 0).then_some(40),
+        zone: String::new(),
     }
 }
 

@@ -446,6 +446,7 @@ pub(crate) mod fuzzing {
                 error_kind: r.error_kind,
                 node: r.node.clone(),
                 tls_days_left: r.tls_days_left,
+                zone: String::new(),
             })
             .collect();
         blocks::encode(&bodies)
@@ -475,6 +476,6 @@ pub(crate) mod fuzzing {
 
     /// A stored result body (the layout of one result outside a block).
     pub fn decode_result_body(bytes: &[u8]) -> Result<ProbeResult, DecodeError> {
-        ringwatch_proto::decode_record::<ResultBody>(bytes).map(|b| b.into_result("m"))
+        super::records::decode_row(bytes).map(|b| b.into_result("m"))
     }
 }

@@ -1,10 +1,12 @@
 //! How results are laid out on disk: the monitor id lives in the key, the rest in the body.
 //!
 //! [`ResultBody`] is the current (version [`ringwatch_proto::RECORD_VERSION`]) layout of a
-//! stored result; [`ResultBodyRef`] writes the same layout without copying strings. Older
+//! stored result row; [`ResultBodyRef`] writes the same layout without copying strings. Rows
+//! of versions 2 and 3 (no `zone`) are read as they are by [`decode_row`], not rewritten: a
+//! row is packed into a block soon anyway, and an upgrade does not walk the results. Older
 //! layouts live, frozen, in [`super::migrate`].
 
-use ringwatch_proto::{ErrorKind, ProbeResult};
+use ringwatch_proto::{DecodeError, ErrorKind, ProbeResult, decode_as, version_of};
 use serde::{Deserialize, Serialize};
 
 /// A stored result without the monitor id, which the key already holds.
@@ -18,10 +20,44 @@ pub(super) struct ResultBody {
     pub error_kind: Option<ErrorKind>,
     pub node: String,
     pub tls_days_left: Option<i64>,
+    /// Since record version 4; empty in older rows and blocks.
+    pub zone: String,
 }
 
-/// A result row's layout has not changed since record version 2.
-impl ringwatch_proto::Record for ResultBody {}
+/// A result row of record versions 2 and 3, frozen: no zone. Version 1 rows migrate to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct ResultBodyV3 {
+    pub at_ms: u64,
+    pub ok: bool,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub node: String,
+    pub tls_days_left: Option<i64>,
+}
+
+/// Decodes a stored result row of any version since 2 (a version 1 row was migrated when the
+/// store opened).
+pub(super) fn decode_row(bytes: &[u8]) -> Result<ResultBody, DecodeError> {
+    match version_of(bytes) {
+        Some(v @ 2..=3) => {
+            let r: ResultBodyV3 = decode_as(v, bytes)?;
+            Ok(ResultBody {
+                at_ms: r.at_ms,
+                ok: r.ok,
+                status_code: r.status_code,
+                latency_ms: r.latency_ms,
+                error: r.error,
+                error_kind: r.error_kind,
+                node: r.node,
+                tls_days_left: r.tls_days_left,
+                zone: String::new(),
+            })
+        }
+        _ => decode_as(ringwatch_proto::RECORD_VERSION, bytes),
+    }
+}
 
 impl ResultBody {
     /// The result of monitor `id` this body holds.
@@ -35,6 +71,7 @@ impl ResultBody {
             error: self.error,
             error_kind: self.error_kind,
             node: self.node,
+            zone: self.zone,
             tls_days_left: self.tls_days_left,
         }
     }
@@ -51,6 +88,7 @@ pub(super) struct ResultBodyRef<'a> {
     error_kind: Option<ErrorKind>,
     node: &'a str,
     tls_days_left: Option<i64>,
+    zone: &'a str,
 }
 
 impl<'a> From<&'a ProbeResult> for ResultBodyRef<'a> {
@@ -64,6 +102,7 @@ impl<'a> From<&'a ProbeResult> for ResultBodyRef<'a> {
             error_kind: r.error_kind,
             node: &r.node,
             tls_days_left: r.tls_days_left,
+            zone: &r.zone,
         }
     }
 }

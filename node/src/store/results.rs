@@ -19,7 +19,7 @@ use ringwatch_proto::ProbeResult;
 use super::blocks::{self, Block};
 use super::compact::BLOCK_RESULTS;
 use super::keys::{self, node_hash};
-use super::records::{ResultBody, ResultBodyRef};
+use super::records::{self, ResultBody, ResultBodyRef};
 use super::{Store, StoreResult, Tree, Write, encode_record, is_future};
 
 /// Keys read and at most deleted per atomic batch of a prune.
@@ -135,7 +135,7 @@ impl Store {
     /// Decodes rows and blocks into `merge`, skipping (and counting) what cannot be read.
     fn add_found(&self, merge: &mut Merge, rows: Pairs, blocks: Pairs) {
         for (_, v) in rows {
-            if let Some(body) = self.decode_or_skip::<ResultBody>("result", &v) {
+            if let Some(body) = self.readable("result", records::decode_row(&v)) {
                 merge.add_row(body);
             }
         }

@@ -14,6 +14,7 @@ pub(super) fn result(id: &str, at_ms: u64, node: &str) -> ProbeResult {
         error_kind: None,
         node: node.into(),
         tls_days_left: Some(30),
+        zone: String::new(),
     }
 }
 
@@ -273,6 +274,8 @@ fn transition(id: &str, seq: u64, node: &str) -> Transition {
         confirmed_by: Some("n2".into()),
         last_result: Some(result(id, seq, node)),
         channels: vec!["hook".into()],
+        zones_down: Vec::new(),
+        zones_reachable: 0,
     }
 }
 

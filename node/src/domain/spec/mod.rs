@@ -11,7 +11,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use ringwatch_proto::{Monitor, StatusRange};
+use ringwatch_proto::{Monitor, StatusRange, Zones};
 
 use super::secret;
 
@@ -167,6 +167,46 @@ pub struct MonitorInput {
     pub tls_skip_verify: Option<bool>,
     /// Notifier ids to alert; missing or `null` means every notifier.
     pub notifiers: Option<Vec<String>>,
+    /// Where it is probed: missing or `null` once in the cluster; `"all"` from every zone; or
+    /// a list of zone names (at most 32).
+    #[schema(value_type = Option<Object>)]
+    pub zones: Option<ZonesSpec>,
+    /// With `zones`: how many zones must see it down for it to be down, 1-32; default a
+    /// majority of its reachable zones.
+    pub quorum: Option<u32>,
+}
+
+/// `zones` as users write it: `"all"` or a list of zone names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ZonesSpec {
+    Word(String),
+    List(Vec<String>),
+}
+
+impl ZonesSpec {
+    /// The stored form: `All`, or the names sorted without repeats.
+    fn into_zones(self) -> Result<Zones, SpecError> {
+        match self {
+            ZonesSpec::Word(w) if w == "all" => Ok(Zones::All),
+            ZonesSpec::Word(w) => Err(SpecError::new(format!(
+                "zones must be \"all\" or a list of zone names, got {w:?}"
+            ))),
+            ZonesSpec::List(mut names) => {
+                names.sort();
+                names.dedup();
+                Ok(Zones::Only(names))
+            }
+        }
+    }
+
+    /// How a stored `zones` is written back (config export, CLI).
+    pub fn of(z: &Zones) -> Self {
+        match z {
+            Zones::All => ZonesSpec::Word("all".into()),
+            Zones::Only(names) => ZonesSpec::List(names.clone()),
+        }
+    }
 }
 
 /// The body of `PATCH /api/monitors/{id}`: only the fields to change. `null` clears the
@@ -204,6 +244,11 @@ pub struct MonitorPatch {
     pub tls_skip_verify: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub notifiers: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub zones: Option<Option<ZonesSpec>>,
+    #[serde(default, deserialize_with = "present")]
+    pub quorum: Option<Option<u32>>,
 }
 
 /// Tells a field given as `null` (Some(None)) from a missing one (None).
@@ -246,6 +291,8 @@ impl From<MonitorInput> for MonitorPatch {
             tls_min_days: i.tls_min_days.map(Some),
             tls_skip_verify: i.tls_skip_verify,
             notifiers: i.notifiers.map(Some),
+            zones: i.zones.map(Some),
+            quorum: i.quorum.map(Some),
         }
     }
 }
@@ -289,6 +336,10 @@ impl MonitorPatch {
         }
         set(&mut m.tls_skip_verify, p.tls_skip_verify);
         set(&mut m.notifiers, p.notifiers);
+        if let Some(z) = p.zones {
+            m.zones = z.map(ZonesSpec::into_zones).transpose()?;
+        }
+        set(&mut m.quorum, p.quorum);
         validate(&m)?;
         Ok(m)
     }

@@ -30,6 +30,7 @@ pub fn validate(m: &Monitor) -> Result<(), SpecError> {
     validate_texts(m)?;
     validate_request(m)?;
     validate_notifiers(m.notifiers.as_deref())?;
+    validate_zones(m)?;
     validate_kind(m, &scheme)?;
     validate_size(m)
 }
@@ -194,6 +195,42 @@ fn validate_notifiers(ids: Option<&[String]>) -> Result<(), SpecError> {
         return Err(SpecError::new(format!(
             "notifiers: {id:?} is not a notifier id (1 to {MAX_NOTIFIER_ID_CHARS} characters)"
         )));
+    }
+    Ok(())
+}
+
+/// Zones a monitor may be probed from, at most.
+pub const MAX_ZONES: usize = 32;
+
+/// `zones` names plain zone names (at least one, at most [`MAX_ZONES`]); `quorum` needs
+/// `zones` and is at most the zones listed.
+fn validate_zones(m: &Monitor) -> Result<(), SpecError> {
+    use crate::domain::names::{PLAIN_NAME_RULE, is_plain_name};
+    let listed = match &m.zones {
+        None if m.quorum.is_some() => {
+            return Err(SpecError::new(
+                "quorum needs zones: set zones to \"all\" or a list of zone names",
+            ));
+        }
+        None | Some(ringwatch_proto::Zones::All) => None,
+        Some(ringwatch_proto::Zones::Only(names)) => Some(names),
+    };
+    if let Some(names) = listed {
+        if names.is_empty() || names.len() > MAX_ZONES {
+            return Err(SpecError::new(format!(
+                "zones: 1 to {MAX_ZONES} zone names, got {}",
+                names.len()
+            )));
+        }
+        if let Some(bad) = names.iter().find(|z| !is_plain_name(z)) {
+            return Err(SpecError::new(format!(
+                "zones: {bad:?} is not a zone name ({PLAIN_NAME_RULE})"
+            )));
+        }
+    }
+    if let Some(q) = m.quorum {
+        let most = listed.map_or(MAX_ZONES, Vec::len);
+        range("quorum", u64::from(q), 1, most as u64)?;
     }
     Ok(())
 }

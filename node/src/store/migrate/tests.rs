@@ -77,6 +77,7 @@ fn migrated_result(id: &str, r: &ResultBodyV1) -> ProbeResult {
         error_kind: r.error_kind.map(|_| ErrorKind::BadStatus),
         node: r.node.clone(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -221,6 +222,7 @@ fn current_result(at_ms: u64) -> ProbeResult {
         error_kind: None,
         node: "n1".into(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -332,6 +334,8 @@ fn future_records_survive_open_prune_and_reopen() {
             confirmed_by: None,
             last_result: None,
             channels: Vec::new(),
+            zones_down: Vec::new(),
+            zones_reachable: 0,
         };
         assert!(
             store.put_transitions(vec![rival]).unwrap().is_empty(),
@@ -382,6 +386,20 @@ fn v2_monitor(id: &str) -> super::v2::MonitorV2 {
     }
 }
 
+/// `r` as a result row of record versions 2 and 3 (no zone).
+fn v3_row(r: &ProbeResult) -> crate::store::records::ResultBodyV3 {
+    crate::store::records::ResultBodyV3 {
+        at_ms: r.at_ms,
+        ok: r.ok,
+        status_code: r.status_code,
+        latency_ms: r.latency_ms,
+        error: r.error.clone(),
+        error_kind: r.error_kind,
+        node: r.node.clone(),
+        tls_days_left: r.tls_days_left,
+    }
+}
+
 #[test]
 fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
     for (kv, _dir) in engines() {
@@ -390,7 +408,7 @@ fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
         let old = v2_monitor("web");
         put(kv.as_ref(), Tree::Monitors, b"web", encode_as(2, &old));
         let result = current_result(5_000);
-        let row = encode_as(2, &crate::store::records::ResultBodyRef::from(&result));
+        let row = encode_as(2, &v3_row(&result));
         let row_key = result_key(&result.monitor_id, 5_000, &result.node);
         put(kv.as_ref(), Tree::Results, &row_key, row.clone());
         let state = MonitorState {
@@ -407,8 +425,8 @@ fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
         assert_eq!(report.found_format, Some(2));
         assert_eq!(
             report.walked_trees,
-            [Tree::Monitors],
-            "only monitors changed"
+            [Tree::Monitors, Tree::Transitions],
+            "only monitors and transitions changed"
         );
         assert_eq!(report.migrated_records(), 1);
         let m = &store.monitors().unwrap()[0];
@@ -432,7 +450,10 @@ fn a_version_2_store_rewrites_its_monitors_and_nothing_else() {
         assert_eq!(kv.get(Tree::Results, &row_key).unwrap(), Some(row));
         assert_eq!(store.results(&result.monitor_id, 0, 10).unwrap(), [result]);
         assert_eq!(store.states().unwrap(), [("web".to_owned(), state)]);
-        assert_eq!(kv.get(Tree::Monitors, b"web").unwrap().unwrap()[0], 3);
+        assert_eq!(
+            kv.get(Tree::Monitors, b"web").unwrap().unwrap()[0],
+            RECORD_VERSION
+        );
         assert_eq!(marker(kv.as_ref()), Some(vec![RECORD_VERSION]));
         assert_eq!(store.corrupt_records(), 0);
         let again = Store::with_engine(kv).unwrap();
@@ -459,7 +480,10 @@ fn after_a_rollback_this_builds_records_are_not_counted_as_newer() {
 
         let store = Store::with_engine(kv.clone()).unwrap();
         let report = store.open_report();
-        assert_eq!(report.walked_trees, [Tree::Monitors, Tree::Results]);
+        assert_eq!(
+            report.walked_trees,
+            [Tree::Monitors, Tree::Results, Tree::Transitions]
+        );
         assert_eq!(
             report.future_records(),
             0,
@@ -494,5 +518,114 @@ fn records_no_step_can_read_are_kept_and_counted() {
             Some(vec![1, 0xff, 0xff])
         );
         assert_eq!(kv.scan(Tree::Transitions).unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn a_version_3_store_rewrites_monitors_and_transitions_and_reads_results_without_zones() {
+    use super::v3::{MonitorV3, ProbeResultV3, TransitionV3};
+    for (kv, _dir) in engines() {
+        // A store as the last version 3 build left it: marker 3, a monitor, a transition with
+        // its last result, a result row; all version 3.
+        put(kv.as_ref(), Tree::Meta, MARKER_KEY, vec![3]);
+        let v2 = v2_monitor("web");
+        let old = MonitorV3 {
+            id: v2.id,
+            url: v2.url,
+            name: v2.name,
+            interval_secs: v2.interval_secs,
+            timeout_ms: v2.timeout_ms,
+            active: v2.active,
+            failure_threshold: v2.failure_threshold,
+            recovery_threshold: v2.recovery_threshold,
+            expect_status: v2.expect_status,
+            expect_body_contains: v2.expect_body_contains,
+            expect_body_not_contains: v2.expect_body_not_contains,
+            max_response_ms: v2.max_response_ms,
+            method: v2.method,
+            headers: v2.headers,
+            secret_headers: vec!["X-Tenant".into()],
+            body: v2.body,
+            secret_body: true,
+            tls_min_days: v2.tls_min_days,
+            tls_skip_verify: v2.tls_skip_verify,
+            notifiers: v2.notifiers,
+            created_ms: v2.created_ms,
+            rev: v2.rev,
+            deleted: false,
+        };
+        put(kv.as_ref(), Tree::Monitors, b"web", encode_as(3, &old));
+        let result = current_result(5_000);
+        let t = TransitionV3 {
+            monitor_id: "web".into(),
+            name: "web".into(),
+            url: "http://web/".into(),
+            seq: 1,
+            from: Status::Up,
+            to: Status::Down,
+            at_ms: 5_000,
+            reason: "unexpected status 503".into(),
+            node: "n1".into(),
+            confirmed_by: Some("n2".into()),
+            last_result: Some(ProbeResultV3 {
+                monitor_id: "web".into(),
+                at_ms: 5_000,
+                ok: false,
+                status_code: Some(503),
+                latency_ms: 3,
+                error: Some("unexpected status 503".into()),
+                error_kind: Some(ErrorKind::BadStatus),
+                node: "n1".into(),
+                tls_days_left: None,
+            }),
+            channels: vec!["hook".into()],
+        };
+        put(
+            kv.as_ref(),
+            Tree::Transitions,
+            &transition_key("web", 1),
+            encode_as(3, &t),
+        );
+        let row_key = result_key(&result.monitor_id, 5_000, &result.node);
+        put(
+            kv.as_ref(),
+            Tree::Results,
+            &row_key,
+            encode_as(3, &v3_row(&result)),
+        );
+
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.found_format, Some(3));
+        assert_eq!(report.walked_trees, [Tree::Monitors, Tree::Transitions]);
+        assert_eq!(report.migrated_records(), 2);
+        let m = &store.monitors().unwrap()[0];
+        assert_eq!((m.zones.as_ref(), m.quorum), (None, None));
+        assert_eq!(m.secret_headers, ["X-Tenant"]);
+        assert!(m.secret_body);
+        assert_eq!(m.headers, old.headers);
+        let ts = store.transitions("web").unwrap();
+        assert_eq!(ts.len(), 1);
+        let got = &ts[0];
+        assert_eq!((got.seq, got.to, got.at_ms), (1, Status::Down, 5_000));
+        assert_eq!(got.reason, t.reason);
+        assert_eq!(got.confirmed_by.as_deref(), Some("n2"));
+        assert_eq!(got.channels, ["hook"]);
+        assert!(got.zones_down.is_empty() && got.zones_reachable == 0);
+        let last = got.last_result.as_ref().unwrap();
+        assert_eq!((last.status_code, last.zone.as_str()), (Some(503), ""));
+        // The version 3 row reads as it is, with no zone, and is not rewritten.
+        assert_eq!(kv.get(Tree::Results, &row_key).unwrap().unwrap()[0], 3);
+        assert_eq!(
+            store.results("a", 0, 10).unwrap(),
+            std::slice::from_ref(&result)
+        );
+        // A result of this build keeps its zone, in a row and once packed in a block.
+        let mut zoned = current_result(6_000);
+        zoned.zone = "eu".into();
+        store.append_results(std::slice::from_ref(&zoned)).unwrap();
+        assert_eq!(store.results("a", 0, 10).unwrap(), [result, zoned]);
+        assert_eq!(store.corrupt_records(), 0);
+        assert!(!Store::with_engine(kv).unwrap().open_report().walked);
     }
 }

@@ -7,8 +7,9 @@
 //! `states` and `meta` (watermarks, raw big-endian u64 values without a version byte, the
 //! same in version 2: nothing to rewrite).
 //!
-//! The steps build version 2 layouts: the current `proto` types where version 3 left them
-//! alone (results, states), the frozen [`MonitorV2`] for monitors, which version 3 changed. A
+//! The steps build version 2 layouts: the current `proto` types where later versions left
+//! them alone (states), the frozen [`MonitorV2`] for monitors, which version 3 changed, and
+//! the frozen `ResultBodyV3` for result rows, which version 4 changed. A
 //! version 1 monitor goes to 2 here, then to 3 in [`super::v2`].
 
 use ringwatch_proto::{
@@ -17,7 +18,7 @@ use ringwatch_proto::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::super::records::ResultBody;
+use super::super::records::ResultBodyV3;
 use super::v2::MonitorV2;
 
 /// The version these types are laid out in.
@@ -143,7 +144,7 @@ pub fn monitor(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
 /// Rewrites a version-1 result body as version 2, without TLS days left.
 pub fn result(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let r: ResultBodyV1 = decode_as(VERSION, bytes)?;
-    let current = ResultBody {
+    let current = ResultBodyV3 {
         at_ms: r.at_ms,
         ok: r.ok,
         status_code: r.status_code,

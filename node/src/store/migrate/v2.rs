@@ -1,13 +1,15 @@
 //! Record version 2, frozen where version 3 changed it: the monitor layout written by builds
 //! from the alerting work (9696bdd) up to user-marked secrets, and the step that brings it to
-//! version 3.
+//! version 3 (the frozen [`MonitorV3`]; version 4 changed monitors again).
 //!
 //! Nothing here may change: these types decode bytes already on users' disks (postcard
 //! encodes fields by position, so field order and types are the format). Every other record
 //! type kept its version 2 layout in version 3 and is read as it is
 //! ([`ringwatch_proto::Record::LAYOUT_SINCE`]): only the `monitors` tree is rewritten.
 
-use ringwatch_proto::{DecodeError, Monitor, Rev, StatusRange, decode_as, encode_as};
+use ringwatch_proto::{DecodeError, Rev, StatusRange, decode_as, encode_as};
+
+use super::v3::MonitorV3;
 use serde::{Deserialize, Serialize};
 
 /// The version these types are laid out in.
@@ -43,7 +45,7 @@ pub struct MonitorV2 {
 /// marked secret, and the body is not (what version 2 builds showed).
 pub fn monitor(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let m: MonitorV2 = decode_as(VERSION, bytes)?;
-    let current = Monitor {
+    let current = MonitorV3 {
         id: m.id,
         url: m.url,
         name: m.name,

@@ -241,6 +241,7 @@ impl Fleet {
             error_kind: None,
             node: NODE.to_owned(),
             tls_days_left: self.https[m].then_some(days_left),
+            zone: String::new(),
         };
         if rng.below(FAIL_ONE_IN) == 0 {
             r.ok = false;

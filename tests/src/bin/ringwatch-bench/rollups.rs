@@ -55,6 +55,7 @@ fn check(id: &str, at_ms: u64, base: u64, rng: &mut Rng) -> ProbeResult {
         error_kind: (!ok).then_some(ErrorKind::BadStatus),
         node: NODE.into(),
         tls_days_left: None,
+        zone: String::new(),
     }
 }
 
@@ -154,6 +155,7 @@ fn transitions(m: &Monitor, now: u64, days: u64, rng: &mut Rng) -> Vec<Transitio
                 error_kind: (to == Status::Down).then_some(ErrorKind::BadStatus),
                 node: NODE.into(),
                 tls_days_left: Some(60),
+                zone: String::new(),
             };
             out.push(Transition {
                 monitor_id: m.id.clone(),
@@ -175,6 +177,8 @@ fn transitions(m: &Monitor, now: u64, days: u64, rng: &mut Rng) -> Vec<Transitio
                 confirmed_by: (to == Status::Down).then(|| "bench-2".to_owned()),
                 last_result: Some(last),
                 channels: vec!["n-0123456789abcdef".into()],
+                zones_down: Vec::new(),
+                zones_reachable: 0,
             });
         }
     }
