@@ -291,6 +291,7 @@ function createRow(m) {
   v.link = el('a', { class: 'name', target: '_blank', rel: 'noopener noreferrer' });
   v.url = el('div', { class: 'url muted' });
   v.badge = el('span');
+  v.zones = el('div', { class: 'zone-chips' });
   v.history = historyCells(m);
   v.latency = el('td', { class: 'num' });
   v.checked = el('td', { class: 'checked' });
@@ -306,7 +307,7 @@ function createRow(m) {
     { class: 'mon' },
     el('td', null, v.toggle),
     el('td', { class: 'name-cell' }, v.link, v.url),
-    el('td', null, v.badge),
+    el('td', null, v.badge, v.zones),
     v.history.cell,
     v.latency,
     v.checked,
@@ -333,8 +334,11 @@ function renderRow(v) {
   }
   setText(v.url, str(m.url));
   v.url.title = str(m.url);
-  setText(v.badge, status);
-  setClass(v.badge, `badge b-${status}`);
+  // Failing in some zones, not enough of them for down: shown apart from up.
+  const degraded = m.degraded === true && status === 'up';
+  setText(v.badge, degraded ? 'degraded' : status);
+  setClass(v.badge, degraded ? 'badge b-degraded' : `badge b-${status}`);
+  renderZoneChips(v.zones, m.zone_status);
   if (v.lastStatus !== null && v.lastStatus !== status) {
     flash(v.tr);
     if (v.detail) loadIncidents(v); // also without events: a change seen by polling
@@ -354,6 +358,22 @@ function renderRow(v) {
   setText(v.pause, paused ? 'Resume' : 'Pause');
   v.pause.dataset.active = paused ? 'false' : 'true';
   if (v.detail) renderDetailHead(v);
+}
+
+const ZONE_STATES = ['up', 'down', 'pending', 'unreachable'];
+
+/** Each zone's view of a monitor probed from several zones, as small labels; none otherwise. */
+function renderZoneChips(box, zoneStatus) {
+  const entries = zoneStatus && typeof zoneStatus === 'object' ? Object.entries(zoneStatus) : [];
+  const key = JSON.stringify(entries);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(
+    ...entries.map(([zone, state]) => {
+      const known = ZONE_STATES.includes(state) ? state : 'pending';
+      return el('span', { class: `zone-chip z-${known}`, 'data-zone': zone, title: `zone ${zone}: ${known}`, text: `${zone} ${known}` });
+    }),
+  );
 }
 
 function flash(tr) {

@@ -85,12 +85,22 @@ export function renderDetailHead(v) {
     `timeout ${ms(m.timeout_ms)}`,
     num(m.failure_threshold) !== null ? `down after ${m.failure_threshold} failures` : null,
     num(m.recovery_threshold) !== null ? `up after ${m.recovery_threshold} successes` : null,
+    zonesSummary(m),
     num(m.created_ms) !== null ? `created ${clockTime(m.created_ms)}` : null,
   ];
   setText(d.head, facts.filter(Boolean).join(' · '));
   setText(d.checks, `Checks: ${checkSummary(m)} · Notifies: ${notifySummary(m.notifiers)}`);
   renderTls(d.tls, m);
   d.edit.follow();
+}
+
+/** Where a monitor is probed from and what makes it down, for one probed from several zones. */
+function zonesSummary(m) {
+  const n = normalise(m);
+  if (n.zones === null) return null;
+  const where = n.zones === 'all' ? 'probed from every zone' : `probed from zones ${n.zones.join(', ')}`;
+  const quorum = n.quorum === null ? 'a majority of its zones' : `${n.quorum} zone${n.quorum === 1 ? '' : 's'}`;
+  return `${where}, down when ${quorum} see it down`;
 }
 
 function checkSummary(m) {

@@ -89,6 +89,13 @@ export function advancedFields() {
     ),
     el(
       'fieldset',
+      { class: 'group' },
+      el('legend', { text: 'Locations' }),
+      input('Probe from zones', 'zones', { type: 'text', placeholder: 'all, or eu, us (empty: once in the cluster)' }),
+      numberInput('Down when this many zones see it down', 'quorum', 1, { placeholder: 'a majority' }),
+    ),
+    el(
+      'fieldset',
       { class: 'group wide', 'data-kind': HTTP_ONLY },
       el('legend', { text: 'Request' }),
       el('label', null, 'Method', method),
@@ -164,6 +171,18 @@ function parseHeaders(text) {
   return seen.size ? out : null;
 }
 
+/** "all" -> "all"; "eu, us" -> ["eu", "us"]; the server checks the names. */
+function parseZones(text) {
+  if (text.trim().toLowerCase() === 'all') return 'all';
+  return parseNames(text);
+}
+
+/** A monitor's `zones` as the form shows it. */
+function formatZones(zones) {
+  if (zones === 'all') return 'all';
+  return Array.isArray(zones) ? zones.join(', ') : '';
+}
+
 /** "X-A, X-B" -> ["X-A", "X-B"], or null when empty; the server checks the names. */
 function parseNames(text) {
   const names = text.split(/[\s,]+/).filter(Boolean);
@@ -198,6 +217,9 @@ export function readMonitor(form, notifiers) {
   const secretBody = field(form, 'secret_body');
   const secretHeaders = text(form, 'secret_headers');
   const active = field(form, 'active'); // only in the edit form
+  const zones = text(form, 'zones');
+  // Without zones there is no quorum: clearing the zones clears it too.
+  const quorum = zones === null ? null : wholeNumber(form, 'quorum', 'Zones that must see it down', 1);
   return {
     url,
     name: text(form, 'name'),
@@ -218,6 +240,8 @@ export function readMonitor(form, notifiers) {
     failure_threshold: wholeNumber(form, 'failure_threshold', 'Failures in a row', 1),
     recovery_threshold: wholeNumber(form, 'recovery_threshold', 'Successes in a row', 1),
     notifiers: notifiers.get(),
+    zones: zones === null ? null : parseZones(zones),
+    quorum,
   };
 }
 
@@ -246,6 +270,8 @@ export function normalise(m) {
     failure_threshold: num(m.failure_threshold),
     recovery_threshold: num(m.recovery_threshold),
     notifiers: Array.isArray(m.notifiers) ? m.notifiers : null,
+    zones: m.zones === 'all' ? 'all' : list(m.zones),
+    quorum: num(m.quorum),
   };
 }
 
@@ -263,11 +289,12 @@ export function createBody(def) {
 /** Fields that cannot be cleared: left empty (or absent) in a form, they keep their value. */
 const REQUIRED = ['url', 'interval_secs', 'timeout_ms', 'active', 'failure_threshold', 'recovery_threshold'];
 
-/** Notifier ids, headers and secret header names are sets to the server: their order is no change. */
+/** Notifier ids, headers, secret header names and zones are sets to the server: their order is no change. */
 function canonical(key, v) {
   if (key === 'notifiers' && Array.isArray(v)) return JSON.stringify(v.map(String).sort());
   if (key === 'headers' && v) return JSON.stringify(Object.entries(v).sort());
   if (key === 'secret_headers' && Array.isArray(v)) return JSON.stringify(v.map((n) => n.toLowerCase()).sort());
+  if (key === 'zones' && Array.isArray(v)) return JSON.stringify([...new Set(v.map(String))].sort());
   return JSON.stringify(v);
 }
 
@@ -296,6 +323,8 @@ export function fillMonitor(form, notifiers, m) {
   set('method', d.method);
   set('headers', formatHeaders(d.headers));
   set('secret_headers', (d.secret_headers || []).join(', '));
+  set('zones', formatZones(d.zones));
+  set('quorum', d.quorum);
   field(form, 'tls_skip_verify').checked = d.tls_skip_verify;
   field(form, 'secret_body').checked = d.secret_body;
   field(form, 'active').checked = d.active;

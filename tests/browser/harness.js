@@ -194,10 +194,12 @@ export function suite(label) {
 /**
  * A local HTTP server to probe: `/ok` answers 200, `/fail` 500, `/flip/KEY` 500 while
  * `target.failing` has KEY (else 200), `/hook` records webhook posts in `target.hooks`, and
- * `/seen/KEY` answers 200 and keeps the last request's headers and body in `target.seen[KEY]`.
+ * `/seen/KEY` answers 200 and keeps the last request's headers and body in `target.seen[KEY]`,
+ * and `/zone/KEY` answers 500 to checks whose User-Agent names a zone in
+ * `target.failingZones[KEY]` (an array), else 200.
  */
 export async function startTarget() {
-  const target = { failing: new Set(), hooks: [], seen: {}, url: '', close: null };
+  const target = { failing: new Set(), failingZones: {}, hooks: [], seen: {}, url: '', close: null };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -207,7 +209,10 @@ export async function startTarget() {
       const seen = /^\/seen\/(.+)$/.exec(path);
       if (seen) target.seen[seen[1]] = { headers: req.headers, body: Buffer.concat(chunks).toString() };
       const flip = /^\/flip\/(.+)$/.exec(path);
-      const ok = path === '/ok' || path === '/hook' || seen !== null || (flip !== null && !target.failing.has(flip[1]));
+      const zoned = /^\/zone\/(.+)$/.exec(path);
+      const agentZone = (/\(zone ([^)]+)\)/.exec(req.headers['user-agent'] || '') || [])[1];
+      const zoneOk = zoned !== null && !(target.failingZones[zoned[1]] || []).includes(agentZone);
+      const ok = path === '/ok' || path === '/hook' || seen !== null || zoneOk || (flip !== null && !target.failing.has(flip[1]));
       res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' });
       res.end(ok ? 'ok\n' : 'broken\n');
     });

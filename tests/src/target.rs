@@ -50,6 +50,14 @@ pub enum Behavior {
     /// Each request the next of these delays (ms) before a 200, round and round: a known
     /// mix of latencies.
     Delays { ms: Vec<u64>, next: usize },
+    /// `status` to checks whose User-Agent names one of these zones (`(zone NAME)`), 200 to
+    /// the others: a target that is down from some locations only.
+    FailForZones { zones: Vec<String>, status: u16 },
+}
+
+/// The zone a Ringwatch check's User-Agent names (`ringwatch/V (zone NAME)`), if any.
+pub fn zone_of_agent(agent: &str) -> Option<&str> {
+    agent.split_once("(zone ")?.1.strip_suffix(')')
 }
 
 /// A running target; stops accepting when dropped.
@@ -199,6 +207,19 @@ impl Target {
     pub fn last_hit(&self, path: &str) -> Option<Instant> {
         self.hit_times(path).last().copied()
     }
+
+    /// Arrival time and zone (from the User-Agent, empty when it names none) of each request
+    /// for `path` at or after `from`, in arrival order.
+    pub fn zones_since(&self, path: &str, from: Instant) -> Vec<(Instant, String)> {
+        lock(&self.shared.hits)
+            .iter()
+            .filter(|h| h.path == path && h.at >= from)
+            .map(|h| {
+                let agent = h.seen.header("user-agent").unwrap_or("");
+                (h.at, zone_of_agent(agent).unwrap_or("").to_owned())
+            })
+            .collect()
+    }
 }
 
 impl Drop for Target {
@@ -234,7 +255,14 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             at: Instant::now(),
             seen: request.seen.clone(),
         });
-        let behavior = next_behavior(&shared, &request.path);
+        let behavior = match next_behavior(&shared, &request.path) {
+            Behavior::FailForZones { zones, status } => {
+                let agent = request.seen.header("user-agent").unwrap_or("");
+                let failing = zone_of_agent(agent).is_some_and(|z| zones.iter().any(|f| f == z));
+                Behavior::Status(if failing { status } else { 200 })
+            }
+            other => other,
+        };
         match answer(&mut stream, &request, behavior, shared.addr).await {
             Ok(true) => continue,
             Ok(false) | Err(_) => return,
@@ -362,7 +390,9 @@ async fn answer(
             respond(stream, status, &[], body.as_bytes(), head_only).await
         }
         // Turned into `Slow` per request by `next_behavior`; an empty list answers at once.
-        Behavior::Delays { .. } => respond(stream, 200, &[], b"ok", head_only).await,
+        Behavior::Delays { .. } | Behavior::FailForZones { .. } => {
+            respond(stream, 200, &[], b"ok", head_only).await
+        }
         Behavior::Slow { delay, status } => {
             // Emulates a slow server; this sleep is the target's behaviour, not synchronisation.
             tokio::time::sleep(delay).await;

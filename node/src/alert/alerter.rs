@@ -496,7 +496,6 @@ impl AlerterState {
     }
 }
 
-/// The failing probe's error, for people.
 /// Why a zoned monitor changed, for people: which zones see it down, out of how many.
 fn zoned_reason(j: &crate::domain::zones::Judgement, to: Status, r: &ProbeResult) -> String {
     let zones = if j.down.is_empty() {
@@ -517,6 +516,7 @@ fn zoned_reason(j: &crate::domain::zones::Judgement, to: Status, r: &ProbeResult
     }
 }
 
+/// The failing probe's error, for people.
 fn reason_of(r: &ProbeResult) -> String {
     match (&r.error, r.ok) {
         (Some(e), _) => format!("{}: {e}", r.node),

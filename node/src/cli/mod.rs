@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::config::Overrides;
 use crate::domain::address::escape_unprintable;
-use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec};
+use crate::domain::spec::{HeaderList, MonitorInput, StatusSpec, ZonesSpec};
 use crate::domain::token::Secret;
 pub use cert::CertCommand;
 use client::Client;
@@ -153,8 +153,24 @@ pub struct AddArgs {
     /// Notifier id to alert about this monitor; repeatable [default: every notifier].
     #[arg(long = "notifier", value_name = "ID")]
     pub notifiers: Vec<String>,
+    /// Probe from several zones: `all`, or zone names separated by commas [default: once in
+    /// the cluster].
+    #[arg(long, value_name = "all|ZONE,ZONE...")]
+    pub zones: Option<String>,
+    /// With --zones: how many zones must see it down [default: a majority of its zones].
+    #[arg(long, value_name = "N", requires = "zones")]
+    pub quorum: Option<u32>,
     #[command(flatten)]
     pub node: NodeUrl,
+}
+
+/// `--zones` as the spec takes it: the word `all`, or the list of names.
+fn zones_spec(text: &str) -> ZonesSpec {
+    if text.trim() == "all" {
+        ZonesSpec::Word("all".into())
+    } else {
+        ZonesSpec::List(text.split(',').map(|z| z.trim().to_owned()).collect())
+    }
 }
 
 fn parse_header(text: &str) -> Result<(String, String), String> {
@@ -194,6 +210,8 @@ impl AddArgs {
             failure_threshold: self.failure_threshold,
             recovery_threshold: self.recovery_threshold,
             notifiers: some_list(&self.notifiers),
+            zones: self.zones.as_deref().map(zones_spec),
+            quorum: self.quorum,
             ..MonitorInput::default()
         }
     }
@@ -270,7 +288,12 @@ fn format_monitors(list: &[Value]) -> String {
                 &escape_unprintable(m["name"].as_str().unwrap_or("")),
                 LS_NAME_WIDTH,
             ),
-            m["status"].as_str().unwrap_or("?"),
+            // Failing in some zones, not enough for the quorum.
+            if m["degraded"] == true {
+                "degraded"
+            } else {
+                m["status"].as_str().unwrap_or("?")
+            },
             &latency,
             &format!("{}s", m["interval_secs"]),
             m["owner"].as_str().unwrap_or("-"),
@@ -514,11 +537,26 @@ mod tests {
             "ops",
             "--notifier",
             "web",
+            "--zones",
+            "eu, us",
+            "--quorum",
+            "2",
         ];
         let Command::Add(add) = Cli::try_parse_from(args).unwrap().command else {
             panic!("not an add");
         };
         let body = serde_json::to_value(add.spec()).unwrap();
+        assert_eq!(body["zones"], json!(["eu", "us"]));
+        assert_eq!(body["quorum"], 2);
+        let all = Cli::try_parse_from(["ringwatch", "add", "https://a/", "--zones", "all"]);
+        let Command::Add(all) = all.unwrap().command else {
+            panic!("not an add");
+        };
+        assert_eq!(serde_json::to_value(all.spec()).unwrap()["zones"], "all");
+        assert!(
+            Cli::try_parse_from(["ringwatch", "add", "https://a/", "--quorum", "2"]).is_err(),
+            "--quorum needs --zones"
+        );
         assert_eq!(body["expect_status"], json!(["200-299", "404"]));
         assert_eq!(body["expect_body_contains"], "ok");
         assert_eq!(body["expect_body_not_contains"], "error");
