@@ -89,6 +89,9 @@ pub struct NodeContext {
     pub members: std::sync::RwLock<Vec<MemberView>>,
     /// Newest result time held per origin node (anti-entropy watermarks).
     pub watermarks: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// The zone of every node this node has heard of (members, and the nodes of results),
+    /// kept in the store: history groups checks by zone with it.
+    pub node_zones: std::sync::RwLock<std::collections::BTreeMap<String, String>>,
     /// The cluster address actually bound.
     pub cluster_addr: OnceLock<SocketAddr>,
     /// The HTTP address actually bound (the configured one may have port 0).
@@ -166,6 +169,35 @@ impl NodeContext {
     /// The zones of the cluster as this node sees them now.
     pub fn zone_sight(&self) -> crate::live::ZoneSight {
         crate::live::ZoneSight::of(&self.ownership())
+    }
+
+    /// Records the zones of these nodes (stored when new or changed).
+    pub fn learn_zones<'a>(&self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let fresh: Vec<(String, String)> = {
+            let known = self.node_zones.read().unwrap_or_else(|p| p.into_inner());
+            let mut fresh: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(n, z)| !z.is_empty() && known.get(*n).map(String::as_str) != Some(*z))
+                .map(|(n, z)| (n.to_owned(), z.to_owned()))
+                .collect();
+            fresh.sort();
+            fresh.dedup();
+            fresh
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.put_node_zones(&fresh) {
+            tracing::warn!(error = %e, "could not store the zones of nodes");
+        }
+        let mut known = self.node_zones.write().unwrap_or_else(|p| p.into_inner());
+        known.extend(fresh);
+    }
+
+    /// The zone of node `name`, if this node has heard it.
+    pub fn zone_of(&self, name: &str) -> Option<String> {
+        let known = self.node_zones.read().unwrap_or_else(|p| p.into_inner());
+        known.get(name).cloned()
     }
 
     pub fn watermarks(&self) -> Vec<(String, u64)> {

@@ -214,16 +214,17 @@ impl Tables {
         let _ = guard::check_sender(Some(&session), &envelope.from, "n1");
         let _ = guard::check_sender(Some("n2~1"), &envelope.from, "n1");
         let from = envelope.from.name.clone();
+        let zone = envelope.from.zone.clone();
         match envelope.body {
             PeerMsg::Results { mut results, .. } => {
-                guard::admit_results(&mut results, Some(&from), now);
-                assert!(results.iter().all(|r| r.node == from));
+                guard::admit_results(&mut results, Some((&from, &zone)), now);
+                assert!(results.iter().all(|r| r.node == from && r.zone == zone));
             }
             PeerMsg::CatchUpPage { mut results, .. } => {
                 guard::admit_results(&mut results, None, now);
             }
             PeerMsg::Confirmed { result, .. } => {
-                let _ = guard::result_refusal(&result, Some(&from), now);
+                let _ = guard::result_refusal(&result, Some((&from, &zone)), now);
             }
             PeerMsg::Transitions(mut ts) => {
                 guard::admit_transitions(&mut ts, now);

@@ -310,6 +310,12 @@ impl Node {
             live.commit(&t.monitor_id, t.to, t.seq, t.at_ms);
         }
         let watermarks = store.watermarks()?.into_iter().collect();
+        let mut node_zones = store.node_zones()?;
+        if node_zones.get(&config.name) != Some(&config.zone) {
+            let own = (config.name.clone(), config.zone.clone());
+            store.put_node_zones(std::slice::from_ref(&own))?;
+            node_zones.insert(own.0, own.1);
+        }
         let guard = crate::probe::Guard::new(config.block_private_targets);
         let clients = crate::probe::Clients::new(guard, &config.zone)
             .map_err(|e| StartError::Client(e.to_string()))?;
@@ -340,6 +346,7 @@ impl Node {
             members: Default::default(),
             cluster_addr: OnceLock::new(),
             watermarks: std::sync::Mutex::new(watermarks),
+            node_zones: std::sync::RwLock::new(node_zones),
             monitors,
             notifiers,
             tokens,

@@ -111,7 +111,7 @@ fn result(monitor_id: &str, node: &str, at_ms: u64) -> ProbeResult {
         error_kind: None,
         node: node.into(),
         tls_days_left: None,
-        zone: String::new(),
+        zone: "default".into(),
     }
 }
 

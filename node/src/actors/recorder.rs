@@ -170,6 +170,7 @@ impl RecorderState {
             tracing::error!(error = %e, results = batch.len(), "could not store results");
         }
         self.advance_watermarks(&batch);
+        ctx.learn_zones(batch.iter().map(|r| (r.node.as_str(), r.zone.as_str())));
         if let Err(e) = ctx.store.put_states(&states) {
             ctx.metrics.store_errors.inc();
             tracing::error!(error = %e, "could not store monitor states");

@@ -94,6 +94,33 @@ pub struct StatsView {
     pub latency_ms: Option<LatencyView>,
     /// The same counts per probing node, by name.
     pub by_node: Vec<NodeStats>,
+    /// The same counts per zone of the probing nodes (`zone` is `null` for nodes whose zone
+    /// this node has not heard of).
+    pub by_zone: Vec<ZoneStats>,
+}
+
+/// One zone's share of a window's checks.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ZoneStats {
+    pub zone: Option<String>,
+    pub checks: u32,
+    pub ok: u32,
+    /// `ok / checks`; `null` without checks.
+    pub success_ratio: Option<f64>,
+    /// `null` without a successful check.
+    pub latency_ms: Option<LatencyView>,
+}
+
+impl ZoneStats {
+    fn new(zone: Option<String>, s: &Stats) -> Self {
+        ZoneStats {
+            zone,
+            checks: s.checks,
+            ok: s.ok,
+            success_ratio: s.success_ratio.map(round6),
+            latency_ms: s.latency.as_ref().map(LatencyView::new),
+        }
+    }
 }
 
 /// One step of a series.
@@ -185,6 +212,11 @@ pub async fn stats(id: String, ctx: Ctx, q: HashMap<String, String>) -> ApiResul
             .by_node
             .into_iter()
             .map(|(n, st)| NodeStats::new(n, &st))
+            .collect(),
+        by_zone: s
+            .by_zone
+            .into_iter()
+            .map(|(z, st)| ZoneStats::new(z, &st))
             .collect(),
     })
     .into_response())

@@ -14,8 +14,9 @@
 //!   then: a forged result pinning `last_result` and the catch-up watermarks). Revisions of
 //!   definitions are held to the same bound by the replicated table (`state::table`).
 //! - **A peer's own records are its own** ([`admit_results`]): live results, second opinions
-//!   and shipped rollups must name the sender as the node that probed them; relayed ones
-//!   (catch-up and rollup pages, a full sync's status changes) may name any node.
+//!   and shipped rollups must name the sender as the node that probed them, and its results
+//!   the sender's zone; relayed ones (catch-up and rollup pages, a full sync's status changes)
+//!   may name any node, and any zone that is a plain name (or none, from older builds).
 //! - **Numbers stay in range**: a status change numbered past [`MAX_TRANSITION_SEQ`] (which
 //!   no monitor reaches) is refused, so the next number never overflows.
 //!
@@ -74,6 +75,9 @@ pub enum RecordRefusal {
     WrongOrigin,
     /// A number no node makes ([`MAX_TRANSITION_SEQ`]).
     OutOfRange,
+    /// A result of the sender's own whose zone is not the sender's, or a zone that is not a
+    /// plain name.
+    WrongZone,
 }
 
 impl RecordRefusal {
@@ -82,6 +86,7 @@ impl RecordRefusal {
             RecordRefusal::Future => "future",
             RecordRefusal::WrongOrigin => "wrong_origin",
             RecordRefusal::OutOfRange => "out_of_range",
+            RecordRefusal::WrongZone => "wrong_zone",
         }
     }
 }
@@ -119,19 +124,26 @@ fn tally(refused: &mut Refused, why: RecordRefusal) {
     }
 }
 
+/// The sender of results that are its own: its name and zone.
+pub type Origin<'a> = (&'a str, &'a str);
+
 /// Why a result may not be taken at wall-clock time `wall_ms`, if it may not. `origin` is the
-/// sender's name when the results are its own (live gossip, a second opinion); `None` for
-/// relayed ones (catch-up).
+/// sender when the results are its own (live gossip, a second opinion); `None` for relayed
+/// ones (catch-up).
 pub fn result_refusal(
     r: &ProbeResult,
-    origin: Option<&str>,
+    origin: Option<Origin<'_>>,
     wall_ms: u64,
 ) -> Option<RecordRefusal> {
     if r.at_ms > latest_accepted_ms(wall_ms) {
         return Some(RecordRefusal::Future);
     }
-    if origin.is_some_and(|o| o != r.node) {
+    if origin.is_some_and(|(name, _)| name != r.node) {
         return Some(RecordRefusal::WrongOrigin);
+    }
+    let plain = r.zone.is_empty() || crate::domain::names::is_plain_name(&r.zone);
+    if !plain || origin.is_some_and(|(_, zone)| zone != r.zone) {
+        return Some(RecordRefusal::WrongZone);
     }
     None
 }
@@ -139,7 +151,7 @@ pub fn result_refusal(
 /// Keeps the results that may be taken (see [`result_refusal`]); returns the refused.
 pub fn admit_results(
     results: &mut Vec<ProbeResult>,
-    origin: Option<&str>,
+    origin: Option<Origin<'_>>,
     wall_ms: u64,
 ) -> Refused {
     let mut refused = Refused::new();
@@ -298,13 +310,31 @@ mod tests {
         ];
         let refused = admit_results(&mut rs.clone(), None, NOW);
         assert_eq!(refused, [(RecordRefusal::Future, 2)]);
-        let refused = admit_results(&mut rs, Some("b"), NOW);
+        let refused = admit_results(&mut rs, Some(("b", "")), NOW);
         assert_eq!(
             refused,
             [(RecordRefusal::Future, 2), (RecordRefusal::WrongOrigin, 1)]
         );
         assert_eq!(rs.len(), 2);
         assert!(rs.iter().all(|r| r.node == "b" && r.at_ms <= NOW + skew));
+    }
+
+    #[test]
+    fn a_peers_own_results_carry_its_zone() {
+        let zoned = |zone: &str| ProbeResult {
+            zone: zone.into(),
+            ..result("b", NOW)
+        };
+        let mut rs = vec![zoned("eu"), zoned("us"), zoned(""), zoned("no zone!")];
+        let refused = admit_results(&mut rs.clone(), None, NOW);
+        assert_eq!(
+            refused,
+            [(RecordRefusal::WrongZone, 1)],
+            "relayed: any plain zone"
+        );
+        let refused = admit_results(&mut rs, Some(("b", "eu")), NOW);
+        assert_eq!(refused, [(RecordRefusal::WrongZone, 3)]);
+        assert_eq!(rs, [zoned("eu")]);
     }
 
     #[test]

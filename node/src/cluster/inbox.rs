@@ -79,13 +79,13 @@ impl PeersState {
         let (kind, refused) = match body {
             PeerMsg::Results { results, .. } => (
                 "result",
-                guard::admit_results(results, Some(&from.name), now),
+                guard::admit_results(results, Some((&from.name, &from.zone)), now),
             ),
             PeerMsg::CatchUpPage { results, .. } => {
                 ("result", guard::admit_results(results, None, now))
             }
             PeerMsg::Confirmed { result, .. } => {
-                let why = guard::result_refusal(result, Some(&from.name), now);
+                let why = guard::result_refusal(result, Some((&from.name, &from.zone)), now);
                 ("result", why.map(|w| vec![(w, 1)]).unwrap_or_default())
             }
             PeerMsg::Transitions(ts) => ("transition", guard::admit_transitions(ts, now)),

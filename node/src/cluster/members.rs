@@ -141,6 +141,11 @@ impl Members {
             .map(|m| m.info.zone.clone())
             .chain(std::iter::once(self.membership.me().zone.clone()))
             .collect();
+        self.ctx.learn_zones(
+            self.membership
+                .members()
+                .map(|m| (m.info.name.as_str(), m.info.zone.as_str())),
+        );
         if alive.len() > 1 {
             self.settle("heard a peer");
         }

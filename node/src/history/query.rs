@@ -31,6 +31,8 @@ pub struct WindowStats {
     pub availability: Availability,
     pub all: Stats,
     pub by_node: Vec<(String, Stats)>,
+    /// The same by the zone of the probing node (`None`: nodes whose zone is not known).
+    pub by_zone: Vec<(Option<String>, Stats)>,
 }
 
 /// One point of a series.
@@ -88,6 +90,13 @@ pub fn stats(
             .and_modify(|sum| sum.merge(b))
             .or_insert_with(|| b.clone());
     }
+    let mut by_zone: BTreeMap<Option<String>, Bucket> = BTreeMap::new();
+    for (node, b) in &by_node {
+        by_zone
+            .entry(ctx.zone_of(node))
+            .and_modify(|sum| sum.merge(b))
+            .or_insert_with(|| b.clone());
+    }
     let all = rollup::summarize(buckets.iter().map(|(_, b)| b));
     let transitions = ctx.store.transitions(&monitor.id)?;
     let changes = timeline(monitor, &transitions);
@@ -100,6 +109,10 @@ pub fn stats(
         by_node: by_node
             .into_iter()
             .map(|(n, b)| (n, Stats::of(&b)))
+            .collect(),
+        by_zone: by_zone
+            .into_iter()
+            .map(|(z, b)| (z, Stats::of(&b)))
             .collect(),
     })
 }

@@ -244,3 +244,48 @@ async fn pausing_and_resuming_are_recorded_as_status_changes() {
     assert!(ts.iter().all(|t| t.channels.is_empty()), "{ts:?}");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_by_zone_group_the_nodes_of_each_zone() {
+    let (node, m) = node_with("eu1", T0).await;
+    let ctx = node.ctx.clone();
+    // eu1 is this node (zone `default` here); eu2 and us1 made themselves known, ghost not.
+    ctx.learn_zones([("eu1", "eu"), ("eu2", "eu"), ("us1", "us")]);
+    // Each node's minute buckets, as its peers ship them.
+    let mut rollups = Vec::new();
+    for i in 0..10u64 {
+        let at = T0 + i * 60_000 + 1_000;
+        for (node, ok, latency) in [
+            ("eu1", true, 10),
+            ("eu2", i % 2 == 0, 20),
+            ("us1", true, 30),
+            ("ghost", false, 40),
+        ] {
+            let mut bucket = Bucket::new(Resolution::Minute.floor(at));
+            bucket.add(&result(node, at, ok, latency));
+            rollups.push(Rollup {
+                monitor_id: m.id.clone(),
+                node: node.into(),
+                resolution: Resolution::Minute,
+                bucket,
+            });
+        }
+    }
+    ctx.store.merge_rollups(rollups).unwrap();
+    let now = T0 + HOUR_MS;
+    let stats = tokio::task::block_in_place(|| query::stats(&ctx, &m, HOUR_MS, now)).unwrap();
+    let by_zone: Vec<(Option<&str>, u32, u32)> = stats
+        .by_zone
+        .iter()
+        .map(|(z, s)| (z.as_deref(), s.checks, s.ok))
+        .collect();
+    assert_eq!(
+        by_zone,
+        [(None, 10, 0), (Some("eu"), 20, 15), (Some("us"), 10, 10)]
+    );
+    assert_eq!(stats.by_node.len(), 4);
+    // The zones are kept: a restart knows them.
+    let stored = ctx.store.node_zones().unwrap();
+    assert_eq!(stored.get("eu2").map(String::as_str), Some("eu"));
+    assert_eq!(stored.get("ghost"), None);
+}

@@ -273,6 +273,31 @@ impl Store {
             .collect())
     }
 
+    /// Stores the zone of each of these nodes (the zone their results are counted in).
+    pub fn put_node_zones(&self, zones: &[(String, String)]) -> StoreResult<()> {
+        let writes = zones
+            .iter()
+            .map(|(node, zone)| {
+                let key = format!("zone/{node}").into_bytes();
+                (key, Some(zone.as_bytes().to_vec()))
+            })
+            .collect();
+        self.kv.apply(Tree::Meta, writes)
+    }
+
+    /// The zone of every node this store has heard of, by name.
+    pub fn node_zones(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        Ok(self
+            .kv
+            .range(Tree::Meta, b"zone/", b"zone0", false, usize::MAX)?
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let node = std::str::from_utf8(k.get(5..)?).ok()?.to_owned();
+                Some((node, String::from_utf8(v).ok()?))
+            })
+            .collect())
+    }
+
     /// Stores status changes; one already held under the same (monitor, seq) is kept.
     /// Returns the ones that were new.
     pub fn put_transitions(&self, ts: Vec<Transition>) -> StoreResult<Vec<Transition>> {
