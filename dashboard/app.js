@@ -360,7 +360,8 @@ function renderRow(v) {
   if (v.detail) renderDetailHead(v);
 }
 
-const ZONE_STATES = ['up', 'down', 'pending', 'unreachable'];
+/** Each zone state's mark on a zone label (the state is also its colour and its title). */
+const ZONE_MARKS = { up: '✓', down: '✗', pending: '…', unreachable: '⊘' };
 
 /** Each zone's view of a monitor probed from several zones, as small labels; none otherwise. */
 function renderZoneChips(box, zoneStatus) {
@@ -370,8 +371,15 @@ function renderZoneChips(box, zoneStatus) {
   box.dataset.key = key;
   box.replaceChildren(
     ...entries.map(([zone, state]) => {
-      const known = ZONE_STATES.includes(state) ? state : 'pending';
-      return el('span', { class: `zone-chip z-${known}`, 'data-zone': zone, title: `zone ${zone}: ${known}`, text: `${zone} ${known}` });
+      const known = Object.hasOwn(ZONE_MARKS, state) ? state : 'pending';
+      return el('span', {
+        class: `zone-chip z-${known}`,
+        'data-zone': zone,
+        'data-state': known,
+        title: `zone ${zone}: ${known}`,
+        'aria-label': `zone ${zone}: ${known}`,
+        text: `${ZONE_MARKS[known]} ${zone}`,
+      });
     }),
   );
 }

@@ -37,15 +37,21 @@ describe('cluster panel with zones', () => {
       await form.getByRole('button', { name: 'Add', exact: true }).click();
       await expectText(page.locator('#add-msg'), `Added ${name}`);
       const r = row(page, name);
-      await expectText(r.locator('.zone-chip[data-zone="eu"]'), 'eu up');
-      await expectText(r.locator('.zone-chip[data-zone="us"]'), 'us up');
+      const chip = (zone) => r.locator(`.zone-chip[data-zone="${zone}"]`);
+      const chipState = async (zone, state) => {
+        await expectText(chip(zone), zone);
+        await until(async () => (await chip(zone).getAttribute('data-state')) === state, `zone ${zone} to show ${state}`);
+        assert.equal(await chip(zone).getAttribute('title'), `zone ${zone}: ${state}`);
+      };
+      await chipState('eu', 'up');
+      await chipState('us', 'up');
       await expectText(r.locator('.badge'), 'up');
 
       // Failing from eu only: one zone of two is not the quorum of 2.
       env.target.failingZones.k1 = ['eu'];
-      await expectText(r.locator('.zone-chip[data-zone="eu"]'), 'eu down');
+      await chipState('eu', 'down');
       await expectText(r.locator('.badge'), 'degraded');
-      await expectText(r.locator('.zone-chip[data-zone="us"]'), 'us up');
+      await chipState('us', 'up');
       // From both: down.
       env.target.failingZones.k1 = ['eu', 'us'];
       await expectText(r.locator('.badge'), 'down');
