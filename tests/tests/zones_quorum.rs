@@ -20,6 +20,24 @@ use serde_json::{Value, json};
 
 const PATH: &str = "/zoned";
 
+/// Makes the target answer 503 to checks from `zones` (and 200 to the others).
+fn fail_for(target: &Target, zones: &[&str]) {
+    let zones = zones.iter().map(|z| z.to_string()).collect();
+    target.set(PATH, Behavior::FailForZones { zones, status: 503 });
+}
+
+/// The nth DOWN webhook about `id`, once it arrived.
+async fn nth_down(sink: &WebhookSink, id: &str, n: usize) -> Value {
+    wait_for("the DOWN webhook", secs(10), async || {
+        let d = sent(sink, id, "down");
+        let got = d.len();
+        d.into_iter()
+            .nth(n - 1)
+            .ok_or_else(|| format!("{got} DOWN webhooks"))
+    })
+    .await
+}
+
 /// A monitor as one node shows it.
 async fn view(api: &Api, id: &str) -> Value {
     api.get(&format!("/api/monitors/{id}")).await.json()
@@ -90,13 +108,7 @@ async fn three_zones_probe_once_each_and_a_quorum_of_zones_decides() {
     let hook = json!({"type": "webhook", "name": "sink", "url": sink.url("/hook")});
     assert_eq!(b.post_json("/api/notifiers", &hook).await.status, 201);
     let target = Target::start().await;
-    target.set(
-        PATH,
-        Behavior::FailForZones {
-            zones: vec![],
-            status: 503,
-        },
-    );
+    fail_for(&target, &[]);
     let m = b
         .create_monitor(&json!({
             "url": target.url(PATH), "name": "zoned", "interval_secs": 1,
@@ -145,13 +157,7 @@ async fn three_zones_probe_once_each_and_a_quorum_of_zones_decides() {
     }
 
     // Failing for a only: a sees it down, the monitor stays up (degraded), nothing is sent.
-    target.set(
-        PATH,
-        Behavior::FailForZones {
-            zones: vec!["a".into()],
-            status: 503,
-        },
-    );
+    fail_for(&target, &["a"]);
     let a_down = statuses(&[("a", "down"), ("b", "up"), ("c", "up")]);
     wait_until("zone a to see it down", secs(10), async || {
         zone_status(&b, &id).await == a_down
@@ -165,24 +171,12 @@ async fn three_zones_probe_once_each_and_a_quorum_of_zones_decides() {
     assert!(sink.accepted().is_empty(), "nothing sent for one zone");
 
     // Failing for a and b: down, once, naming a and b.
-    target.set(
-        PATH,
-        Behavior::FailForZones {
-            zones: vec!["a".into(), "b".into()],
-            status: 503,
-        },
-    );
+    fail_for(&target, &["a", "b"]);
     b.wait_status(&id, "down", secs(15)).await;
-    let downs = wait_for("the DOWN webhook", secs(10), async || {
-        let d = sent(&sink, &id, "down");
-        (!d.is_empty())
-            .then_some(d)
-            .ok_or_else(|| "none yet".to_owned())
-    })
-    .await;
-    assert_eq!(downs[0]["zones_down"], json!(["a", "b"]), "{}", downs[0]);
-    assert_eq!(downs[0]["zones_reachable"], 3);
-    eprintln!("DOWN: {}", downs[0]["reason"]);
+    let down = nth_down(&sink, &id, 1).await;
+    assert_eq!(down["zones_down"], json!(["a", "b"]), "{down}");
+    assert_eq!(down["zones_reachable"], 3);
+    eprintln!("DOWN: {}", down["reason"]);
 
     // Recovered everywhere: exactly one UP; still exactly one DOWN.
     target.set(PATH, Behavior::Status(200));
@@ -249,23 +243,9 @@ async fn three_zones_probe_once_each_and_a_quorum_of_zones_decides() {
     })
     .await;
     assert_eq!(view(&b, &id).await["status"], "up");
-    target.set(
-        PATH,
-        Behavior::FailForZones {
-            zones: vec!["a".into(), "b".into()],
-            status: 503,
-        },
-    );
+    fail_for(&target, &["a", "b"]);
     b.wait_status(&id, "down", secs(15)).await;
-    let downs = wait_for("the second DOWN webhook", secs(10), async || {
-        let d = sent(&sink, &id, "down");
-        let n = d.len();
-        (n >= 2)
-            .then_some(d)
-            .ok_or_else(|| format!("{n} DOWN webhooks"))
-    })
-    .await;
-    let second = &downs[1];
+    let second = nth_down(&sink, &id, 2).await;
     assert_eq!(second["zones_down"], json!(["a", "b"]), "{second}");
     assert_eq!(second["zones_reachable"], 2, "{second}");
     let settle = Instant::now();

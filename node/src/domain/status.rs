@@ -18,15 +18,21 @@ use ringwatch_proto::{Monitor, MonitorState, Status};
 
 /// Applies one probe outcome to the counters. Returns whether the state changed.
 pub fn observe(state: &mut MonitorState, monitor: &Monitor, ok: bool) -> bool {
-    let before = (state.failures, state.successes);
+    count(&mut state.failures, &mut state.successes, monitor, ok)
+}
+
+/// Counts one outcome in consecutive `failures` and `successes`, each saturating at its
+/// threshold. Returns whether either changed.
+pub fn count(failures: &mut u32, successes: &mut u32, monitor: &Monitor, ok: bool) -> bool {
+    let before = (*failures, *successes);
     if ok {
-        state.failures = 0;
-        state.successes = (state.successes + 1).min(monitor.recovery_threshold.max(1));
+        *failures = 0;
+        *successes = (*successes + 1).min(monitor.recovery_threshold.max(1));
     } else {
-        state.successes = 0;
-        state.failures = (state.failures + 1).min(monitor.failure_threshold.max(1));
+        *successes = 0;
+        *failures = (*failures + 1).min(monitor.failure_threshold.max(1));
     }
-    (state.failures, state.successes) != before
+    (*failures, *successes) != before
 }
 
 /// The status change the counters call for, if any.

@@ -45,13 +45,7 @@ impl ZoneCount {
     /// Counts one result of this zone. Returns whether the verdict changed.
     pub fn observe(&mut self, m: &Monitor, ok: bool, at_ms: u64) -> bool {
         self.last_ms = self.last_ms.max(at_ms);
-        if ok {
-            self.failures = 0;
-            self.successes = (self.successes + 1).min(m.recovery_threshold.max(1));
-        } else {
-            self.successes = 0;
-            self.failures = (self.failures + 1).min(m.failure_threshold.max(1));
-        }
+        super::status::count(&mut self.failures, &mut self.successes, m, ok);
         let before = self.verdict;
         if self.failures >= m.failure_threshold.max(1) {
             self.verdict = Verdict::Down;
