@@ -30,13 +30,8 @@ pub enum Event {
     Deleted(MonitorId),
 }
 
-/// The alive members (us included), sorted, the zone of each by name, and every zone of the
-/// cluster (of alive members and of those known dead).
-pub type AliveView = (
-    Arc<Vec<String>>,
-    Arc<std::collections::BTreeMap<String, String>>,
-    Arc<std::collections::BTreeSet<String>>,
-);
+/// The alive members (us included), sorted, and the zones as this node sees them.
+pub type AliveView = (Arc<Vec<String>>, crate::domain::ownership::ZoneView);
 
 /// One member as `GET /api/cluster` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -144,26 +139,17 @@ impl NodeContext {
             .clone()
     }
 
-    /// Sets the alive members, their zones and the cluster's zones at once.
-    pub fn set_alive(
-        &self,
-        alive: Vec<String>,
-        zones: std::collections::BTreeMap<String, String>,
-        known_zones: std::collections::BTreeSet<String>,
-    ) {
-        *self.alive.write().unwrap_or_else(|p| p.into_inner()) =
-            (Arc::new(alive), Arc::new(zones), Arc::new(known_zones));
+    /// Sets the alive members and the zones at once.
+    pub fn set_alive(&self, alive: Vec<String>, zones: crate::domain::ownership::ZoneView) {
+        *self.alive.write().unwrap_or_else(|p| p.into_inner()) = (Arc::new(alive), zones);
     }
 
     /// Who owns what, as this node sees the cluster now: the one place ownership is asked.
     pub fn ownership(&self) -> crate::domain::ownership::Ownership {
         let settled = self.settled.load(std::sync::atomic::Ordering::Acquire);
-        let (alive, zones, known) = self.alive.read().unwrap_or_else(|p| p.into_inner()).clone();
-        crate::domain::ownership::Ownership::new(alive, self.name.clone(), settled).with_zones(
-            &self.config.zone,
-            zones,
-            known,
-        )
+        let (alive, zones) = self.alive.read().unwrap_or_else(|p| p.into_inner()).clone();
+        crate::domain::ownership::Ownership::new(alive, self.name.clone(), settled)
+            .with_zones(zones)
     }
 
     /// The zones of the cluster as this node sees them now.

@@ -31,17 +31,17 @@ pub struct LiveEntry {
 #[derive(Debug, Clone, Default)]
 pub struct ZoneSight {
     /// Zones with a live node.
-    pub alive: BTreeSet<String>,
+    pub alive: Arc<BTreeSet<String>>,
     /// Every zone of the cluster.
-    pub known: BTreeSet<String>,
+    pub known: Arc<BTreeSet<String>>,
 }
 
 impl ZoneSight {
     /// The zones as `ownership` sees them.
     pub fn of(ownership: &crate::domain::ownership::Ownership) -> Self {
         ZoneSight {
-            alive: ownership.alive_zones(),
-            known: ownership.known_zones(),
+            alive: ownership.alive_zones().clone(),
+            known: ownership.known_zones().clone(),
         }
     }
 
@@ -423,12 +423,6 @@ impl LiveView {
         }
     }
 
-    /// What a zoned monitor's zones say now; `None` for an unknown monitor or one without
-    /// zones.
-    pub fn judge(&self, id: &str, sight: &ZoneSight) -> Option<Judgement> {
-        self.read().get(id).and_then(|e| sight.judge(e))
-    }
-
     /// The state of a monitor, if it exists.
     pub fn state(&self, id: &str) -> Option<MonitorState> {
         self.read().get(id).map(|e| e.state.clone())
@@ -543,8 +537,8 @@ mod tests {
         m.failure_threshold = 1;
         v.upsert(Arc::new(m));
         let sight = ZoneSight {
-            alive: ["a", "b", "c"].map(str::to_owned).into(),
-            known: ["a", "b", "c"].map(str::to_owned).into(),
+            alive: Arc::new(["a", "b", "c"].map(str::to_owned).into()),
+            known: Arc::new(["a", "b", "c"].map(str::to_owned).into()),
         };
         let zoned = |at, ok, zone: &str| ProbeResult {
             zone: zone.into(),

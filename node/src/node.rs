@@ -339,8 +339,11 @@ impl Node {
             incarnation: now_ms(),
             alive: std::sync::RwLock::new((
                 Arc::new(vec![name.clone()]),
-                Arc::new([(name.clone(), zone.clone())].into()),
-                Arc::new([zone].into()),
+                crate::domain::ownership::ZoneView::new(
+                    &zone,
+                    [(name.clone(), zone.clone())].into(),
+                    Default::default(),
+                ),
             )),
             settled: std::sync::atomic::AtomicBool::new(config_join_empty),
             members: Default::default(),

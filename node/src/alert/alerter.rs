@@ -17,7 +17,7 @@ use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::domain::ownership::Ownership;
 use crate::domain::{secret, status};
 use crate::links::AlerterMessage;
-use crate::live::Due;
+use crate::live::{Due, ZoneSight};
 
 /// How often confirmation deadlines and the outbox are looked at.
 pub const TICK_EVERY: Duration = Duration::from_millis(250);
@@ -218,22 +218,18 @@ impl AlerterState {
         reason: Option<String>,
     ) -> Option<Transition> {
         let live = self.ctx.live.get(&due.monitor.id)?;
-        let zones = if live.monitor.zones.is_some() {
-            let sight = self.ctx.zone_sight();
-            sight
+        let ownership = self.ctx.ownership();
+        // A zoned monitor is due by what its zones say now; another by its counters.
+        let zones = match live.monitor.zones {
+            Some(_) => ZoneSight::of(&ownership)
                 .judge(&live)
-                .filter(|j| j.status == Some(due.to) && live.state.status != due.to)
-        } else {
-            None
+                .filter(|j| j.status == Some(due.to) && live.state.status != due.to),
+            None => None,
         };
-        let still_due = match &zones {
-            Some(_) => true,
-            None => {
-                live.monitor.zones.is_none()
-                    && status::due(&live.state, &live.monitor) == Some(due.to)
-            }
-        };
-        if !still_due || !self.ctx.ownership().is_mine(&live.monitor.id) {
+        let still_due = zones.is_some()
+            || (live.monitor.zones.is_none()
+                && status::due(&live.state, &live.monitor) == Some(due.to));
+        if !still_due || !ownership.is_mine(&live.monitor.id) {
             tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
             return None; // a good probe or a new owner came in between
         }

@@ -16,6 +16,7 @@ use super::membership::{Action, Membership, Timing};
 use super::transport::Transport;
 use crate::clock::now_ms;
 use crate::context::{Ctx, MemberView};
+use crate::domain::ownership::ZoneView;
 use crate::links::CoordinatorMessage;
 
 /// How often membership is ticked (failure detection, redials).
@@ -135,11 +136,11 @@ impl Members {
             .map(|m| (m.name, m.zone))
             .collect();
         let alive: Vec<String> = zones.keys().cloned().collect();
-        let known: std::collections::BTreeSet<String> = self
+        // The zones of every member, dead ones included (ours the view adds).
+        let known = self
             .membership
             .members()
             .map(|m| m.info.zone.clone())
-            .chain(std::iter::once(self.membership.me().zone.clone()))
             .collect();
         self.ctx.learn_zones(
             self.membership
@@ -150,7 +151,8 @@ impl Members {
             self.settle("heard a peer");
         }
         tracing::info!(?alive, "membership changed");
-        self.ctx.set_alive(alive, zones, known);
+        let zones = ZoneView::new(&self.membership.me().zone, zones, known);
+        self.ctx.set_alive(alive, zones);
         self.publish_view();
         self.resync_coordinator();
     }

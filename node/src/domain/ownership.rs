@@ -41,17 +41,54 @@ fn top<'a>(id: &str, members: impl Iterator<Item = &'a str>) -> Option<&'a str> 
         .map(|(_, std::cmp::Reverse(n))| n)
 }
 
+/// The zones as one node sees them: its own, each alive member's, which have a live node, every
+/// zone of the cluster, and whether this side of the cluster decides. Made once per membership
+/// change; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ZoneView {
+    my_zone: Arc<str>,
+    /// The zone of each alive member, by name (empty when not known).
+    zones: Arc<BTreeMap<String, String>>,
+    /// The zones with a live node, this node's included.
+    alive_zones: Arc<BTreeSet<String>>,
+    /// Every zone of the cluster, alive or not, this node's included.
+    known_zones: Arc<BTreeSet<String>>,
+    /// [`zones::decides`] of the two.
+    decides: bool,
+}
+
+impl ZoneView {
+    /// The view of a node of `my_zone` whose alive members have `zones` (by name) and whose
+    /// cluster also has the zones `known` (of members known dead).
+    pub fn new(my_zone: &str, zones: BTreeMap<String, String>, known: BTreeSet<String>) -> Self {
+        let mut alive: BTreeSet<String> = zones.values().cloned().collect();
+        alive.insert(my_zone.to_owned());
+        let mut all = alive.clone();
+        all.extend(known);
+        ZoneView {
+            my_zone: my_zone.into(),
+            zones: Arc::new(zones),
+            decides: zones::decides(&alive, &all),
+            alive_zones: Arc::new(alive),
+            known_zones: Arc::new(all),
+        }
+    }
+}
+
+impl Default for ZoneView {
+    /// A lone node of the default zone.
+    fn default() -> Self {
+        ZoneView::new(zones::DEFAULT_ZONE, BTreeMap::new(), BTreeSet::new())
+    }
+}
+
 /// One node's view of who owns what: the alive members (itself included), its own name, and
 /// whether it has settled (a node that joins probes nothing until it has heard the cluster,
 /// rather than everything).
 #[derive(Debug, Clone)]
 pub struct Ownership {
     alive: Arc<Vec<String>>,
-    /// The zone of each alive member, by name (empty when not known).
-    zones: Arc<BTreeMap<String, String>>,
-    /// Every zone of the cluster: of the alive members and of those known dead.
-    known_zones: Arc<BTreeSet<String>>,
-    my_zone: String,
+    zones: ZoneView,
     me: String,
     settled: bool,
 }
@@ -60,66 +97,51 @@ impl Ownership {
     pub fn new(alive: Arc<Vec<String>>, me: impl Into<String>, settled: bool) -> Self {
         Ownership {
             alive,
-            zones: Arc::default(),
-            known_zones: Arc::default(),
-            my_zone: zones::DEFAULT_ZONE.to_owned(),
+            zones: ZoneView::default(),
             me: me.into(),
             settled,
         }
     }
 
-    /// The same view, knowing this node's zone, the zone of each alive member and every zone
-    /// of the cluster.
-    pub fn with_zones(
-        mut self,
-        my_zone: &str,
-        zones: Arc<BTreeMap<String, String>>,
-        known_zones: Arc<BTreeSet<String>>,
-    ) -> Self {
-        my_zone.clone_into(&mut self.my_zone);
+    /// The same view, knowing the zones.
+    pub fn with_zones(mut self, zones: ZoneView) -> Self {
         self.zones = zones;
-        self.known_zones = known_zones;
         self
     }
 
     /// The zones with a live node, this node's included.
-    pub fn alive_zones(&self) -> BTreeSet<String> {
-        let mut z: BTreeSet<String> = self.zones.values().cloned().collect();
-        z.insert(self.my_zone.clone());
-        z
+    pub fn alive_zones(&self) -> &Arc<BTreeSet<String>> {
+        &self.zones.alive_zones
     }
 
     /// Every zone of the cluster, alive or not, this node's included.
-    pub fn known_zones(&self) -> BTreeSet<String> {
-        let mut z = self.alive_zones();
-        z.extend(self.known_zones.iter().cloned());
-        z
+    pub fn known_zones(&self) -> &Arc<BTreeSet<String>> {
+        &self.zones.known_zones
     }
 
     /// Whether this side of the cluster decides status changes and sends notifications: it
     /// sees a majority of the cluster's zones (see [`zones::decides`]).
     pub fn decides(&self) -> bool {
-        zones::decides(&self.alive_zones(), &self.known_zones())
+        self.zones.decides
     }
 
     /// The node of `zone` that probes monitor `id` there, if `zone` has a live node.
     pub fn zone_owner(&self, id: &str, zone: &str) -> Option<&str> {
-        let mut members = self
+        let members = self
             .alive
             .iter()
             .map(String::as_str)
-            .filter(|n| self.zone_of(n) == zone)
-            .peekable();
-        members.peek()?;
+            .filter(|n| self.zone_of(n) == zone);
         top(id, members)
     }
 
     /// The zone of alive member `name` (this node's own zone for itself).
     fn zone_of(&self, name: &str) -> &str {
         if name == self.me {
-            return &self.my_zone;
+            return &self.zones.my_zone;
         }
         self.zones
+            .zones
             .get(name)
             .map_or(zones::DEFAULT_ZONE, String::as_str)
     }
@@ -156,9 +178,9 @@ impl Ownership {
         match &m.zones {
             None => self.owner(&m.id).is_none_or(|o| o == self.me),
             Some(z) => {
-                z.includes(&self.my_zone)
+                z.includes(&self.zones.my_zone)
                     && self
-                        .zone_owner(&m.id, &self.my_zone)
+                        .zone_owner(&m.id, &self.zones.my_zone)
                         .is_none_or(|o| o == self.me)
             }
         }
@@ -174,8 +196,9 @@ impl Ownership {
                 .map(String::as_str)
                 .filter(|n| *n != self.me)
         };
-        let mine = self.zones.get(&self.me);
-        let elsewhere = others().filter(|n| mine.is_some_and(|z| self.zones.get(*n) != Some(z)));
+        let zone_of = |n: &str| self.zones.zones.get(n);
+        let mine = zone_of(&self.me);
+        let elsewhere = others().filter(|n| mine.is_some_and(|z| zone_of(n) != Some(z)));
         top(id, elsewhere).or_else(|| top(id, others()))
     }
 
@@ -278,13 +301,11 @@ mod tests {
         assert_eq!(view(&["n1"], "n1").second_opinion("m"), None);
     }
 
-    fn zone_map(pairs: &[(&str, &str)]) -> Arc<BTreeMap<String, String>> {
-        Arc::new(
-            pairs
-                .iter()
-                .map(|(n, z)| (n.to_string(), z.to_string()))
-                .collect(),
-        )
+    fn zone_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(n, z)| (n.to_string(), z.to_string()))
+            .collect()
     }
 
     #[test]
@@ -292,7 +313,7 @@ mod tests {
         // Zones a (a1, a2), b (b1), c (c1): every node sees all four.
         let pairs = [("a1", "a"), ("a2", "a"), ("b1", "b"), ("c1", "c")];
         let members = ["a1", "a2", "b1", "c1"];
-        let known = Arc::new(BTreeSet::from(["a", "b", "c"].map(str::to_owned)));
+        let known = BTreeSet::from(["a", "b", "c"].map(str::to_owned));
         let node = |me: &str, alive: &[&str]| {
             let zones: Vec<_> = pairs
                 .iter()
@@ -300,7 +321,7 @@ mod tests {
                 .copied()
                 .collect();
             let zone = pairs.iter().find(|(n, _)| *n == me).unwrap().1;
-            view(alive, me).with_zones(zone, zone_map(&zones), known.clone())
+            view(alive, me).with_zones(ZoneView::new(zone, zone_map(&zones), known.clone()))
         };
         let mut all = Monitor::new("m".into(), "http://x/".into());
         all.zones = Some(ringwatch_proto::Zones::All);
@@ -343,26 +364,23 @@ mod tests {
 
     #[test]
     fn the_second_opinion_comes_from_another_zone_when_there_is_one() {
-        let zones = |pairs: &[(&str, &str)]| {
-            Arc::new(
-                pairs
-                    .iter()
-                    .map(|(n, z)| (n.to_string(), z.to_string()))
-                    .collect::<BTreeMap<_, _>>(),
-            )
-        };
-        let eu2_us1 = zones(&[("n1", "eu"), ("n2", "eu"), ("n3", "us")]);
-        let known = Arc::new(BTreeSet::from(["eu".to_owned(), "us".to_owned()]));
-        let n1 = view(&["n1", "n2", "n3"], "n1").with_zones("eu", eu2_us1.clone(), known.clone());
-        let n3 = view(&["n1", "n2", "n3"], "n3").with_zones("us", eu2_us1, known.clone());
+        let eu2_us1 = zone_map(&[("n1", "eu"), ("n2", "eu"), ("n3", "us")]);
+        let known = BTreeSet::from(["eu".to_owned(), "us".to_owned()]);
+        let n1 = view(&["n1", "n2", "n3"], "n1").with_zones(ZoneView::new(
+            "eu",
+            eu2_us1.clone(),
+            known.clone(),
+        ));
+        let n3 =
+            view(&["n1", "n2", "n3"], "n3").with_zones(ZoneView::new("us", eu2_us1, known.clone()));
         for id in ids().iter().take(300) {
             assert_eq!(n1.second_opinion(id), Some("n3"), "eu asks us");
             let asked = n3.second_opinion(id).expect("two others");
             assert!(["n1", "n2"].contains(&asked), "us asks eu");
         }
         // Alone in its zone's view of others (the other zone dead): another node of its own.
-        let eu_only = zones(&[("n1", "eu"), ("n2", "eu")]);
-        let n1 = view(&["n1", "n2"], "n1").with_zones("eu", eu_only, known);
+        let eu_only = zone_map(&[("n1", "eu"), ("n2", "eu")]);
+        let n1 = view(&["n1", "n2"], "n1").with_zones(ZoneView::new("eu", eu_only, known));
         assert_eq!(n1.second_opinion("m-1"), Some("n2"));
         // No zones known: as before.
         let plain = view(&["n1", "n2", "n3"], "n1");
