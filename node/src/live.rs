@@ -308,6 +308,15 @@ impl LiveView {
         self.read().keys().cloned().collect()
     }
 
+    /// The monitors that are down now, with their states.
+    pub fn down(&self) -> Vec<(MonitorId, MonitorState)> {
+        self.read()
+            .iter()
+            .filter(|(_, e)| e.state.status == Status::Down)
+            .map(|(id, e)| (id.clone(), e.state.clone()))
+            .collect()
+    }
+
     /// Every monitor definition that should be probed.
     pub fn probed(&self) -> Vec<Arc<Monitor>> {
         self.read()

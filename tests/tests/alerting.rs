@@ -628,3 +628,114 @@ async fn every_node_shows_a_failing_channels_attempts_and_error_while_it_retries
         assert!(alert["last_error"].is_null(), "{name}: {alert}");
     }
 }
+
+/// Unix ms now, to compare with the `since_ms` of notifications.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Polls the clock until unix ms `at`: the scenario's own timeline, not a synchronisation.
+async fn until_unix_ms(what: &str, at: u64) {
+    let wait = Duration::from_millis(at.saturating_sub(unix_ms())) + SETTLE;
+    wait_until(what, wait, async || unix_ms() >= at).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_and_a_half_periods_down_give_three_reminders_also_when_the_owner_is_killed() {
+    const PERIOD_MS: u64 = 6_000;
+    let mut o = Outage::start(2).await;
+    let n1 = o.cluster.api("n1");
+    n1.patch_json(
+        &format!("/api/monitors/{}", o.id),
+        &json!({"repeat_every": "6s"}),
+    )
+    .await
+    .expect_status(200);
+    for n in ["n1", "n2", "n3"] {
+        let api = o.cluster.api(n);
+        wait_until("repeat_every replicated", SETTLE, async || {
+            api.get(&format!("/api/monitors/{}", o.id))
+                .await
+                .json::<Value>()["repeat_every"]
+                == "6s"
+        })
+        .await;
+    }
+    let owner = owner_of(&n1, &o.id).await;
+    o.target.set("/svc", Behavior::Status(500));
+    let down = o
+        .sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "down")
+        .await;
+    let down = down[0].json.clone().unwrap();
+    assert_eq!(down["reminder"], false);
+    let since = down["since_ms"].as_u64().unwrap();
+
+    // The owner sends the first reminder, and is killed half way to the second.
+    let first = o
+        .sink
+        .wait_for_where(1, SETTLE + Duration::from_millis(PERIOD_MS), |j| {
+            j["reminder"] == true
+        })
+        .await;
+    assert_eq!(first[0].json.as_ref().unwrap()["node"], owner.as_str());
+    until_unix_ms("1.5 periods down", since + PERIOD_MS * 3 / 2).await;
+    o.cluster.kill(&owner).await;
+    // The target recovers 3.5 periods after the down.
+    until_unix_ms("3.5 periods down", since + PERIOD_MS * 7 / 2).await;
+    o.target.set("/svc", Behavior::Status(200));
+    o.sink
+        .wait_for_where(1, SETTLE, |j| j["status"] == "up")
+        .await;
+    let after_up = Instant::now();
+    wait_until("3 more probes", SETTLE, async || {
+        o.target.hits_since("/svc", after_up) >= 3
+    })
+    .await;
+
+    let got: Vec<Value> = o
+        .sink
+        .accepted()
+        .iter()
+        .filter_map(|r| r.json.clone())
+        .collect();
+    let reminders: Vec<&Value> = got.iter().filter(|j| j["reminder"] == true).collect();
+    let sent: Vec<(u64, &Value)> = reminders
+        .iter()
+        .map(|j| (j["since_ms"].as_u64().unwrap() - since, &j["node"]))
+        .collect();
+    assert_eq!(reminders.len(), 3, "three reminders: {sent:?}");
+    for (k, j) in reminders.iter().enumerate() {
+        // Each is dated at its period's boundary, whoever sent it.
+        assert_eq!(
+            j["since_ms"],
+            since + PERIOD_MS * (k as u64 + 1),
+            "{sent:?}"
+        );
+        assert_eq!(
+            (&j["status"], &j["previous_status"]),
+            (&"down".into(), &"down".into())
+        );
+        assert!(
+            j["reason"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("reminder {}", k + 1))
+        );
+    }
+    assert!(
+        reminders[1..].iter().all(|j| j["node"] != owner.as_str()),
+        "the next owner sends the rest: {sent:?}"
+    );
+    let events: std::collections::BTreeSet<String> =
+        got.iter().map(|j| j["event_id"].to_string()).collect();
+    assert_eq!(events.len(), got.len(), "no notification twice: {got:?}");
+    assert_eq!(
+        (o.count("down"), o.count("up")),
+        (4, 1),
+        "one down, three reminders, one up"
+    );
+}

@@ -15,7 +15,8 @@ use crate::clock::now_ms;
 use crate::context::{Ctx, Event};
 use crate::domain::outbox::{AfterFailure, Key, Outbox};
 use crate::domain::ownership::Ownership;
-use crate::domain::{secret, status};
+use crate::domain::spec::repeat_every_text;
+use crate::domain::{reminders, secret, status};
 use crate::links::AlerterMessage;
 use crate::live::{Due, ZoneSight};
 
@@ -41,9 +42,19 @@ struct Confirming {
     due: Due,
 }
 
+/// A monitor that is down, for its reminders: when it went down and when it was last
+/// notified of (the down or the last reminder).
+#[derive(Debug, Clone, Copy)]
+struct DownSince {
+    since_ms: u64,
+    last_ms: u64,
+}
+
 pub struct AlerterState {
     ctx: Ctx,
     confirming: HashMap<MonitorId, Confirming>,
+    /// Every monitor down now, whether it has reminders or not (a PATCH may add them).
+    down: HashMap<MonitorId, DownSince>,
     next_token: u64,
     outbox: Outbox,
     client: reqwest::Client,
@@ -68,10 +79,12 @@ impl Actor for Alerter {
             .no_proxy()
             .build()?;
         let outbox = tokio::task::block_in_place(|| load_outbox(&ctx))?;
+        let down = tokio::task::block_in_place(|| load_down(&ctx));
         myself.send_interval(TICK_EVERY, || AlerterMessage::Tick);
         Ok(AlerterState {
             ctx,
             confirming: HashMap::new(),
+            down,
             next_token: rand::random(),
             outbox,
             client,
@@ -100,6 +113,23 @@ impl Actor for Alerter {
         }
         Ok(())
     }
+}
+
+/// The monitors down now, each with the time of its last transition (the down, or the last
+/// reminder), from the store.
+fn load_down(ctx: &Ctx) -> HashMap<MonitorId, DownSince> {
+    ctx.live
+        .down()
+        .into_iter()
+        .map(|(id, state)| {
+            let last_ms = match ctx.store.transition(&id, state.seq) {
+                Ok(Some(t)) => t.at_ms,
+                _ => state.since_ms,
+            };
+            let since_ms = state.since_ms;
+            (id, DownSince { since_ms, last_ms })
+        })
+        .collect()
 }
 
 /// Rebuilds the outbox: transitions that call for notifications not yet delivered.
@@ -299,13 +329,23 @@ impl AlerterState {
     }
 
     /// Applies stored transitions to the live view and publishes them.
-    fn apply(&self, ts: &[Transition]) {
+    fn apply(&mut self, ts: &[Transition]) {
         let ctx = &self.ctx;
         let mut states = Vec::new();
         for t in ts {
             let Some((state, before)) = ctx.live.commit(&t.monitor_id, t.to, t.seq, t.at_ms) else {
                 continue;
             };
+            if state.status == Status::Down {
+                let since_ms = state.since_ms;
+                let d = DownSince {
+                    since_ms,
+                    last_ms: t.at_ms,
+                };
+                self.down.insert(t.monitor_id.clone(), d);
+            } else {
+                self.down.remove(&t.monitor_id);
+            }
             states.push((t.monitor_id.clone(), state));
             ctx.refresh_figures(&t.monitor_id);
             tracing::info!(monitor = %t.monitor_id, seq = t.seq, from = before.as_str(), to = t.to.as_str(), by = %t.node, reason = %t.reason, "status changed");
@@ -385,7 +425,70 @@ impl AlerterState {
             let decided = self.decide(c.due, None, Some(reason));
             self.commit(decided.into_iter().collect());
         }
+        let reminders = self.reminders(now);
+        self.commit(reminders);
         self.dispatch(myself);
+    }
+
+    /// The reminders due now of the down monitors this node decides for
+    /// ([`crate::domain::reminders`]).
+    fn reminders(&self, now: u64) -> Vec<Transition> {
+        let mut made = Vec::new();
+        let mut ownership = None;
+        for (id, d) in &self.down {
+            if self.confirming.contains_key(id) {
+                continue;
+            }
+            let Some(live) = self.ctx.live.get(id) else {
+                continue;
+            };
+            let Some(period_ms) = live.monitor.repeat_every_secs.map(|s| s * 1000) else {
+                continue;
+            };
+            let Some(at_ms) = reminders::due(d.last_ms, period_ms, now) else {
+                continue;
+            };
+            let ownership = ownership.get_or_insert_with(|| self.ctx.ownership());
+            // Like a send, a reminder waits until this node has heard the cluster.
+            if live.state.status != Status::Down
+                || !live.monitor.is_probed()
+                || !ownership.settled()
+                || !ownership.is_mine(id)
+            {
+                continue;
+            }
+            let n = reminders::number(d.since_ms, at_ms, period_ms);
+            let mut reason = format!(
+                "still down since {} ({}), reminder {n} (every {})",
+                humantime::format_rfc3339_seconds(ms_time(d.since_ms)),
+                repeat_every_text(at_ms.saturating_sub(d.since_ms) / 1000),
+                repeat_every_text(period_ms / 1000)
+            );
+            if let Some(r) = &live.last {
+                reason.push_str(&format!("; last check: {}", reason_of(r)));
+            }
+            let (zones_down, zones_reachable) = ZoneSight::of(ownership)
+                .judge(&live)
+                .map_or((Vec::new(), 0), |j| (j.down, j.reachable));
+            let (name, url) = secret::shown_name_and_url(&live.monitor);
+            made.push(Transition {
+                monitor_id: id.clone(),
+                name,
+                url,
+                seq: live.state.seq + 1,
+                from: Status::Down,
+                to: Status::Down,
+                at_ms,
+                reason,
+                node: self.ctx.name.clone(),
+                confirmed_by: None,
+                last_result: live.last.clone(),
+                channels: self.channels(&live.monitor, Status::Down, Status::Down),
+                zones_down,
+                zones_reachable,
+            });
+        }
+        made
     }
 
     /// Starts a send task for every notification due now that this node should send.
@@ -513,6 +616,11 @@ fn zoned_reason(j: &crate::domain::zones::Judgement, to: Status, r: &ProbeResult
 }
 
 /// The failing probe's error, for people.
+/// A unix-ms time as a `SystemTime`, for printing.
+fn ms_time(ms: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + Duration::from_millis(ms)
+}
+
 fn reason_of(r: &ProbeResult) -> String {
     match (&r.error, r.ok) {
         (Some(e), _) => format!("{}: {e}", r.node),

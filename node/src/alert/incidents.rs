@@ -145,7 +145,8 @@ pub fn incidents(
                 confirmed_by: t.confirmed_by.clone(),
                 alerts: alerts(t, deliveries, &pending),
             }),
-            (Status::Down, Some(_)) => {} // already down (a change from another partition side)
+            // Already down: a reminder, or a change from another partition side.
+            (Status::Down, Some(open)) => open.alerts.extend(alerts(t, deliveries, &pending)),
             (_, Some(open)) => {
                 open.end_ms = Some(t.at_ms.max(open.start_ms));
                 open.alerts.extend(alerts(t, deliveries, &pending));

@@ -36,6 +36,9 @@ pub struct WebhookBody<'a> {
     /// decided, and how many of its zones were reachable. `null` for other monitors.
     pub zones_down: Option<&'a [String]>,
     pub zones_reachable: Option<u32>,
+    /// A reminder that the monitor is still down (`repeat_every`): `status` and
+    /// `previous_status` are both `down`, `since_ms` is the reminder's period boundary.
+    pub reminder: bool,
 }
 
 impl<'a> WebhookBody<'a> {
@@ -55,11 +58,18 @@ impl<'a> WebhookBody<'a> {
             last_result: t.last_result.as_ref(),
             zones_down: (t.zones_reachable > 0).then_some(t.zones_down.as_slice()),
             zones_reachable: (t.zones_reachable > 0).then_some(t.zones_reachable),
+            reminder: is_reminder(t),
         }
     }
 }
 
-/// One line for people: `DOWN: shop (https://shop.test/) - status 503`.
+/// Whether `t` is a reminder that a monitor is still down, not a change.
+pub fn is_reminder(t: &Transition) -> bool {
+    t.from == Status::Down && t.to == Status::Down
+}
+
+/// One line for people: `DOWN: shop (https://shop.test/) - status 503`; a reminder reads
+/// `STILL DOWN: ...`.
 pub fn headline(t: &Transition) -> String {
     let (name, url) = secret::shown_transition(t);
     headline_of(t, &name, &url)
@@ -68,6 +78,7 @@ pub fn headline(t: &Transition) -> String {
 /// [`headline`] with the change's name and URL as shown.
 fn headline_of(t: &Transition, name: &str, url: &str) -> String {
     let what = match t.to {
+        Status::Down if is_reminder(t) => "STILL DOWN",
         Status::Down => "DOWN",
         Status::Up => "UP",
         other => other.as_str(),
@@ -268,6 +279,16 @@ mod tests {
         assert_eq!(json["zones_down"], serde_json::json!(["a", "b"]));
         assert_eq!(json["zones_reachable"], 3);
         assert!(details(&zoned).contains("Zones down: a, b (of 3 reachable)"));
+        assert_eq!(json["reminder"], false);
+
+        let mut again = down();
+        again.from = Status::Down;
+        let json = serde_json::to_value(WebhookBody::new(&again)).unwrap();
+        assert_eq!(
+            (&json["status"], &json["previous_status"], &json["reminder"]),
+            (&"down".into(), &"down".into(), &true.into())
+        );
+        assert!(headline(&again).starts_with("STILL DOWN: shop"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`schedule`]: when each monitor is due, on a phase derived from its id.
 //! - [`status`]: the up/down rule (count every result, decide on the owner, commit in order).
 //! - [`outbox`]: notifications not yet delivered, their order, retries and backoff.
+//! - [`reminders`]: repeat alerts while a monitor stays down, once per period.
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
@@ -27,6 +28,7 @@ pub mod names;
 pub mod notifier;
 pub mod outbox;
 pub mod ownership;
+pub mod reminders;
 pub mod rollup;
 pub mod schedule;
 pub mod secret;

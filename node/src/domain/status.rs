@@ -50,15 +50,18 @@ pub fn due(state: &MonitorState, monitor: &Monitor) -> Option<Status> {
 }
 
 /// Applies the status change numbered `seq`. Changes arrive at most once each but not
-/// necessarily in order: an older one than the state holds is ignored. Returns whether the
-/// state changed.
+/// necessarily in order: an older one than the state holds is ignored. A reminder (down to
+/// down, see [`super::reminders`]) takes its number but keeps the time the monitor went down.
+/// Returns whether the state changed.
 pub fn commit(state: &mut MonitorState, to: Status, seq: u64, at_ms: u64) -> bool {
     if seq <= state.seq {
         return false;
     }
+    if !(to == Status::Down && state.status == Status::Down) {
+        state.since_ms = at_ms;
+    }
     state.status = to;
     state.seq = seq;
-    state.since_ms = at_ms;
     true
 }
 
@@ -156,5 +159,16 @@ mod tests {
         assert!(notifies(Status::Pending, Status::Down));
         assert!(notifies(Status::Down, Status::Up));
         assert!(!notifies(Status::Pending, Status::Up));
+        assert!(notifies(Status::Down, Status::Down), "a reminder");
+    }
+
+    #[test]
+    fn a_reminder_takes_its_number_and_keeps_the_down_time() {
+        let mut s = MonitorState::default();
+        assert!(commit(&mut s, Status::Down, 1, 1_000));
+        assert!(commit(&mut s, Status::Down, 2, 61_000));
+        assert_eq!((s.status, s.seq, s.since_ms), (Status::Down, 2, 1_000));
+        assert!(commit(&mut s, Status::Up, 3, 70_000));
+        assert_eq!((s.status, s.since_ms), (Status::Up, 70_000));
     }
 }
