@@ -90,6 +90,13 @@ export function advancedFields() {
     el(
       'fieldset',
       { class: 'group' },
+      el('legend', { text: 'Reminders and badges' }),
+      input('Remind while down, every', 'repeat_every', { type: 'text', placeholder: '30m, 1h (empty: no reminders)' }),
+      el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'public_badges' }), 'Public badges (no token needed)'),
+    ),
+    el(
+      'fieldset',
+      { class: 'group' },
       el('legend', { text: 'Locations' }),
       input('Probe from zones', 'zones', { type: 'text', placeholder: 'all, or eu, us (empty: once in the cluster)' }),
       numberInput('Down when this many zones see it down', 'quorum', 1, { placeholder: 'a majority' }),
@@ -220,6 +227,7 @@ export function readMonitor(form, notifiers) {
   const zones = text(form, 'zones');
   // Without zones there is no quorum: clearing the zones clears it too.
   const quorum = zones === null ? null : wholeNumber(form, 'quorum', 'Zones that must see it down', 1);
+  const publicBadges = field(form, 'public_badges');
   return {
     url,
     name: text(form, 'name'),
@@ -242,6 +250,8 @@ export function readMonitor(form, notifiers) {
     notifiers: notifiers.get(),
     zones: zones === null ? null : parseZones(zones),
     quorum,
+    repeat_every: text(form, 'repeat_every'),
+    public_badges: publicBadges.checked,
   };
 }
 
@@ -272,6 +282,8 @@ export function normalise(m) {
     notifiers: Array.isArray(m.notifiers) ? m.notifiers : null,
     zones: m.zones === 'all' ? 'all' : list(m.zones),
     quorum: num(m.quorum),
+    repeat_every: orNull(m.repeat_every),
+    public_badges: m.public_badges === true,
   };
 }
 
@@ -325,6 +337,8 @@ export function fillMonitor(form, notifiers, m) {
   set('secret_headers', (d.secret_headers || []).join(', '));
   set('zones', formatZones(d.zones));
   set('quorum', d.quorum);
+  set('repeat_every', d.repeat_every);
+  field(form, 'public_badges').checked = d.public_badges;
   field(form, 'tls_skip_verify').checked = d.tls_skip_verify;
   field(form, 'secret_body').checked = d.secret_body;
   field(form, 'active').checked = d.active;

@@ -1,6 +1,7 @@
 // The monitor controls a user has on the dashboard of one node: add (accepted and refused),
 // pause and resume, check now, delete, edit and save (including pausing from the edit form),
-// secret headers and a secret body (marked, shown as ***, kept through an edit), and the same
+// secret headers and a secret body (marked, shown as ***, kept through an edit), reminders and
+// public badges (set, changed, refused, cleared), and the same
 // page on a 390 px wide phone screen.
 
 import assert from 'node:assert/strict';
@@ -158,6 +159,42 @@ describe('monitor controls', () => {
     // Nothing changed: nothing sent.
     await form.getByRole('button', { name: 'Save changes' }).click();
     await expectText(form.locator('.form-msg'), 'Nothing changed.');
+  });
+
+  dashboardTest('set reminders and public badges in the add form, change and clear them in the edit form', env, async (page) => {
+    const name = unique('reminded');
+    const form = page.locator('#add-form');
+    await form.getByLabel('URL', { exact: true }).fill(`${env().target.url}/ok`);
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.locator('summary').click();
+    await form.getByLabel('Remind while down, every').fill('90m');
+    await form.getByLabel(/^Public badges/).check();
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await expectText(page.locator('#add-msg'), `Added ${name}`);
+    const list = (await env().node.api('GET', `api/monitors?q=${name}`)).data;
+    assert.equal(list[0].repeat_every, '1h 30m');
+    assert.equal(list[0].public_badges, true);
+    const r = row(page, name);
+    await r.getByRole('button', { name: 'Show recent results' }).click();
+    const detail = page.locator('tr.detail');
+    await detail.getByText('Edit monitor').click();
+    const edit = detail.locator('form.edit-form');
+    await until(async () => (await edit.getByLabel('Remind while down, every').inputValue()) === '1h 30m', 'the edit form to show the period');
+    assert.equal(await edit.getByLabel(/^Public badges/).isChecked(), true);
+    // A bad period is refused with the server's reason; nothing changes. The browser logs
+    // that 400 as a console error: expected here.
+    page.allowConsole(({ text, url }) => url.endsWith(`/api/monitors/${list[0].id}`) && text.includes('status of 400'));
+    await edit.getByLabel('Remind while down, every').fill('often');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(edit.locator('.form-msg'), 'repeat_every must be a duration');
+    assert.equal((await stored(list[0].id)).repeat_every, '1h 30m');
+    await edit.getByLabel('Remind while down, every').fill('');
+    await edit.getByLabel(/^Public badges/).uncheck();
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expectText(edit.locator('.form-msg'), 'Saved: repeat_every, public_badges');
+    const after = await stored(list[0].id);
+    assert.equal(after.repeat_every, null);
+    assert.equal(after.public_badges, false);
   });
 
   dashboardTest('mark a header and the body secret: shown as ***, still sent, kept through an edit', env, async (page) => {
