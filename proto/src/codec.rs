@@ -228,16 +228,21 @@ mod tests {
         let old = encode_as(OLDEST_CURRENT_LAYOUT, &s);
         assert_eq!(version_of(&old), Some(OLDEST_CURRENT_LAYOUT));
         assert_eq!(decode_record::<crate::MonitorState>(&old), Ok(s.clone()));
-        // A result's changed in version 4: a version 3 one is refused.
+        // A result's layout changed in version 4: a version 4 one reads as it is, a version 3
+        // one is refused.
         let r = sample_result();
         assert_eq!(
-            decode_record::<ProbeResult>(&encode_as(RECORD_VERSION - 1, &r)),
+            decode_record::<ProbeResult>(&encode_as(4, &r)),
+            Ok(r.clone())
+        );
+        assert_eq!(
+            decode_record::<ProbeResult>(&encode_as(3, &r)),
             Err(DecodeError::Version {
-                found: RECORD_VERSION - 1,
+                found: 3,
                 expected: RECORD_VERSION
             })
         );
-        // A monitor's changed in version 4: an older one is refused (the migration reads it).
+        // A monitor's changed in version 5: an older one is refused (the migration reads it).
         let m = Monitor::new("m-2".into(), "http://127.0.0.1/".into());
         assert_eq!(<Monitor as Record>::LAYOUT_SINCE, RECORD_VERSION);
         let old = encode_as(RECORD_VERSION - 1, &m);
