@@ -493,35 +493,50 @@ fn check_blocks_fixture(
     }
 }
 
+/// The stored headers of the secretive monitor of the fixtures of versions 3 and 4, in order.
+const ZONE_FIXTURE_HEADERS: &[(&str, &str)] = &[
+    ("Authorization", "Bearer fixture-secret-1"),
+    ("X-Fixture", "yes"),
+    ("X-Custom-Auth", "fixture-secret-4"),
+    ("X-Tenant", "fixture-secret-6"),
+];
+
+/// The first open of a fixture of record version `found` walked `walked` and no other tree,
+/// and rewrote `migrated` records.
+fn check_first_open(store: &Store, found: u8, walked: &[Tree], migrated: u64) {
+    let report = store.open_report();
+    assert_eq!(report.found_format, Some(found), "the marker of its build");
+    assert_eq!(
+        report.walked_trees, walked,
+        "the trees whose layout changed"
+    );
+    assert_eq!(report.migrated_records(), migrated);
+}
+
+/// A second open of a migrated fixture trusts the marker and finds every record again.
+fn check_reopen(dir: &Path, manifest: &Value, secretive: &str) {
+    let store = reopen(dir);
+    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
+    assert!(
+        !store.open_report().walked,
+        "the second open trusts the marker"
+    );
+    check_blocks_fixture(&store, manifest, secretive, ZONE_FIXTURE_HEADERS);
+}
+
 #[test]
 fn the_last_version_3_fixture_opens_with_every_record() {
     let manifest: Value = serde_json::from_str(V3_MANIFEST).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(Path::new(V3_FIXTURE_DIR), tmp.path());
     const SECRETIVE: &str = "m-b86c617ecf0268f8";
-    const HEADERS: &[(&str, &str)] = &[
-        ("Authorization", "Bearer fixture-secret-1"),
-        ("X-Fixture", "yes"),
-        ("X-Custom-Auth", "fixture-secret-4"),
-        ("X-Tenant", "fixture-secret-6"),
-    ];
 
     let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
-    let report = store.open_report().clone();
-    assert_eq!(
-        report.found_format,
-        Some(3),
-        "the marker of version 3 builds"
-    );
-    assert_eq!(
-        report.walked_trees,
-        [Tree::Monitors, Tree::Transitions],
-        "only monitors and transitions changed layout"
-    );
     let counts = &manifest["counts"];
     let changed = counts["monitors"].as_u64().unwrap() + counts["transitions"].as_u64().unwrap();
-    assert_eq!(report.migrated_records(), changed);
-    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    // Only monitors and transitions changed layout since version 3.
+    check_first_open(&store, 3, &[Tree::Monitors, Tree::Transitions], changed);
+    check_blocks_fixture(&store, &manifest, SECRETIVE, ZONE_FIXTURE_HEADERS);
     let secretive = store.get_monitor(SECRETIVE).unwrap().unwrap();
     assert!(secretive.secret_body);
     // Results and transitions of a version 3 build carry no zone; their nodes are both
@@ -543,14 +558,7 @@ fn the_last_version_3_fixture_opens_with_every_record() {
         assert!(t.zones_down.is_empty() && t.zones_reachable == 0);
     }
     drop(store);
-
-    let store = reopen(tmp.path());
-    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
-    assert!(
-        !store.open_report().walked,
-        "the second open trusts the marker"
-    );
-    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    check_reopen(tmp.path(), &manifest, SECRETIVE);
 }
 
 #[test]
@@ -560,27 +568,12 @@ fn the_last_version_4_fixture_opens_with_every_record() {
     copy_dir(Path::new(V4_FIXTURE_DIR), tmp.path());
     const SECRETIVE: &str = "m-37ab8ba382c9e04a";
     const ZONED: &str = "m-4f8b2553ea363433";
-    const HEADERS: &[(&str, &str)] = &[
-        ("Authorization", "Bearer fixture-secret-1"),
-        ("X-Fixture", "yes"),
-        ("X-Custom-Auth", "fixture-secret-4"),
-        ("X-Tenant", "fixture-secret-6"),
-    ];
 
     let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
-    let report = store.open_report().clone();
-    assert_eq!(
-        report.found_format,
-        Some(4),
-        "the marker of version 4 builds"
-    );
-    assert_eq!(
-        report.walked_trees,
-        [Tree::Monitors],
-        "only monitors changed layout"
-    );
-    assert_eq!(report.migrated_records(), manifest["counts"]["monitors"]);
-    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    let monitors = manifest["counts"]["monitors"].as_u64().unwrap();
+    // Only monitors changed layout since version 4.
+    check_first_open(&store, 4, &[Tree::Monitors], monitors);
+    check_blocks_fixture(&store, &manifest, SECRETIVE, ZONE_FIXTURE_HEADERS);
     let zoned = store.get_monitor(ZONED).unwrap().unwrap();
     assert_eq!(
         (zoned.zones, zoned.quorum),
@@ -607,12 +600,5 @@ fn the_last_version_4_fixture_opens_with_every_record() {
         .count();
     assert_eq!(zoned_downs, 1, "the zoned monitor's down names its zones");
     drop(store);
-
-    let store = reopen(tmp.path());
-    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
-    assert!(
-        !store.open_report().walked,
-        "the second open trusts the marker"
-    );
-    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    check_reopen(tmp.path(), &manifest, SECRETIVE);
 }

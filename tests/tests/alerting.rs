@@ -226,6 +226,20 @@ impl Outage {
         .await;
     }
 
+    /// The target answers 200 again: waits for the UP and 3 probes more, time for a repeat
+    /// to arrive if there were one.
+    async fn recover(&self) {
+        self.target.set("/svc", Behavior::Status(200));
+        self.sink
+            .wait_for_where(1, SETTLE, |j| j["status"] == "up")
+            .await;
+        let after_up = Instant::now();
+        wait_until("3 more probes", SETTLE, async || {
+            self.target.hits_since("/svc", after_up) >= 3
+        })
+        .await;
+    }
+
     fn count(&self, status: &str) -> usize {
         with_status(&self.sink.accepted(), status).len()
     }
@@ -255,15 +269,7 @@ async fn owner_killed_after_the_down_alert_sends_no_second_down_and_one_up() {
     let api = o.survivor(&owner);
     assert_eq!(api.get_monitor(&o.id).await.status, "down");
 
-    o.target.set("/svc", Behavior::Status(200));
-    o.sink
-        .wait_for_where(1, SETTLE, |j| j["status"] == "up")
-        .await;
-    let after_up = Instant::now();
-    wait_until("3 more probes", SETTLE, async || {
-        o.target.hits_since("/svc", after_up) >= 3
-    })
-    .await;
+    o.recover().await;
     assert_eq!(
         (o.count("down"), o.count("up")),
         (1, 1),
@@ -686,15 +692,7 @@ async fn three_and_a_half_periods_down_give_three_reminders_also_when_the_owner_
     o.cluster.kill(&owner).await;
     // The target recovers 3.5 periods after the down.
     until_unix_ms("3.5 periods down", since + PERIOD_MS * 7 / 2).await;
-    o.target.set("/svc", Behavior::Status(200));
-    o.sink
-        .wait_for_where(1, SETTLE, |j| j["status"] == "up")
-        .await;
-    let after_up = Instant::now();
-    wait_until("3 more probes", SETTLE, async || {
-        o.target.hits_since("/svc", after_up) >= 3
-    })
-    .await;
+    o.recover().await;
 
     let got: Vec<Value> = o
         .sink
