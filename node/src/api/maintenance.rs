@@ -23,7 +23,7 @@ pub struct MaintenanceView<'a> {
     pub id: &'a str,
     pub title: &'a str,
     /// `"all"`, or the monitor ids.
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     pub monitors: serde_json::Value,
     /// One-off: unix ms it starts; `null` for a recurring window.
     pub start_ms: Option<u64>,
@@ -88,6 +88,23 @@ impl<'a> MaintenanceView<'a> {
         }
         view
     }
+}
+
+/// What `PATCH /api/maintenance/{id}` takes: any of the create fields (`MaintenanceInput`);
+/// `null` removes one. Only its schema is used: the patch is merged as JSON over the window's
+/// fields and the result read as a `MaintenanceInput` (`crate::maintenance::patch`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "a schema for the OpenAPI document, never built")]
+pub struct MaintenancePatch {
+    title: Option<String>,
+    #[schema(value_type = Option<serde_json::Value>)]
+    monitors: Option<()>,
+    start_ms: Option<u64>,
+    end_ms: Option<u64>,
+    cron: Option<String>,
+    duration_secs: Option<u64>,
+    timezone: Option<String>,
+    active: Option<bool>,
 }
 
 impl From<ChangeError> for ApiError {
@@ -167,7 +184,7 @@ pub async fn get(id: String, ctx: Ctx) -> ApiResult {
     operation_id = "patch_maintenance",
     tag = "maintenance",
     params(("id" = String, Path, description = "Window id")),
-    request_body = MaintenanceInput,
+    request_body = MaintenancePatch,
     responses(
         (status = 200, description = "The changed window", body = MaintenanceView),
         (status = 400, description = "Malformed JSON, unknown fields or a window that does not validate", body = ErrorBody),

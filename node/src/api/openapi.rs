@@ -82,6 +82,7 @@ use super::{
         crate::live::ShownStatus,
         crate::domain::maintenance::MaintenanceInput,
         maintenance::MaintenanceView,
+        maintenance::MaintenancePatch,
         crate::domain::notifier::NotifierInput,
         crate::alert::notifiers::NotifierView,
         crate::alert::incidents::Incident,

@@ -65,7 +65,7 @@ pub struct MaintenanceInput {
     /// What the maintenance is, for people (1-200 characters).
     pub title: String,
     /// `"all"`, or a list of monitor ids.
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     pub monitors: serde_json::Value,
     /// One-off: unix ms the window starts (with `end_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
