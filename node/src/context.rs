@@ -136,10 +136,12 @@ impl NodeContext {
     /// monitors are in maintenance now). Cheap: asked once per request or batch.
     pub fn maintenance_windows(&self) -> crate::domain::maintenance::Windows {
         let records = self.maintenance.live();
-        let (windows, bad) =
-            crate::domain::maintenance::Windows::new(records.iter().map(|m| &**m));
+        let (windows, bad) = crate::domain::maintenance::Windows::new(records.iter().map(|m| &**m));
         if let Some(first) = bad.first() {
-            tracing::debug!(count = bad.len(), "maintenance windows without effect: {first}");
+            tracing::debug!(
+                count = bad.len(),
+                "maintenance windows without effect: {first}"
+            );
         }
         windows
     }

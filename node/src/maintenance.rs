@@ -121,9 +121,12 @@ fn known_monitors(
     let MaintenanceScope::Only(ids) = scope else {
         return Ok(());
     };
-    let listed = |id: &String| matches!(before, Some(MaintenanceScope::Only(old)) if old.contains(id));
+    let listed =
+        |id: &String| matches!(before, Some(MaintenanceScope::Only(old)) if old.contains(id));
     match ids.iter().find(|id| !listed(id) && !ctx.live.contains(id)) {
-        Some(unknown) => Err(ChangeError::Invalid(format!("no monitor with id {unknown:?}"))),
+        Some(unknown) => Err(ChangeError::Invalid(format!(
+            "no monitor with id {unknown:?}"
+        ))),
         None => Ok(()),
     }
 }

@@ -523,10 +523,17 @@ async fn maintenance(c: &mut Contract, id: &str) {
     let path = format!("/api/maintenance/{}", weekly["id"].as_str().unwrap());
     c.get(&path, 200).await;
     c.get("/api/maintenance/w-unknown", 404).await;
-    let edited = c.json(Method::PATCH, &path, json!({"duration_secs": 60}), 200).await;
-    assert_eq!(edited["duration_secs"], 60);
-    c.json(Method::PATCH, &path, json!({"timezone": "Nowhere/Else"}), 400)
+    let edited = c
+        .json(Method::PATCH, &path, json!({"duration_secs": 60}), 200)
         .await;
+    assert_eq!(edited["duration_secs"], 60);
+    c.json(
+        Method::PATCH,
+        &path,
+        json!({"timezone": "Nowhere/Else"}),
+        400,
+    )
+    .await;
     c.json(Method::PATCH, "/api/maintenance/w-unknown", json!({}), 404)
         .await;
     c.expect(Method::PATCH, &path, Send::TooLarge, 413).await;

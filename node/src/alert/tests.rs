@@ -179,7 +179,10 @@ async fn no_decision_in_a_window_and_one_down_once_it_is_over() {
         assert!(ctx.in_maintenance(id, crate::clock::now_ms()));
         let e = ctx.live.get(id).unwrap();
         assert_eq!(e.status(), Status::Pending, "{id} decided in a window");
-        assert!(e.last.as_ref().is_some_and(|r| !r.ok), "{id}: probes are recorded");
+        assert!(
+            e.last.as_ref().is_some_and(|r| !r.ok),
+            "{id}: probes are recorded"
+        );
         assert!(ctx.store.transitions(id).unwrap().is_empty());
     }
     assert_eq!(calls.load(Ordering::SeqCst), 0);

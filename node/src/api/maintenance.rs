@@ -111,7 +111,9 @@ impl From<ChangeError> for ApiError {
     fn from(e: ChangeError) -> Self {
         match e {
             ChangeError::Invalid(why) => ApiError::bad_request(why),
-            ChangeError::NotFound(what) => ApiError::not_found(format!("maintenance window {what:?}")),
+            ChangeError::NotFound(what) => {
+                ApiError::not_found(format!("maintenance window {what:?}"))
+            }
             ChangeError::Store(e) => ApiError::internal(e),
         }
     }

@@ -194,7 +194,11 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(warp::post())
         .and(with_ctx(ctx.clone()))
         .and(body())
-        .and_then(|c, b| async { maintenance::create(c, b).await.map_err(warp::reject::custom) });
+        .and_then(|c, b| async {
+            maintenance::create(c, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
     let window_list = windows
         .and(warp::get())
         .and(with_ctx(ctx.clone()))

@@ -13,8 +13,8 @@ use super::input::{parse_create, parse_patch};
 use super::views::{Created, MonitorView};
 use crate::catalog;
 use crate::context::Ctx;
-use crate::domain::ownership::Ownership;
 use crate::domain::maintenance::Covered;
+use crate::domain::ownership::Ownership;
 use crate::live::{LiveEntry, Query, ShownStatus};
 use crate::probe;
 

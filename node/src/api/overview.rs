@@ -101,7 +101,9 @@ pub fn healthz() -> Json {
     ),
 )]
 pub fn summary(c: Ctx) -> Json {
-    let s = c.live.summary(&c.maintenance_windows().at(crate::clock::now_ms()));
+    let s = c
+        .live
+        .summary(&c.maintenance_windows().at(crate::clock::now_ms()));
     json(&Summary {
         total: s.total,
         up: s.up,
@@ -138,7 +140,8 @@ pub fn cluster(c: Ctx) -> Json {
 )]
 pub fn metrics(c: Ctx) -> impl Reply {
     let text = c.metrics.render(
-        c.live.summary(&c.maintenance_windows().at(crate::clock::now_ms())),
+        c.live
+            .summary(&c.maintenance_windows().at(crate::clock::now_ms())),
         c.store.corrupt_records(),
         c.store.disk_bytes(),
     );

@@ -587,7 +587,11 @@ mod tests {
         assert_eq!(c.monitors.len(), 1);
         let shop = c.monitors[0].to_monitor().unwrap();
         assert_eq!((shop.id.as_str(), shop.tls_min_days), ("shop", Some(14)));
-        let windows: Vec<_> = c.maintenance.iter().map(|w| w.to_maintenance().unwrap()).collect();
+        let windows: Vec<_> = c
+            .maintenance
+            .iter()
+            .map(|w| w.to_maintenance().unwrap())
+            .collect();
         assert_eq!(windows.len(), 2);
         assert_eq!(windows[0].id, "sunday-backup");
     }
@@ -597,8 +601,13 @@ mod tests {
         let bad = "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\n\
                    cron = \"0 3 * * SUN\"\nduration_secs = 60\ntimezone = \"Europe/Nowhere\"\n";
         let err = Config::from_toml(bad, "f").unwrap().finish().unwrap_err();
-        assert!(err.to_string().contains("maintenance[0] (w): unknown time zone"), "{err}");
-        let misspelt = "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\nstart = 1\n";
+        assert!(
+            err.to_string()
+                .contains("maintenance[0] (w): unknown time zone"),
+            "{err}"
+        );
+        let misspelt =
+            "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\nstart = 1\n";
         let err = Config::from_toml(misspelt, "f").unwrap_err().to_string();
         assert!(err.contains("\"w\"") && err.contains("start"), "{err}");
     }

@@ -148,14 +148,18 @@ impl MaintenanceInput {
         let recurring =
             self.cron.is_some() || self.duration_secs.is_some() || self.timezone.is_some();
         match (once, recurring) {
-            (true, true) => Err("a window is either one-off (start_ms, end_ms) or recurring \
+            (true, true) => Err(
+                "a window is either one-off (start_ms, end_ms) or recurring \
                  (cron, duration_secs, timezone), not both"
-                .into()),
+                    .into(),
+            ),
             (false, false) => Err("a window needs start_ms and end_ms, or a cron and \
                  duration_secs"
                 .into()),
             (true, false) => match (self.start_ms, self.end_ms) {
-                (Some(start_ms), Some(end_ms)) => Ok(MaintenanceSchedule::Once { start_ms, end_ms }),
+                (Some(start_ms), Some(end_ms)) => {
+                    Ok(MaintenanceSchedule::Once { start_ms, end_ms })
+                }
                 _ => Err("a one-off window needs both start_ms and end_ms".into()),
             },
             (false, true) => match (&self.cron, self.duration_secs) {
@@ -220,7 +224,9 @@ pub fn validate(m: &Maintenance) -> Result<(), String> {
             timezone,
         } => {
             if cron.len() > MAX_CRON_BYTES || timezone.len() > MAX_CRON_BYTES {
-                return Err(format!("cron and timezone may be at most {MAX_CRON_BYTES} bytes"));
+                return Err(format!(
+                    "cron and timezone may be at most {MAX_CRON_BYTES} bytes"
+                ));
             }
             if *duration_secs == 0 {
                 return Err("duration_secs must be at least 1".into());
@@ -274,7 +280,8 @@ pub fn parse_cron(text: &str) -> Result<Cron, String> {
 
 /// An IANA time zone by name.
 pub fn time_zone(name: &str) -> Result<TimeZone, String> {
-    TimeZone::get(name).map_err(|_| format!("unknown time zone {name:?} (an IANA name, e.g. Europe/Berlin)"))
+    TimeZone::get(name)
+        .map_err(|_| format!("unknown time zone {name:?} (an IANA name, e.g. Europe/Berlin)"))
 }
 
 fn zoned(t_ms: u64, tz: &TimeZone) -> Option<jiff::Zoned> {

@@ -308,12 +308,22 @@ mod tests {
         let windows = [span(HOUR, 3 * HOUR), span(4 * HOUR, 4 * HOUR + HOUR / 2)];
         let a = availability_outside(&changes, T0, T0 + 6 * HOUR, T0 + DAY_MS, &windows);
         assert_eq!(a.maintenance_ms, 2 * HOUR + HOUR / 2);
-        assert_eq!(a.down_ms, HOUR + HOUR / 2, "down 3 h, 1.5 h of it in windows");
+        assert_eq!(
+            a.down_ms,
+            HOUR + HOUR / 2,
+            "down 3 h, 1.5 h of it in windows"
+        );
         assert_eq!(a.observed_ms, 6 * HOUR - a.maintenance_ms);
         assert_eq!(a.incidents, 1);
         // A monitor that failed only inside its window keeps 100 %.
         let inside = [(T0, Up), (T0 + HOUR, Down), (T0 + 2 * HOUR, Up)];
-        let a = availability_outside(&inside, T0, T0 + DAY_MS, T0 + DAY_MS, &[span(HOUR, 2 * HOUR)]);
+        let a = availability_outside(
+            &inside,
+            T0,
+            T0 + DAY_MS,
+            T0 + DAY_MS,
+            &[span(HOUR, 2 * HOUR)],
+        );
         assert_eq!((a.uptime, a.down_ms, a.incidents), (Some(1.0), 0, 0));
         // Paused time stays paused, and a window reaching past now counts until now.
         let paused = [(T0, Paused)];

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use ringwatch_proto::{Monitor, Status, Transition};
 
 use crate::context::Ctx;
-use crate::domain::rollup::{self, Bucket, Resolution, Stats, pick_resolution, series_step};
 use crate::domain::maintenance::{SpansWithin, Windows};
+use crate::domain::rollup::{self, Bucket, Resolution, Stats, pick_resolution, series_step};
 use crate::domain::uptime::{self, Availability};
 use crate::live::Figures;
 use crate::store::StoreResult;
@@ -188,9 +188,7 @@ pub fn figures(
     let changes = timeline(monitor, &transitions);
     let month_from = now_ms.saturating_sub(30 * DAY_MS);
     let excluded = maintenance.of(&monitor.id);
-    let over = |from: u64| {
-        uptime::availability_outside(&changes, from, now_ms, now_ms, &excluded)
-    };
+    let over = |from: u64| uptime::availability_outside(&changes, from, now_ms, now_ms, &excluded);
     let (day, month) = (over(now_ms.saturating_sub(DAY_MS)), over(month_from));
     // 24 h at hour resolution: 25 buckets, exact enough for a list column.
     let from = Resolution::Hour.floor(now_ms.saturating_sub(DAY_MS));
@@ -234,7 +232,12 @@ pub fn refresh_figures_of(ctx: &Ctx, id: &str, now_ms: u64) {
         return;
     };
     let windows = ctx.maintenance_windows();
-    match figures(ctx, &entry.monitor, &figure_windows(&windows, now_ms), now_ms) {
+    match figures(
+        ctx,
+        &entry.monitor,
+        &figure_windows(&windows, now_ms),
+        now_ms,
+    ) {
         Ok(f) => ctx.live.set_figures(id, f),
         Err(e) => {
             ctx.metrics.store_errors.inc();

@@ -29,7 +29,11 @@ fn recurring(id: &str, cron: &str, duration_secs: u64, tz: &str, monitors: &[&st
         monitors: if monitors.is_empty() {
             "all".into()
         } else {
-            monitors.iter().map(|m| m.to_string()).collect::<Vec<_>>().into()
+            monitors
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .into()
         },
         cron: Some(cron.into()),
         duration_secs: Some(duration_secs),
@@ -61,7 +65,11 @@ fn a_sunday_window_in_berlin_starts_at_the_right_instant_across_both_dst_changes
     let mut t = BERLIN_0322 - DAY;
     for _ in 0..7 {
         let next = w.next_after(t).unwrap();
-        assert_eq!(next.end_ms - next.start_ms, HOUR, "elapsed time, whatever the clock");
+        assert_eq!(
+            next.end_ms - next.start_ms,
+            HOUR,
+            "elapsed time, whatever the clock"
+        );
         starts.push(next.start_ms);
         t = next.start_ms;
     }
@@ -79,14 +87,20 @@ fn a_sunday_window_in_berlin_starts_at_the_right_instant_across_both_dst_changes
     // What covers an instant: the gap day's window runs 01:00Z-02:00Z.
     assert_eq!(w.covering(BERLIN_0329 - 1), None);
     assert_eq!(w.covering(BERLIN_0329).unwrap().start_ms, BERLIN_0329);
-    assert_eq!(w.covering(BERLIN_0329 + HOUR - 1).unwrap().end_ms, BERLIN_0329 + HOUR);
+    assert_eq!(
+        w.covering(BERLIN_0329 + HOUR - 1).unwrap().end_ms,
+        BERLIN_0329 + HOUR
+    );
     assert_eq!(w.covering(BERLIN_0329 + HOUR), None);
     // The second 02:30 of October lies in no window (the first ran 00:30Z-01:30Z).
     assert!(w.covering(BERLIN_1025_FIRST + HOUR / 2).is_some());
     assert_eq!(w.covering(BERLIN_1025_SECOND), None);
     assert_eq!(w.covering(BERLIN_1025_SECOND + 10 * MIN), None);
     // Between windows, current_or_next is the next one.
-    assert_eq!(w.current_or_next(BERLIN_0405 + 2 * HOUR).unwrap().start_ms, BERLIN_0405 + 7 * DAY);
+    assert_eq!(
+        w.current_or_next(BERLIN_0405 + 2 * HOUR).unwrap().start_ms,
+        BERLIN_0405 + 7 * DAY
+    );
 }
 
 #[test]
@@ -96,7 +110,13 @@ fn a_daily_window_in_utc_and_its_spans_over_a_range() {
     let day0 = 1_772_323_200_000;
     let spans = w.spans(day0, day0 + 3 * DAY);
     assert_eq!(spans.len(), 3);
-    assert_eq!(spans[0], Span { start_ms: day0 + 3 * HOUR, end_ms: day0 + 3 * HOUR + 30 * MIN });
+    assert_eq!(
+        spans[0],
+        Span {
+            start_ms: day0 + 3 * HOUR,
+            end_ms: day0 + 3 * HOUR + 30 * MIN
+        }
+    );
     // A range starting inside an occurrence includes it.
     let inside = w.spans(day0 + 3 * HOUR + MIN, day0 + 4 * HOUR);
     assert_eq!(inside, vec![spans[0]]);
@@ -138,7 +158,10 @@ fn spans_of_a_monitor_are_merged_and_clipped() {
     ]);
     assert_eq!(
         ws.spans_of("m", t0 + MIN, t0 + DAY),
-        vec![Span { start_ms: t0 + MIN, end_ms: t0 + 2 * HOUR }]
+        vec![Span {
+            start_ms: t0 + MIN,
+            end_ms: t0 + 2 * HOUR
+        }]
     );
     assert!(ws.spans_of("m", t0 + 3 * HOUR, t0 + DAY).is_empty());
 }
@@ -154,24 +177,78 @@ fn refused(json: serde_json::Value) -> String {
 fn bad_windows_are_refused_with_a_reason() {
     use serde_json::json;
     let cases = [
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * *", "duration_secs": 60}), "5 fields"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * * * *", "duration_secs": 60}), "5 fields"),
-        (json!({"title": "x", "monitors": "all", "cron": "61 3 * * *", "duration_secs": 60}), "not valid"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 0 30 2 *", "duration_secs": 60}), "never matches"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 60, "timezone": "Mars/Olympus"}), "unknown time zone"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 0}), "at least 1"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 32 * 86_400}), "at most 31 days"),
-        (json!({"title": "x", "monitors": "all", "cron": "0 3 * * *"}), "both cron and duration_secs"),
-        (json!({"title": "x", "monitors": "all", "start_ms": 2000, "end_ms": 1000}), "end_ms must be after"),
-        (json!({"title": "x", "monitors": "all", "start_ms": 1000, "end_ms": 1000}), "end_ms must be after"),
-        (json!({"title": "x", "monitors": "all", "start_ms": 1000}), "both start_ms and end_ms"),
-        (json!({"title": "x", "monitors": "all", "start_ms": 1, "end_ms": 2, "cron": "0 3 * * *"}), "not both"),
-        (json!({"title": "x", "monitors": "all"}), "needs start_ms and end_ms"),
-        (json!({"title": "", "monitors": "all", "start_ms": 1, "end_ms": 2}), "title"),
-        (json!({"title": "x", "monitors": [], "start_ms": 1, "end_ms": 2}), "at least one"),
-        (json!({"title": "x", "monitors": "some", "start_ms": 1, "end_ms": 2}), "\"all\" or a list"),
-        (json!({"title": "x", "monitors": [1], "start_ms": 1, "end_ms": 2}), "\"all\" or a list"),
-        (json!({"title": "x", "monitors": "all", "start_ms": 1, "end_ms": 2, "colour": "red"}), "unknown field"),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * *", "duration_secs": 60}),
+            "5 fields",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * * * *", "duration_secs": 60}),
+            "5 fields",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "61 3 * * *", "duration_secs": 60}),
+            "not valid",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 0 30 2 *", "duration_secs": 60}),
+            "never matches",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 60, "timezone": "Mars/Olympus"}),
+            "unknown time zone",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 0}),
+            "at least 1",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * * *", "duration_secs": 32 * 86_400}),
+            "at most 31 days",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "cron": "0 3 * * *"}),
+            "both cron and duration_secs",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "start_ms": 2000, "end_ms": 1000}),
+            "end_ms must be after",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "start_ms": 1000, "end_ms": 1000}),
+            "end_ms must be after",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "start_ms": 1000}),
+            "both start_ms and end_ms",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "start_ms": 1, "end_ms": 2, "cron": "0 3 * * *"}),
+            "not both",
+        ),
+        (
+            json!({"title": "x", "monitors": "all"}),
+            "needs start_ms and end_ms",
+        ),
+        (
+            json!({"title": "", "monitors": "all", "start_ms": 1, "end_ms": 2}),
+            "title",
+        ),
+        (
+            json!({"title": "x", "monitors": [], "start_ms": 1, "end_ms": 2}),
+            "at least one",
+        ),
+        (
+            json!({"title": "x", "monitors": "some", "start_ms": 1, "end_ms": 2}),
+            "\"all\" or a list",
+        ),
+        (
+            json!({"title": "x", "monitors": [1], "start_ms": 1, "end_ms": 2}),
+            "\"all\" or a list",
+        ),
+        (
+            json!({"title": "x", "monitors": "all", "start_ms": 1, "end_ms": 2, "colour": "red"}),
+            "unknown field",
+        ),
     ];
     for (json, why) in cases {
         let text = json.to_string();
@@ -182,11 +259,23 @@ fn bad_windows_are_refused_with_a_reason() {
 
 #[test]
 fn a_valid_input_round_trips_through_the_record() {
-    let m = recurring("w", " 0 3 * * SUN ", 7200, "Europe/Berlin", &["b", "a", "a"]);
-    assert_eq!(m.monitors, MaintenanceScope::Only(vec!["a".into(), "b".into()]));
+    let m = recurring(
+        "w",
+        " 0 3 * * SUN ",
+        7200,
+        "Europe/Berlin",
+        &["b", "a", "a"],
+    );
+    assert_eq!(
+        m.monitors,
+        MaintenanceScope::Only(vec!["a".into(), "b".into()])
+    );
     assert!(m.active);
     let again = MaintenanceInput::of(&m).into_maintenance().unwrap();
-    assert_eq!((again.schedule, again.monitors), (m.schedule.clone(), m.monitors.clone()));
+    assert_eq!(
+        (again.schedule, again.monitors),
+        (m.schedule.clone(), m.monitors.clone())
+    );
     let defaulted = MaintenanceInput {
         title: "t".into(),
         monitors: "all".into(),
@@ -196,5 +285,7 @@ fn a_valid_input_round_trips_through_the_record() {
     }
     .into_maintenance()
     .unwrap();
-    assert!(matches!(defaulted.schedule, MaintenanceSchedule::Recurring { timezone, .. } if timezone == "UTC"));
+    assert!(
+        matches!(defaulted.schedule, MaintenanceSchedule::Recurring { timezone, .. } if timezone == "UTC")
+    );
 }
