@@ -152,13 +152,7 @@ impl LiveEntry {
     /// status. Derived when asked, never stored: every node with the same windows and clock
     /// shows the same.
     pub fn shown(&self, covered: &Covered) -> ShownStatus {
-        match self.status() {
-            Status::Paused => ShownStatus::Paused,
-            _ if covered.contains(&self.monitor.id) => ShownStatus::Maintenance,
-            Status::Pending => ShownStatus::Pending,
-            Status::Up => ShownStatus::Up,
-            Status::Down => ShownStatus::Down,
-        }
+        ShownStatus::of(self.status(), covered.contains(&self.monitor.id))
     }
 }
 
@@ -189,7 +183,8 @@ impl ShownStatus {
         })
     }
 
-    /// The status shown for a decided one, `covered` or not by a window.
+    /// The status shown for a decided one (`paused` for an inactive monitor), in maintenance
+    /// or not: a paused monitor stays `paused`.
     pub fn of(status: Status, in_maintenance: bool) -> ShownStatus {
         match status {
             Status::Paused => ShownStatus::Paused,

@@ -391,7 +391,8 @@ impl Window {
         self.covering(t).or_else(|| self.next_after(t))
     }
 
-    /// The occurrences that overlap `[from, to)`, in time order (at most [`MAX_SPANS`]).
+    /// The occurrences that overlap `[from, to)`, in time order (at most [`MAX_SPANS`]; of
+    /// those that started before `from`, only the latest, which covers the others' share).
     pub fn spans(&self, from: u64, to: u64) -> Vec<Span> {
         let overlaps = |s: &Span| s.start_ms < to && s.end_ms > from;
         match &self.plan {
@@ -402,12 +403,23 @@ impl Window {
                 duration_ms,
             } => {
                 let mut out = Vec::new();
-                let Some(mut at) = zoned(from.saturating_sub(*duration_ms), tz) else {
+                let Some(mut at) = zoned(from, tz) else {
                     return out;
                 };
-                let mut inclusive = true;
+                // Of the occurrences started by `from`, the latest reaches furthest (they all
+                // last as long): it is the only one of them that matters.
+                let before = cron.find_previous_occurrence(&at, true).ok();
+                if let Some(start_ms) = before.as_ref().and_then(ms_of) {
+                    let span = Span {
+                        start_ms,
+                        end_ms: start_ms.saturating_add(*duration_ms),
+                    };
+                    if overlaps(&span) {
+                        out.push(span);
+                    }
+                }
                 while out.len() < MAX_SPANS {
-                    let Ok(next) = cron.find_next_occurrence(&at, inclusive) else {
+                    let Ok(next) = cron.find_next_occurrence(&at, false) else {
                         break;
                     };
                     let Some(start_ms) = ms_of(&next) else {
@@ -423,7 +435,7 @@ impl Window {
                     if overlaps(&span) {
                         out.push(span);
                     }
-                    (at, inclusive) = (next, false);
+                    at = next;
                 }
                 out
             }

@@ -121,6 +121,16 @@ fn a_daily_window_in_utc_and_its_spans_over_a_range() {
     let inside = w.spans(day0 + 3 * HOUR + MIN, day0 + 4 * HOUR);
     assert_eq!(inside, vec![spans[0]]);
     assert!(w.spans(day0 + 4 * HOUR, day0 + 5 * HOUR).is_empty());
+    // Occurrences longer than the period overlap: the range's time is covered whole.
+    let (ws, _) = Windows::new(&[recurring("w", "0 * * * *", 2 * 3600, "UTC", &[])]);
+    let covered = ws.spans_of("m", day0 + HOUR / 2, day0 + 5 * HOUR);
+    assert_eq!(
+        covered,
+        vec![Span {
+            start_ms: day0 + HOUR / 2,
+            end_ms: day0 + 5 * HOUR
+        }]
+    );
 }
 
 #[test]
