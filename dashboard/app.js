@@ -2,7 +2,7 @@
 // table (paging, filtering, row actions), the header counts, the cluster panel, the add form
 // and the live events; heartbeat.js owns a row's heartbeat strip and uptime cells, detail.js
 // a row's detail panel (history.js its charts, drawn by charts.js), notifiers.js the notifiers
-// panel, fields.js the monitor fields shared by the add and edit forms, util.js the helpers.
+// panel, maintenance.js the maintenance windows panel, fields.js the monitor fields shared by the add and edit forms, util.js the helpers.
 //
 // Data flow: the current page of monitors and /api/summary are polled every 2 s (a poll is
 // skipped while the previous one is still running); /api/events (SSE) patches visible rows in
@@ -12,6 +12,7 @@ import { $, ago, api, ApiError, clockTime, duration, el, enc, field, isAbort, ms
 import { closeDetail, detailResult, loadIncidents, openDetail, renderDetailHead, tickDetail } from './detail.js';
 import { advancedFields, createBody, readMonitor, syncKind } from './fields.js';
 import { dropHistoryCells, historyCells, reloadStrip, renderHistoryCells, stripResult } from './heartbeat.js';
+import { startMaintenance } from './maintenance.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';
 import { startSession } from './session.js';
 
@@ -21,7 +22,7 @@ const CLUSTER_EVERY_TICKS = 1; // with the page: owners move within seconds of a
 const NOTIFIERS_EVERY_TICKS = NOTIFIERS_POLL_MS / POLL_MS;
 const SEARCH_DEBOUNCE_MS = 300;
 const CHECK_NOTE_MS = 6000; // how long a "check now" result stays next to its buttons
-const STATUSES = ['up', 'down', 'pending', 'paused'];
+const STATUSES = ['up', 'down', 'pending', 'paused', 'maintenance'];
 
 const state = {
   offset: 0,
@@ -701,6 +702,7 @@ async function start() {
   $('rows').addEventListener('click', onRowsClick);
   setupAddForm();
   startNotifiers();
+  startMaintenance(refreshSoon);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) refreshSoon();
   });

@@ -98,6 +98,8 @@ pub struct NodeContext {
     pub notifiers: crate::state::Table<ringwatch_proto::Notifier>,
     /// Every API token (hashes only; revoked ones as tombstones), by id.
     pub tokens: crate::state::Table<ringwatch_proto::ApiToken>,
+    /// Every maintenance window (tombstones too), by id.
+    pub maintenance: crate::state::Table<ringwatch_proto::Maintenance>,
     /// Failed attempts of notifications still being retried, cluster-wide.
     pub attempts: crate::state::attempts::Attempts,
 }
@@ -128,6 +130,25 @@ impl NodeContext {
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(event());
         }
+    }
+
+    /// The active maintenance windows, compiled for questions about instants (which
+    /// monitors are in maintenance now). Cheap: asked once per request or batch.
+    pub fn maintenance_windows(&self) -> crate::domain::maintenance::Windows {
+        let records = self.maintenance.live();
+        let (windows, bad) = crate::domain::maintenance::Windows::new(records.iter().map(|m| &**m));
+        if let Some(first) = bad.first() {
+            tracing::debug!(
+                count = bad.len(),
+                "maintenance windows without effect: {first}"
+            );
+        }
+        windows
+    }
+
+    /// Whether monitor `id` is in maintenance at `now_ms`.
+    pub fn in_maintenance(&self, id: &str, now_ms: u64) -> bool {
+        !self.maintenance.is_empty() && self.maintenance_windows().covers(id, now_ms)
     }
 
     /// The alive members, us included.

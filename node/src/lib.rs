@@ -20,6 +20,7 @@ pub mod domain;
 pub mod history;
 pub mod links;
 pub mod live;
+pub mod maintenance;
 pub mod metrics;
 pub mod node;
 pub mod probe;

@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ringwatch_proto::{Monitor, MonitorId, MonitorState, ProbeResult, Status};
 
+use crate::domain::maintenance::Covered;
 use crate::domain::status;
 use crate::domain::zones::{self, Judgement, ZoneCount};
 use crate::store::{Store, StoreResult};
@@ -137,7 +138,7 @@ impl Figures {
 }
 
 impl LiveEntry {
-    /// The status users see: `paused` for inactive monitors, else the decided status.
+    /// The decided status, or `paused` for inactive monitors: what alerting and uptime go by.
     pub fn status(&self) -> Status {
         if self.monitor.active {
             self.state.status
@@ -145,9 +146,57 @@ impl LiveEntry {
             Status::Paused
         }
     }
+
+    /// The status users see: `paused` for inactive monitors, `maintenance` while a window
+    /// covers the monitor (`covered`: the monitors in maintenance now), else the decided
+    /// status. Derived when asked, never stored: every node with the same windows and clock
+    /// shows the same.
+    pub fn shown(&self, covered: &Covered) -> ShownStatus {
+        ShownStatus::of(self.status(), covered.contains(&self.monitor.id))
+    }
 }
 
-/// Counts of monitors by status.
+/// A monitor's status as the API shows it: the decided [`Status`], plus `maintenance`, which
+/// is derived from the maintenance windows at the time of asking and never decided or stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = MonitorStatus)]
+pub enum ShownStatus {
+    Pending,
+    Up,
+    Down,
+    Paused,
+    /// A maintenance window covers it: probed and recorded, never notified.
+    Maintenance,
+}
+
+impl ShownStatus {
+    /// The status named `text`, as the list's filter takes it.
+    pub fn parse(text: &str) -> Option<ShownStatus> {
+        Some(match text {
+            "pending" => ShownStatus::Pending,
+            "up" => ShownStatus::Up,
+            "down" => ShownStatus::Down,
+            "paused" => ShownStatus::Paused,
+            "maintenance" => ShownStatus::Maintenance,
+            _ => return None,
+        })
+    }
+
+    /// The status shown for a decided one (`paused` for an inactive monitor), in maintenance
+    /// or not: a paused monitor stays `paused`.
+    pub fn of(status: Status, in_maintenance: bool) -> ShownStatus {
+        match status {
+            Status::Paused => ShownStatus::Paused,
+            _ if in_maintenance => ShownStatus::Maintenance,
+            Status::Pending => ShownStatus::Pending,
+            Status::Up => ShownStatus::Up,
+            Status::Down => ShownStatus::Down,
+        }
+    }
+}
+
+/// Counts of monitors by shown status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     pub total: usize,
@@ -155,13 +204,14 @@ pub struct Summary {
     pub down: usize,
     pub pending: usize,
     pub paused: usize,
+    pub maintenance: usize,
 }
 
 /// What listing asks for: a text filter, a status filter and a page.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     pub text: Option<String>,
-    pub status: Option<Status>,
+    pub status: Option<ShownStatus>,
     pub offset: usize,
     pub limit: Option<usize>,
 }
@@ -326,13 +376,14 @@ impl LiveView {
             .collect()
     }
 
-    /// Monitors matching `q`, ordered by creation time then id, and the count before paging.
-    pub fn list(&self, q: &Query) -> (Vec<LiveEntry>, usize) {
+    /// Monitors matching `q` (`covered`: the monitors in maintenance now), ordered by creation
+    /// time then id, and the count before paging.
+    pub fn list(&self, q: &Query, covered: &Covered) -> (Vec<LiveEntry>, usize) {
         let needle = q.text.as_ref().map(|t| t.to_lowercase());
         let entries = self.read();
         let mut hits: Vec<&LiveEntry> = entries
             .values()
-            .filter(|e| q.status.is_none_or(|s| e.status() == s))
+            .filter(|e| q.status.is_none_or(|s| e.shown(covered) == s))
             .filter(|e| {
                 needle.as_ref().is_none_or(|n| {
                     e.monitor.name.to_lowercase().contains(n)
@@ -354,15 +405,17 @@ impl LiveView {
         (page, total)
     }
 
-    pub fn summary(&self) -> Summary {
+    /// Counts by the status shown (`covered`: the monitors in maintenance now).
+    pub fn summary(&self, covered: &Covered) -> Summary {
         let mut s = Summary::default();
         for e in self.read().values() {
             s.total += 1;
-            match e.status() {
-                Status::Up => s.up += 1,
-                Status::Down => s.down += 1,
-                Status::Pending => s.pending += 1,
-                Status::Paused => s.paused += 1,
+            match e.shown(covered) {
+                ShownStatus::Up => s.up += 1,
+                ShownStatus::Down => s.down += 1,
+                ShownStatus::Pending => s.pending += 1,
+                ShownStatus::Paused => s.paused += 1,
+                ShownStatus::Maintenance => s.maintenance += 1,
             }
         }
         s
@@ -519,11 +572,14 @@ mod tests {
         for i in 0..10 {
             v.upsert(monitor(&format!("m{i}"), i));
         }
-        let (page, total) = v.list(&Query {
-            offset: 2,
-            limit: Some(3),
-            ..Default::default()
-        });
+        let (page, total) = v.list(
+            &Query {
+                offset: 2,
+                limit: Some(3),
+                ..Default::default()
+            },
+            &Covered::Nothing,
+        );
         assert_eq!(total, 10);
         assert_eq!(
             page.iter()
@@ -531,11 +587,28 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["m2", "m3", "m4"]
         );
-        let (page, total) = v.list(&Query {
-            text: Some("M7.TEST".into()),
-            ..Default::default()
-        });
+        let (page, total) = v.list(
+            &Query {
+                text: Some("M7.TEST".into()),
+                ..Default::default()
+            },
+            &Covered::Nothing,
+        );
         assert_eq!((page.len(), total), (1, 1));
+        // Monitors in maintenance show, filter and count as such; a paused one stays paused.
+        let mut paused = (*v.get("m3").unwrap().monitor).clone();
+        paused.active = false;
+        v.upsert(Arc::new(paused));
+        let covered = Covered::Only(["m2", "m3"].map(str::to_owned).into());
+        let maintenance = Query {
+            status: Some(ShownStatus::Maintenance),
+            ..Default::default()
+        };
+        let (page, total) = v.list(&maintenance, &covered);
+        assert_eq!((page[0].monitor.id.as_str(), total), ("m2", 1));
+        let s = v.summary(&covered);
+        assert_eq!((s.maintenance, s.paused, s.pending), (1, 1, 8));
+        assert_eq!(v.summary(&Covered::All).maintenance, 9);
     }
 
     #[test]
@@ -612,7 +685,7 @@ mod tests {
         );
         assert!(v.commit("a", Status::Down, 1, 2).is_some());
         assert!(v.commit("a", Status::Down, 1, 2).is_none());
-        assert_eq!(v.summary().down, 1);
+        assert_eq!(v.summary(&Covered::Nothing).down, 1);
         // A recovery is due, not applied: the owner decides it.
         let applied = v.apply_results(&mut vec![result("a", 4, true)], "n", &ZoneSight::default());
         assert_eq!(applied.dues[0].to, Status::Up);

@@ -224,6 +224,7 @@ impl Metrics {
             ("down", summary.down),
             ("pending", summary.pending),
             ("paused", summary.paused),
+            ("maintenance", summary.maintenance),
         ] {
             self.monitors
                 .get_or_create(&StatusLabel { status })

@@ -302,6 +302,12 @@ impl Node {
         let notifiers = crate::state::Table::load(store.clone(), config.name.clone())?;
         crate::alert::notifiers::seed(&notifiers, &config.notifiers).map_err(StartError::Spawn)?;
         let tokens = crate::state::Table::load(store.clone(), config.name.clone())?;
+        let maintenance = crate::state::Table::load(store.clone(), config.name.clone())?;
+        let windows = crate::maintenance::seed(&maintenance, &config.maintenance)
+            .map_err(StartError::Spawn)?;
+        if windows > 0 {
+            tracing::info!(windows, "added the config file's maintenance windows");
+        }
         if seeded > 0 {
             tracing::info!(monitors = seeded, "added the config file's monitors");
         }
@@ -353,6 +359,7 @@ impl Node {
             monitors,
             notifiers,
             tokens,
+            maintenance,
             attempts: Default::default(),
         });
         let root_name = Some(ctx.actor_name("root"));

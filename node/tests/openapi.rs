@@ -500,6 +500,54 @@ async fn notifiers(c: &mut Contract, target: &str) -> (String, String) {
     (hook["id"].as_str().unwrap().to_owned(), mail_id)
 }
 
+/// A maintenance window over monitor `id`, now: the monitor shows as `maintenance`; a
+/// recurring one, edits, refusals and deletes.
+async fn maintenance(c: &mut Contract, id: &str) {
+    let now = ringwatch::clock::now_ms();
+    let once = json!({"title": "deploy", "monitors": [id], "start_ms": now - 1_000,
+        "end_ms": now + 600_000});
+    let made = c.json(Method::POST, "/api/maintenance", once, 201).await;
+    assert_eq!(made["active_now"], true, "{made}");
+    let shown = c.get(&format!("/api/monitors/{id}"), 200).await.body;
+    assert_eq!(shown["status"], "maintenance", "{shown}");
+    let listed = c.get("/api/monitors?status=maintenance", 200).await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let weekly = json!({"title": "backup", "monitors": "all", "cron": "0 3 * * SUN",
+        "duration_secs": 3600, "timezone": "Europe/Berlin"});
+    let weekly = c.json(Method::POST, "/api/maintenance", weekly, 201).await;
+    assert!(weekly["next_start_ms"].as_u64().unwrap() > now, "{weekly}");
+    let bad = json!({"title": "x", "monitors": "all", "cron": "0 3 * *", "duration_secs": 60});
+    c.json(Method::POST, "/api/maintenance", bad, 400).await;
+    c.expect(Method::POST, "/api/maintenance", Send::TooLarge, 413)
+        .await;
+    let path = format!("/api/maintenance/{}", weekly["id"].as_str().unwrap());
+    c.get(&path, 200).await;
+    c.get("/api/maintenance/w-unknown", 404).await;
+    let edited = c
+        .json(Method::PATCH, &path, json!({"duration_secs": 60}), 200)
+        .await;
+    assert_eq!(edited["duration_secs"], 60);
+    c.json(
+        Method::PATCH,
+        &path,
+        json!({"timezone": "Nowhere/Else"}),
+        400,
+    )
+    .await;
+    c.json(Method::PATCH, "/api/maintenance/w-unknown", json!({}), 404)
+        .await;
+    c.expect(Method::PATCH, &path, Send::TooLarge, 413).await;
+    let list = c.get("/api/maintenance", 200).await.body;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let summary = c.get("/api/summary", 200).await.body;
+    assert!(summary["maintenance"].as_u64().unwrap() >= 1, "{summary}");
+    for window in [&made, &weekly] {
+        let path = format!("/api/maintenance/{}", window["id"].as_str().unwrap());
+        c.expect(Method::DELETE, &path, Send::Nothing, 204).await;
+        c.expect(Method::DELETE, &path, Send::Nothing, 404).await;
+    }
+}
+
 /// Makes a token, lists it without its secret and revokes it; refusals.
 async fn tokens(c: &mut Contract) {
     let made = json!({"name": "ci", "scope": "read"});
@@ -727,6 +775,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let (id, down_id) = monitors(&mut c, &target, &hook).await;
     results_and_incidents(&mut c, &id, &down_id).await;
     history(&mut c, &id).await;
+    maintenance(&mut c, &id).await;
     let summary = c.get("/api/summary", 200).await;
     assert_eq!(summary.body["total"], 3);
     let cluster = c.get("/api/cluster", 200).await;

@@ -7,6 +7,7 @@
 
 mod alert;
 mod codec;
+mod maintenance;
 mod monitor;
 mod peer;
 mod result;
@@ -20,6 +21,7 @@ pub use codec::{
     DecodeError, OLDEST_CURRENT_LAYOUT, RECORD_VERSION, Record, WIRE_VERSION, chunks_by_size,
     decode, decode_as, decode_record, encode, encode_as, encode_record, encoded_len, version_of,
 };
+pub use maintenance::{Maintenance, MaintenanceSchedule, MaintenanceScope};
 pub use monitor::{
     DEFAULT_EXPECT_STATUS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL_SECS, DEFAULT_METHOD,
     DEFAULT_RECOVERY_THRESHOLD, DEFAULT_TIMEOUT_MS, Monitor, MonitorId, Rev, StatusRange, Zones,

@@ -26,6 +26,9 @@ describe('dashboard login', () => {
     const created = await env.node.api('POST', 'api/monitors', { url: `${env.target.url}/ok`, name: 'guarded', interval_secs: 1, timeout_ms: 2000 }, ADMIN);
     assert.equal(created.status, 201, JSON.stringify(created.data));
     env.monitorId = created.data.id;
+    const weekly = { title: 'weekly backup', monitors: 'all', cron: '0 3 * * SUN', duration_secs: 3600, timezone: 'Europe/Berlin' };
+    const window = await env.node.api('POST', 'api/maintenance', weekly, ADMIN);
+    assert.equal(window.status, 201, JSON.stringify(window.data));
   });
   after(async () => {
     await env.browser?.close();
@@ -93,6 +96,12 @@ describe('dashboard login', () => {
     }
     assert.equal(await page.locator('#add-form').isVisible(), false, 'no add form');
     assert.equal(await page.locator('.notifier-add').isVisible(), false, 'no notifier form');
+    const windowItem = page.locator('#maintenance-list li');
+    await expectText(windowItem.locator('.window-title'), 'weekly backup');
+    for (const name of ['Edit', 'Delete']) {
+      assert.equal(await windowItem.getByRole('button', { name }).isVisible(), false, `maintenance ${name} is hidden`);
+    }
+    assert.equal(await page.locator('#maintenance-add').isVisible(), false, 'no maintenance form');
     await r.locator('button[data-action=toggle]').click();
     await until(() => page.locator('.detail-body').first().isVisible(), 'the detail panel');
     assert.equal(await page.getByText('Edit monitor').isVisible(), false, 'no edit form');
@@ -109,6 +118,9 @@ describe('dashboard login', () => {
     await sessionCookie(page, env.write);
     const r = row(page, 'guarded');
     assert.equal(await page.locator('#add-form').isVisible(), true, 'the add form');
+    assert.equal(await page.locator('#maintenance-add').isVisible(), true, 'the maintenance form');
+    await expectText(page.locator('#maintenance-list li .window-title'), 'weekly backup');
+    assert.equal(await page.locator('#maintenance-list li').getByRole('button', { name: 'Edit' }).isVisible(), true);
     await r.getByRole('button', { name: 'Pause' }).click();
     await expectText(r.locator('.badge'), 'paused');
     assert.equal((await env.node.api('GET', `api/monitors/${env.monitorId}`, undefined, ADMIN)).data.active, false);

@@ -71,6 +71,7 @@ async fn serves_the_page_and_everything_it_loads() {
         "util.js",
         "fields.js",
         "notifiers.js",
+        "maintenance.js",
         "detail.js",
     ] {
         assert!(

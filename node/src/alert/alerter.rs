@@ -150,12 +150,21 @@ fn load_outbox(ctx: &Ctx) -> Result<Outbox, crate::store::StoreError> {
 }
 
 impl AlerterState {
+    /// Decides due changes this node owns. A monitor in maintenance gets no decision: its
+    /// due is dropped, and once the window ends its next result calls for the change again
+    /// and goes through the usual confirmation, so nothing decided in a window is notified.
     fn on_due(&mut self, myself: &ActorRef<AlerterMessage>, dues: Vec<Due>) {
         let mut decided = Vec::new();
         let ownership = self.ctx.ownership();
+        let windows = self.ctx.maintenance_windows();
+        let now = now_ms();
         for due in dues {
             let id = &due.monitor.id;
             if self.confirming.contains_key(id) || !ownership.is_mine(id) {
+                continue;
+            }
+            if windows.covers(id, now) {
+                tracing::debug!(monitor = %id, to = due.to.as_str(), "in maintenance: no decision");
                 continue;
             }
             match self.second_opinion_peer(&ownership, &due) {
@@ -262,6 +271,11 @@ impl AlerterState {
         if !still_due || !ownership.is_mine(&live.monitor.id) {
             tracing::debug!(monitor = %live.monitor.id, state = ?live.state, "no longer due");
             return None; // a good probe or a new owner came in between
+        }
+        if self.ctx.in_maintenance(&live.monitor.id, now_ms()) {
+            // A window began while a second opinion was asked for.
+            tracing::debug!(monitor = %live.monitor.id, "in maintenance: no decision");
+            return None;
         }
         let from = live.state.status;
         let reason = reason.unwrap_or_else(|| match &zones {

@@ -118,3 +118,90 @@ async fn a_restarted_alerter_still_sends_what_it_owed_once() {
     assert_eq!(delivered(), 1);
     node.shutdown().await;
 }
+
+/// A monitor in maintenance gets no decision, plain or zoned (both reach the alerter as a
+/// `Due`); once the window is gone, each still failing goes down with one notification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_decision_in_a_window_and_one_down_once_it_is_over() {
+    let config = Config {
+        name: "alert-maintenance".into(),
+        http: "127.0.0.1:0".parse().unwrap(),
+        cluster: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    }
+    .finish()
+    .unwrap();
+    let node = Node::start_with_store(config, Store::in_memory())
+        .await
+        .unwrap();
+    let ctx = node.ctx.clone();
+    let (hook, calls) = server(|| 200).await;
+    let (target, hits) = server(|| 500).await;
+    let notifier = ringwatch_proto::Notifier {
+        id: String::new(),
+        name: "hook".into(),
+        kind: NotifierKind::Webhook { url: hook },
+        rev: Rev::default(),
+        deleted: false,
+    };
+    super::notifiers::create(&ctx, notifier).unwrap();
+    let now = crate::clock::now_ms();
+    let window = crate::maintenance::create(
+        &ctx,
+        crate::domain::maintenance::MaintenanceInput {
+            title: "deploy".into(),
+            monitors: "all".into(),
+            start_ms: Some(now - 1_000),
+            end_ms: Some(now + 3_600_000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let monitor = |zoned: bool| {
+        let mut m = Monitor::new(String::new(), target.clone());
+        m.interval_secs = 1;
+        m.failure_threshold = 1;
+        m.zones = zoned.then_some(ringwatch_proto::Zones::All);
+        m
+    };
+    let ids: Vec<String> = crate::catalog::create(&ctx, vec![monitor(false), monitor(true)])
+        .unwrap()
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    // Four failing probes each, well past the threshold of one: nothing decided, nothing sent.
+    wait_until("eight failing probes", Duration::from_secs(10), || {
+        hits.load(Ordering::SeqCst) >= 8
+    })
+    .await;
+    ctx.flush_results(Duration::from_secs(5)).await;
+    for id in &ids {
+        assert!(ctx.in_maintenance(id, crate::clock::now_ms()));
+        let e = ctx.live.get(id).unwrap();
+        assert_eq!(e.status(), Status::Pending, "{id} decided in a window");
+        assert!(
+            e.last.as_ref().is_some_and(|r| !r.ok),
+            "{id}: probes are recorded"
+        );
+        assert!(ctx.store.transitions(id).unwrap().is_empty());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+    assert!(crate::maintenance::delete(&ctx, &window.id).unwrap());
+    wait_until("both down, both notified", Duration::from_secs(10), || {
+        ids.iter()
+            .all(|id| ctx.live.get(id).unwrap().status() == Status::Down)
+            && calls.load(Ordering::SeqCst) >= 2
+    })
+    .await;
+    let seen = hits.load(Ordering::SeqCst);
+    wait_until("four more failing probes", Duration::from_secs(10), || {
+        hits.load(Ordering::SeqCst) >= seen + 4
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one DOWN per monitor");
+    for id in &ids {
+        assert_eq!(ctx.store.transitions(id).unwrap().len(), 1);
+    }
+    node.shutdown().await;
+}

@@ -13,12 +13,15 @@ use warp::sse::Event as SseEvent;
 
 use crate::context::{Ctx, Event};
 use crate::domain::secret;
+use crate::live::ShownStatus;
 
 /// The data of a `status` event: a monitor's status changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusEvent<'a> {
     pub monitor_id: &'a str,
-    pub status: Status,
+    /// The new status, shown as `maintenance` while a window covers the monitor (a pause or
+    /// a resume during a window, say).
+    pub status: ShownStatus,
     pub previous_status: Status,
     /// Unix ms of the change.
     pub since_ms: u64,
@@ -55,7 +58,8 @@ pub fn data_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
     ]
 }
 
-fn to_sse(event: &Event) -> Option<SseEvent> {
+/// The event as sent; `in_maintenance` says whether a monitor is in maintenance now.
+fn to_sse(event: &Event, in_maintenance: impl FnOnce(&str) -> bool) -> Option<SseEvent> {
     let (name, data) = match event {
         Event::Result(r) => ("result", serde_json::to_string(&**r)),
         Event::Status {
@@ -67,7 +71,7 @@ fn to_sse(event: &Event) -> Option<SseEvent> {
             "status",
             serde_json::to_string(&StatusEvent {
                 monitor_id,
-                status: *status,
+                status: ShownStatus::of(*status, in_maintenance(monitor_id)),
                 previous_status: *previous_status,
                 since_ms: *since_ms,
             }),
@@ -105,11 +109,18 @@ pub fn events(c: Ctx) -> impl warp::Reply {
 /// The event stream of one subscriber. A subscriber too slow to keep up is told how many
 /// events it missed (`lagged`) and continues; it never holds the node back.
 pub fn stream(ctx: &Ctx) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + use<> {
-    BroadcastStream::new(ctx.events.subscribe()).filter_map(|item| async move {
-        match item {
-            Ok(event) => to_sse(&event).map(Ok),
-            Err(BroadcastStreamRecvError::Lagged(n)) => {
-                Some(Ok(SseEvent::default().event("lagged").data(n.to_string())))
+    let ctx = ctx.clone();
+    BroadcastStream::new(ctx.events.subscribe()).filter_map(move |item| {
+        let ctx = ctx.clone();
+        async move {
+            match item {
+                Ok(event) => {
+                    let now = crate::clock::now_ms();
+                    to_sse(&event, |id| ctx.in_maintenance(id, now)).map(Ok)
+                }
+                Err(BroadcastStreamRecvError::Lagged(n)) => {
+                    Some(Ok(SseEvent::default().event("lagged").data(n.to_string())))
+                }
             }
         }
     })

@@ -78,12 +78,14 @@ pub struct StatsView {
     /// The rollups read: `minute`, `hour` or `day` (the finest kept for the whole window).
     pub resolution: &'static str,
     /// Share of the watched time the monitor was not down (0..1), from its status changes,
-    /// paused time left out; `null` when it was not watched in the window.
+    /// paused and maintenance time left out; `null` when it was not watched in the window.
     pub uptime: Option<f64>,
     /// Time down in the window, in ms.
     pub down_ms: u64,
-    /// Time watched (not paused, after creation) in the window, in ms.
+    /// Time watched (not paused, not in maintenance, after creation) in the window, in ms.
     pub watched_ms: u64,
+    /// Time a maintenance window covered in the window (neither up nor down), in ms.
+    pub maintenance_ms: u64,
     /// Down periods that overlap the window.
     pub incidents: u32,
     /// Checks in the window, by every node.
@@ -203,6 +205,7 @@ pub async fn stats(id: String, ctx: Ctx, q: HashMap<String, String>) -> ApiResul
         uptime: a.uptime.map(round6),
         down_ms: a.down_ms,
         watched_ms: a.observed_ms,
+        maintenance_ms: a.maintenance_ms,
         incidents: a.incidents,
         checks: s.all.checks,
         ok: s.all.ok,

@@ -8,6 +8,7 @@ mod events;
 mod guard;
 mod history;
 pub mod input;
+mod maintenance;
 mod monitors;
 pub mod openapi;
 mod overview;
@@ -188,6 +189,50 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(with_ctx(ctx.clone()))
         .and_then(|id, c| async { tokens::delete(id, c).await.map_err(warp::reject::custom) });
 
+    let windows = warp::path!("api" / "maintenance");
+    let window_create = windows
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|c, b| async {
+            maintenance::create(c, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let window_list = windows
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|c| async { maintenance::list(c).await.map_err(warp::reject::custom) });
+    let window = warp::path!("api" / "maintenance" / String);
+    let window_get = window
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { maintenance::get(id, c).await.map_err(warp::reject::custom) });
+    let window_patch = window
+        .and(warp::patch())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|id, c, b| async {
+            maintenance::patch(id, c, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let window_delete = window
+        .and(warp::delete())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async {
+            maintenance::delete(id, c)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let window_routes = window_create
+        .or(window_list)
+        .or(window_get)
+        .or(window_patch)
+        .or(window_delete)
+        .map(Reply::into_response)
+        .boxed();
+
     let summary = warp::path!("api" / "summary")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -270,7 +315,12 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .boxed();
 
     guard::guard(ctx)
-        .and(monitor_routes.or(session_routes).or(other_routes))
+        .and(
+            monitor_routes
+                .or(session_routes)
+                .or(window_routes)
+                .or(other_routes),
+        )
         .recover(error::recover)
         .map(guard::secure_headers)
 }

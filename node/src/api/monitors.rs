@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use ringwatch_proto::{ProbeResult, Status};
+use ringwatch_proto::ProbeResult;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response, json, with_header, with_status};
 
@@ -13,8 +13,9 @@ use super::input::{parse_create, parse_patch};
 use super::views::{Created, MonitorView};
 use crate::catalog;
 use crate::context::Ctx;
+use crate::domain::maintenance::Covered;
 use crate::domain::ownership::Ownership;
-use crate::live::{LiveEntry, Query};
+use crate::live::{LiveEntry, Query, ShownStatus};
 use crate::probe;
 
 /// Results answered when a request names no limit.
@@ -24,10 +25,16 @@ pub const MAX_RESULTS_LIMIT: usize = 10_000;
 
 type ApiResult = Result<Response, ApiError>;
 
-fn view<'a>(ownership: &'a Ownership, e: &'a LiveEntry) -> MonitorView<'a> {
-    MonitorView::new(e, ownership.owner(&e.monitor.id), || {
+/// The view of `e`, given who owns what and which monitors are in maintenance now.
+fn view<'a>(ownership: &'a Ownership, covered: &Covered, e: &'a LiveEntry) -> MonitorView<'a> {
+    MonitorView::new(e, ownership.owner(&e.monitor.id), e.shown(covered), || {
         crate::live::ZoneSight::of(ownership)
     })
+}
+
+/// The monitors in maintenance now.
+fn covered(ctx: &Ctx) -> Covered {
+    ctx.maintenance_windows().at(crate::clock::now_ms())
 }
 
 pub(super) fn entry(ctx: &Ctx, id: &str) -> Result<LiveEntry, ApiError> {
@@ -79,7 +86,11 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult {
     let created = catalog::create(&ctx, monitors)?;
     let entries: Vec<LiveEntry> = created.iter().filter_map(|m| ctx.live.get(&m.id)).collect();
     let ownership = ctx.ownership();
-    let views: Vec<_> = entries.iter().map(|e| view(&ownership, e)).collect();
+    let covered = covered(&ctx);
+    let views: Vec<_> = entries
+        .iter()
+        .map(|e| view(&ownership, &covered, e))
+        .collect();
     let body = if bulk {
         Created::Bulk(views)
     } else {
@@ -171,7 +182,7 @@ pub(super) fn param<T: std::str::FromStr>(
     tag = "monitors",
     params(
         ("q" = Option<String>, Query, description = "Only monitors whose name, URL or id contains this text (case-insensitive)"),
-        ("status" = Option<Status>, Query, description = "Only monitors with this status"),
+        ("status" = Option<ShownStatus>, Query, description = "Only monitors with this status"),
         ("offset" = Option<usize>, Query, description = "Matching monitors to skip (default 0)"),
         ("limit" = Option<usize>, Query, description = "Most monitors to answer (default: all)"),
     ),
@@ -183,15 +194,11 @@ pub(super) fn param<T: std::str::FromStr>(
 pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
     let status = match q.get("status").map(String::as_str) {
         None | Some("") => None,
-        Some("up") => Some(Status::Up),
-        Some("down") => Some(Status::Down),
-        Some("pending") => Some(Status::Pending),
-        Some("paused") => Some(Status::Paused),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "status must be up, down, pending or paused, got {other:?}"
-            )));
-        }
+        Some(text) => Some(ShownStatus::parse(text).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "status must be up, down, pending, paused or maintenance, got {text:?}"
+            ))
+        })?),
     };
     let query = Query {
         text: q.get("q").filter(|t| !t.is_empty()).cloned(),
@@ -199,8 +206,9 @@ pub async fn list(ctx: Ctx, q: HashMap<String, String>) -> ApiResult {
         offset: param(&q, "offset", "a non-negative integer")?.unwrap_or(0),
         limit: param(&q, "limit", "a non-negative integer")?,
     };
-    let (entries, total) = ctx.live.list(&query);
-    let body = json_array_stream(entries, ctx.ownership());
+    let covered = covered(&ctx);
+    let (entries, total) = ctx.live.list(&query, &covered);
+    let body = json_array_stream(entries, ctx.ownership(), covered);
     let reply = with_header(body, "content-type", "application/json");
     Ok(with_header(reply, "x-total-count", total.to_string()).into_response())
 }
@@ -212,7 +220,11 @@ const LIST_CHUNK: usize = 256;
 /// reads: a list of 20,000 monitors (11 MB) never sits whole in memory, and no request
 /// touches more fresh memory than a chunk's (growing one buffer to the whole list made the
 /// first request after a quiet spell 10x slower, spent zeroing pages).
-fn json_array_stream(entries: Vec<LiveEntry>, ownership: Ownership) -> impl Reply {
+fn json_array_stream(
+    entries: Vec<LiveEntry>,
+    ownership: Ownership,
+    covered: Covered,
+) -> impl Reply {
     let chunks = entries.len().div_ceil(LIST_CHUNK).max(1);
     let chunk = move |i: usize| -> Result<Bytes, serde_json::Error> {
         let page = entries.chunks(LIST_CHUNK).nth(i).unwrap_or_default();
@@ -222,7 +234,7 @@ fn json_array_stream(entries: Vec<LiveEntry>, ownership: Ownership) -> impl Repl
             if n > 0 {
                 out.push(b',');
             }
-            serde_json::to_writer(&mut out, &view(&ownership, e))?;
+            serde_json::to_writer(&mut out, &view(&ownership, &covered, e))?;
         }
         if i + 1 == chunks {
             out.push(b']');
@@ -246,7 +258,7 @@ fn json_array_stream(entries: Vec<LiveEntry>, ownership: Ownership) -> impl Repl
 )]
 pub async fn get(id: String, ctx: Ctx) -> ApiResult {
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx.ownership(), &e)).into_response())
+    Ok(json(&view(&ctx.ownership(), &covered(&ctx), &e)).into_response())
 }
 
 /// Changes the given fields of a monitor; `null` clears a nullable one.
@@ -276,7 +288,7 @@ pub async fn patch(id: String, ctx: Ctx, body: Bytes) -> ApiResult {
     known_notifiers(&ctx, added.filter(|id| !before.contains(id)))?;
     catalog::update(&ctx, changed)?;
     let e = entry(&ctx, &id)?;
-    Ok(json(&view(&ctx.ownership(), &e)).into_response())
+    Ok(json(&view(&ctx.ownership(), &covered(&ctx), &e)).into_response())
 }
 
 /// Deletes a monitor everywhere; probing stops.

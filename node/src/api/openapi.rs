@@ -10,7 +10,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
-use super::{alerts, error, events, history, input, monitors, overview, session, tokens, views};
+use super::{
+    alerts, error, events, history, input, maintenance, monitors, overview, session, tokens, views,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +48,11 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
         tokens::create,
         tokens::list,
         tokens::delete,
+        maintenance::create,
+        maintenance::list,
+        maintenance::get,
+        maintenance::patch,
+        maintenance::delete,
         session::get,
         session::login,
         session::logout,
@@ -72,6 +79,10 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
         ringwatch_proto::ProbeResult,
         ringwatch_proto::ErrorKind,
         ringwatch_proto::Status,
+        crate::live::ShownStatus,
+        crate::domain::maintenance::MaintenanceInput,
+        maintenance::MaintenanceView,
+        maintenance::MaintenancePatch,
         crate::domain::notifier::NotifierInput,
         crate::alert::notifiers::NotifierView,
         crate::alert::incidents::Incident,
@@ -94,6 +105,7 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
     tags(
         (name = "monitors", description = "Monitor definitions, their checks and results"),
         (name = "notifiers", description = "Alert channels and incidents"),
+        (name = "maintenance", description = "Maintenance windows: monitors shown as `maintenance`, never notified, left out of uptime"),
         (name = "tokens", description = "API tokens (admin scope when auth is on)"),
         (name = "session", description = "The dashboard's login: a session cookie for a token"),
         (name = "node", description = "Health, counts, cluster view and metrics"),

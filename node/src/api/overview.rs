@@ -26,6 +26,8 @@ pub struct Summary {
     pub down: usize,
     pub pending: usize,
     pub paused: usize,
+    /// Active monitors a maintenance window covers now (not counted as up, down or pending).
+    pub maintenance: usize,
     /// Name of the node that answered.
     pub node: String,
     /// Version of the node that answered.
@@ -99,13 +101,16 @@ pub fn healthz() -> Json {
     ),
 )]
 pub fn summary(c: Ctx) -> Json {
-    let s = c.live.summary();
+    let s = c
+        .live
+        .summary(&c.maintenance_windows().at(crate::clock::now_ms()));
     json(&Summary {
         total: s.total,
         up: s.up,
         down: s.down,
         pending: s.pending,
         paused: s.paused,
+        maintenance: s.maintenance,
         node: c.name.clone(),
         version: env!("CARGO_PKG_VERSION"),
     })
@@ -135,7 +140,8 @@ pub fn cluster(c: Ctx) -> Json {
 )]
 pub fn metrics(c: Ctx) -> impl Reply {
     let text = c.metrics.render(
-        c.live.summary(),
+        c.live
+            .summary(&c.maintenance_windows().at(crate::clock::now_ms())),
         c.store.corrupt_records(),
         c.store.disk_bytes(),
     );

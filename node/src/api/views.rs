@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::input::StatusSpec;
 use crate::domain::secret;
 use crate::domain::spec::{ZonesSpec, repeat_every_text};
-use crate::live::{LiveEntry, ZoneSight};
+use crate::live::{LiveEntry, ShownStatus, ZoneSight};
 
 /// A monitor with its current status, as every monitor endpoint answers it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -64,7 +64,9 @@ pub struct MonitorView<'a> {
     pub public_badges: bool,
     /// The reminder period while it stays down (`1h`, `30m`...); `null`: no reminders.
     pub repeat_every: Option<String>,
-    pub status: Status,
+    /// `maintenance` while a maintenance window covers the monitor (probed and recorded,
+    /// never notified); `paused` when it is inactive; else the decided status.
+    pub status: ShownStatus,
     /// Unix ms of the last status change; `null` before the first.
     pub status_since_ms: Option<u64>,
     /// The node probing the monitor now (for a monitor with zones: the node that decides its
@@ -125,11 +127,13 @@ fn status_spec(r: &StatusRange) -> StatusSpec {
 }
 
 impl<'a> MonitorView<'a> {
-    /// `owner` is the node probing the monitor now, if it is probed at all; `sight` the
-    /// cluster's zones as this node sees them (asked only for a monitor with zones).
+    /// `owner` is the node probing the monitor now, if it is probed at all; `shown` the status
+    /// to show; `sight` the cluster's zones as this node sees them (asked only for a monitor
+    /// with zones).
     pub fn new(
         e: &'a LiveEntry,
         owner: Option<&'a str>,
+        shown: ShownStatus,
         sight: impl FnOnce() -> ZoneSight,
     ) -> Self {
         let m = &e.monitor;
@@ -137,8 +141,15 @@ impl<'a> MonitorView<'a> {
         let degraded = zone_status
             .as_ref()
             .is_some_and(|z| z.values().any(|s| *s == "down"))
-            && e.status() != Status::Down;
+            && shown != ShownStatus::Down
+            && shown != ShownStatus::Maintenance;
         let now = crate::clock::now_ms();
+        // The time since the figures were computed counts as the current status; time in
+        // maintenance counts as neither up nor down, as paused time does.
+        let counted = match shown {
+            ShownStatus::Maintenance => Status::Paused,
+            _ => e.status(),
+        };
         let secrets = secret::monitor_secrets(m);
         MonitorView {
             id: &m.id,
@@ -174,13 +185,13 @@ impl<'a> MonitorView<'a> {
             degraded,
             public_badges: m.public_badges,
             repeat_every: m.repeat_every_secs.map(repeat_every_text),
-            status: e.status(),
+            status: shown,
             status_since_ms: (e.state.since_ms > 0).then_some(e.state.since_ms),
             owner: owner.filter(|_| m.is_probed()),
             last_result: e.last.as_ref(),
             created_ms: m.created_ms,
-            uptime_24h: e.figures.uptime_24h(e.status(), now).map(round6),
-            uptime_30d: e.figures.uptime_30d(e.status(), now).map(round6),
+            uptime_24h: e.figures.uptime_24h(counted, now).map(round6),
+            uptime_30d: e.figures.uptime_30d(counted, now).map(round6),
             p95_ms_24h: e.figures.p95_ms_24h(),
         }
     }

@@ -146,6 +146,10 @@ pub struct Config {
     /// of `POST /api/monitors`). Added when the node does not know the id yet; later changes
     /// and deletes through the API win over the file.
     pub monitors: Vec<crate::domain::spec::MonitorSeed>,
+    /// Maintenance windows the cluster should have (each needs a fixed `id`; the other keys
+    /// are those of `POST /api/maintenance`). Added when the node does not know the id yet;
+    /// later changes and deletes through the API win over the file.
+    pub maintenance: Vec<crate::domain::maintenance::MaintenanceSeed>,
     /// `"on"`: the API asks for tokens (see `admin_token`); `"off"`: it does not, which a
     /// node only accepts on a loopback HTTP address unless `allow_auth_off` is set.
     pub auth: AuthMode,
@@ -194,6 +198,7 @@ impl Default for Config {
             block_private_targets: false,
             notifiers: Vec::new(),
             monitors: Vec::new(),
+            maintenance: Vec::new(),
             auth: AuthMode::Off,
             allow_auth_off: false,
             admin_token: None,
@@ -451,6 +456,10 @@ impl Config {
             m.to_monitor()
                 .map_err(|e| ConfigError::Invalid(format!("monitors[{i}] ({}): {e}", m.id)))?;
         }
+        for (i, w) in self.maintenance.iter().enumerate() {
+            w.to_maintenance()
+                .map_err(|e| ConfigError::Invalid(format!("maintenance[{i}] ({}): {e}", w.id)))?;
+        }
         for (i, u) in self.public_urls.iter().enumerate() {
             crate::domain::web::parse_public_url(u)
                 .map_err(|e| ConfigError::Invalid(format!("public_urls[{i}]: {e}")))?;
@@ -578,6 +587,29 @@ mod tests {
         assert_eq!(c.monitors.len(), 1);
         let shop = c.monitors[0].to_monitor().unwrap();
         assert_eq!((shop.id.as_str(), shop.tls_min_days), ("shop", Some(14)));
+        let windows: Vec<_> = c
+            .maintenance
+            .iter()
+            .map(|w| w.to_maintenance().unwrap())
+            .collect();
+        assert_eq!(windows.len(), 2);
+        assert_eq!(windows[0].id, "sunday-backup");
+    }
+
+    #[test]
+    fn refuses_bad_maintenance_windows() {
+        let bad = "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\n\
+                   cron = \"0 3 * * SUN\"\nduration_secs = 60\ntimezone = \"Europe/Nowhere\"\n";
+        let err = Config::from_toml(bad, "f").unwrap().finish().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("maintenance[0] (w): unknown time zone"),
+            "{err}"
+        );
+        let misspelt =
+            "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\nstart = 1\n";
+        let err = Config::from_toml(misspelt, "f").unwrap_err().to_string();
+        assert!(err.contains("\"w\"") && err.contains("start"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
 //! - [`uptime`]: availability over a window from the status timeline.
+//! - [`maintenance`]: maintenance windows (one-off or cron in a time zone), their validation,
+//!   and which monitors are in maintenance at an instant.
 //! - [`zones`]: monitors probed from several zones: verdicts, quorum, which side decides.
 //! - [`address`]: addresses probes may not reach (private ranges, the node's own
 //!   listeners) and characters names and URLs may not hold.
@@ -24,6 +26,7 @@
 
 pub mod address;
 pub mod hash;
+pub mod maintenance;
 pub mod names;
 pub mod notifier;
 pub mod outbox;

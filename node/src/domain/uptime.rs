@@ -5,9 +5,14 @@
 //! The status before the first change is `Pending`. Time spent `Pending` or `Paused` is
 //! neither up nor down: it is left out of the observed time. Nothing after `now_ms` counts:
 //! the current status lasts until now, not until the end of a window that reaches past it.
+//!
+//! Time in a maintenance window (the `excluded` spans of [`availability_outside`]) is neither
+//! up nor down either: it is left out of the observed time and counted apart.
 
 use ringwatch_proto::Status;
 use serde::Serialize;
+
+use super::maintenance::Span;
 
 /// One UTC day.
 pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
@@ -21,6 +26,8 @@ pub struct Availability {
     pub down_ms: u64,
     /// Time spent paused in the window (ms), not part of `observed_ms`.
     pub paused_ms: u64,
+    /// Time up or down that a maintenance window covered (ms), not part of `observed_ms`.
+    pub maintenance_ms: u64,
     /// Down periods overlapping the window, also ones that began before it. A down period
     /// runs until the status is something else than down for a while (so a repeated change
     /// to down does not start another); a pause in an outage ends it.
@@ -38,8 +45,23 @@ pub fn availability(
     to_ms: u64,
     now_ms: u64,
 ) -> Availability {
+    availability_outside(changes, from_ms, to_ms, now_ms, &[])
+}
+
+/// [`availability`] with the time inside `excluded` (sorted, disjoint spans: maintenance)
+/// left out: counted as `maintenance_ms` instead of up or down. Paused time stays paused.
+pub fn availability_outside(
+    changes: &[(u64, Status)],
+    from_ms: u64,
+    to_ms: u64,
+    now_ms: u64,
+    excluded: &[Span],
+) -> Availability {
     let end = to_ms.min(now_ms);
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        excluded,
+        ..Tally::default()
+    };
     if end <= from_ms {
         return tally.finish();
     }
@@ -51,11 +73,21 @@ pub fn availability(
     let mut since = from_ms;
     for &(at, next) in changes[first..].iter().take_while(|&&(at, _)| at < end) {
         let at = at.max(since);
-        tally.add(status, at - since);
+        tally.add(status, since, at);
         (since, status) = (at, next);
     }
-    tally.add(status, end - since);
+    tally.add(status, since, end);
     tally.finish()
+}
+
+/// How much of `[from, to)` the sorted, disjoint `spans` cover.
+fn covered_ms(spans: &[Span], from: u64, to: u64) -> u64 {
+    let first = spans.partition_point(|s| s.end_ms <= from);
+    spans[first..]
+        .iter()
+        .take_while(|s| s.start_ms < to)
+        .map(|s| s.end_ms.min(to).saturating_sub(s.start_ms.max(from)))
+        .sum()
 }
 
 /// Availability of each of `days` consecutive days from `from_day_ms` (pass a UTC midnight
@@ -76,18 +108,27 @@ pub fn daily(
 
 /// Adds up the periods of a window in time order.
 #[derive(Default)]
-struct Tally {
+struct Tally<'a> {
+    /// Maintenance: time in these is neither up nor down.
+    excluded: &'a [Span],
     up_ms: u64,
     down_ms: u64,
     paused_ms: u64,
+    maintenance_ms: u64,
     incidents: u32,
     /// The status of the last period that lasted, to join down periods split by changes of
     /// no duration.
     last: Option<Status>,
 }
 
-impl Tally {
-    fn add(&mut self, status: Status, ms: u64) {
+impl Tally<'_> {
+    fn add(&mut self, status: Status, from: u64, to: u64) {
+        let mut ms = to.saturating_sub(from);
+        if matches!(status, Status::Up | Status::Down) && !self.excluded.is_empty() {
+            let inside = covered_ms(self.excluded, from, to);
+            self.maintenance_ms += inside;
+            ms -= inside;
+        }
         if ms == 0 {
             return;
         }
@@ -111,6 +152,7 @@ impl Tally {
             observed_ms,
             down_ms: self.down_ms,
             paused_ms: self.paused_ms,
+            maintenance_ms: self.maintenance_ms,
             incidents: self.incidents,
             uptime: (observed_ms > 0).then(|| 1.0 - self.down_ms as f64 / observed_ms as f64),
         }
@@ -256,6 +298,42 @@ mod tests {
     }
 
     #[test]
+    fn maintenance_is_neither_up_nor_down() {
+        let span = |a, b| Span {
+            start_ms: T0 + a,
+            end_ms: T0 + b,
+        };
+        // Up, then down from 2 h to 5 h; a window from 1 h to 3 h and one from 4 h to 4.5 h.
+        let changes = [(T0, Up), (T0 + 2 * HOUR, Down), (T0 + 5 * HOUR, Up)];
+        let windows = [span(HOUR, 3 * HOUR), span(4 * HOUR, 4 * HOUR + HOUR / 2)];
+        let a = availability_outside(&changes, T0, T0 + 6 * HOUR, T0 + DAY_MS, &windows);
+        assert_eq!(a.maintenance_ms, 2 * HOUR + HOUR / 2);
+        assert_eq!(
+            a.down_ms,
+            HOUR + HOUR / 2,
+            "down 3 h, 1.5 h of it in windows"
+        );
+        assert_eq!(a.observed_ms, 6 * HOUR - a.maintenance_ms);
+        assert_eq!(a.incidents, 1);
+        // A monitor that failed only inside its window keeps 100 %.
+        let inside = [(T0, Up), (T0 + HOUR, Down), (T0 + 2 * HOUR, Up)];
+        let a = availability_outside(
+            &inside,
+            T0,
+            T0 + DAY_MS,
+            T0 + DAY_MS,
+            &[span(HOUR, 2 * HOUR)],
+        );
+        assert_eq!((a.uptime, a.down_ms, a.incidents), (Some(1.0), 0, 0));
+        // Paused time stays paused, and a window reaching past now counts until now.
+        let paused = [(T0, Paused)];
+        let a = availability_outside(&paused, T0, T0 + DAY_MS, T0 + HOUR, &[span(0, DAY_MS)]);
+        assert_eq!((a.paused_ms, a.maintenance_ms), (HOUR, 0));
+        let a = availability_outside(&[(T0, Up)], T0, T0 + DAY_MS, T0 + HOUR, &[span(0, DAY_MS)]);
+        assert_eq!((a.maintenance_ms, a.observed_ms, a.uptime), (HOUR, 0, None));
+    }
+
+    #[test]
     fn unsorted_changes_do_not_panic() {
         let changes = [(T0 + HOUR, Up), (T0, Down), (T0 + 2 * HOUR, Up)];
         let a = availability(&changes, T0 - HOUR, T0 + DAY_MS, T0 + DAY_MS);
@@ -305,6 +383,37 @@ mod tests {
             prop_assert_eq!(a.paused_ms, paused);
             prop_assert_eq!(a.incidents, incidents);
             prop_assert_eq!(a.uptime.is_some(), up + down > 0);
+        }
+
+        #[test]
+        fn maintenance_matches_a_millisecond_by_millisecond_count(
+            mut changes in prop::collection::vec((0u64..400, status()), 0..12),
+            mut cuts in prop::collection::vec(0u64..450, 0..8),
+            from in 0u64..400,
+            len in 0u64..400,
+        ) {
+            changes.sort_by_key(|&(at, _)| at);
+            cuts.sort_unstable();
+            cuts.dedup();
+            let spans: Vec<Span> = cuts
+                .chunks_exact(2)
+                .map(|c| Span { start_ms: c[0], end_ms: c[1] })
+                .collect();
+            let a = availability_outside(&changes, from, from + len, 1_000, &spans);
+            let (mut up, mut down, mut maintenance) = (0, 0, 0);
+            for t in from..from + len {
+                let s = status_at(&changes, t);
+                let inside = spans.iter().any(|w| w.contains(t));
+                match s {
+                    Up | Down if inside => maintenance += 1,
+                    Up => up += 1,
+                    Down => down += 1,
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(a.observed_ms, up + down);
+            prop_assert_eq!(a.down_ms, down);
+            prop_assert_eq!(a.maintenance_ms, maintenance);
         }
 
         #[test]

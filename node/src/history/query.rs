@@ -7,13 +7,15 @@
 //! creation; until its first status change, and while pending after a resume or a new URL, it
 //! counts as up (a pending monitor's first good check makes it up without a transition).
 //! Counts and latency come from the rollups, at the finest resolution whose retention
-//! covers the window (`domain::rollup::pick_resolution`).
+//! covers the window (`domain::rollup::pick_resolution`). Time a maintenance window covered
+//! is neither up nor down (`domain::uptime::availability_outside`): it is reported apart.
 
 use std::collections::BTreeMap;
 
 use ringwatch_proto::{Monitor, Status, Transition};
 
 use crate::context::Ctx;
+use crate::domain::maintenance::{SpansWithin, Windows};
 use crate::domain::rollup::{self, Bucket, Resolution, Stats, pick_resolution, series_step};
 use crate::domain::uptime::{self, Availability};
 use crate::live::Figures;
@@ -100,11 +102,14 @@ pub fn stats(
     let all = rollup::summarize(buckets.iter().map(|(_, b)| b));
     let transitions = ctx.store.transitions(&monitor.id)?;
     let changes = timeline(monitor, &transitions);
+    let excluded = ctx
+        .maintenance_windows()
+        .spans_of(&monitor.id, from_ms, to_ms);
     Ok(WindowStats {
         from_ms,
         to_ms,
         resolution,
-        availability: uptime::availability(&changes, from_ms, to_ms, now_ms),
+        availability: uptime::availability_outside(&changes, from_ms, to_ms, now_ms, &excluded),
         all: Stats::of(&all),
         by_node: by_node
             .into_iter()
@@ -144,12 +149,21 @@ pub fn series(
     let points = rollup::series(buckets.iter().map(|(_, b)| b), first, to_ms, step);
     let transitions = ctx.store.transitions(&monitor.id)?;
     let changes = timeline(monitor, &transitions);
+    let excluded = ctx
+        .maintenance_windows()
+        .spans_of(&monitor.id, first, to_ms.min(now_ms));
     let out = points
         .into_iter()
         .map(|p| SeriesPoint {
             at_ms: p.at_ms,
             stats: Stats::of(&p.bucket),
-            availability: uptime::availability(&changes, p.at_ms, p.at_ms + step, now_ms),
+            availability: uptime::availability_outside(
+                &changes,
+                p.at_ms,
+                p.at_ms + step,
+                now_ms,
+                &excluded,
+            ),
         })
         .collect();
     Ok((step, out))
@@ -162,12 +176,20 @@ fn next(r: Resolution) -> Resolution {
     }
 }
 
-/// The list figures of one monitor now. Blocking.
-pub fn figures(ctx: &Ctx, monitor: &Monitor, now_ms: u64) -> StoreResult<Figures> {
+/// The list figures of one monitor now. `maintenance` holds the maintenance windows'
+/// occurrences over the last 30 days ([`figure_windows`]), whose time is left out. Blocking.
+pub fn figures(
+    ctx: &Ctx,
+    monitor: &Monitor,
+    maintenance: &SpansWithin<'_>,
+    now_ms: u64,
+) -> StoreResult<Figures> {
     let transitions = ctx.store.transitions(&monitor.id)?;
     let changes = timeline(monitor, &transitions);
-    let day = uptime::availability(&changes, now_ms.saturating_sub(DAY_MS), now_ms, now_ms);
-    let month = uptime::availability(&changes, now_ms.saturating_sub(30 * DAY_MS), now_ms, now_ms);
+    let month_from = now_ms.saturating_sub(30 * DAY_MS);
+    let excluded = maintenance.of(&monitor.id);
+    let over = |from: u64| uptime::availability_outside(&changes, from, now_ms, now_ms, &excluded);
+    let (day, month) = (over(now_ms.saturating_sub(DAY_MS)), over(month_from));
     // 24 h at hour resolution: 25 buckets, exact enough for a list column.
     let from = Resolution::Hour.floor(now_ms.saturating_sub(DAY_MS));
     let hours = ctx
@@ -183,10 +205,17 @@ pub fn figures(ctx: &Ctx, monitor: &Monitor, now_ms: u64) -> StoreResult<Figures
     ))
 }
 
+/// The windows' occurrences over the 30 days the list's figures cover.
+pub fn figure_windows(windows: &Windows, now_ms: u64) -> SpansWithin<'_> {
+    windows.within(now_ms.saturating_sub(30 * DAY_MS), now_ms)
+}
+
 /// Refreshes the list figures of every monitor. Blocking; runs in the background.
 pub fn refresh_figures(ctx: &Ctx, now_ms: u64) {
+    let windows = ctx.maintenance_windows();
+    let maintenance = figure_windows(&windows, now_ms);
     for monitor in ctx.live.monitors() {
-        match figures(ctx, &monitor, now_ms) {
+        match figures(ctx, &monitor, &maintenance, now_ms) {
             Ok(f) => ctx.live.set_figures(&monitor.id, f),
             Err(e) => {
                 ctx.metrics.store_errors.inc();
@@ -202,7 +231,13 @@ pub fn refresh_figures_of(ctx: &Ctx, id: &str, now_ms: u64) {
     let Some(entry) = ctx.live.get(id) else {
         return;
     };
-    match figures(ctx, &entry.monitor, now_ms) {
+    let windows = ctx.maintenance_windows();
+    match figures(
+        ctx,
+        &entry.monitor,
+        &figure_windows(&windows, now_ms),
+        now_ms,
+    ) {
         Ok(f) => ctx.live.set_figures(id, f),
         Err(e) => {
             ctx.metrics.store_errors.inc();
