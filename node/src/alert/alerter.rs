@@ -449,6 +449,7 @@ impl AlerterState {
     fn reminders(&self, now: u64) -> Vec<Transition> {
         let mut made = Vec::new();
         let mut ownership = None;
+        let mut windows = None;
         for (id, d) in &self.down {
             if self.confirming.contains_key(id) {
                 continue;
@@ -462,6 +463,11 @@ impl AlerterState {
             let Some(at_ms) = reminders::due(d.last_ms, period_ms, now) else {
                 continue;
             };
+            // No reminder during maintenance: the window's own point is that nobody is paged.
+            let windows = windows.get_or_insert_with(|| self.ctx.maintenance_windows());
+            if windows.covers(id, now) {
+                continue;
+            }
             let ownership = ownership.get_or_insert_with(|| self.ctx.ownership());
             // Like a send, a reminder waits until this node has heard the cluster.
             if live.state.status != Status::Down
