@@ -98,6 +98,8 @@ pub struct NodeContext {
     pub notifiers: crate::state::Table<ringwatch_proto::Notifier>,
     /// Every API token (hashes only; revoked ones as tombstones), by id.
     pub tokens: crate::state::Table<ringwatch_proto::ApiToken>,
+    /// Every status page definition (tombstones too), by id.
+    pub status_pages: crate::state::Table<ringwatch_proto::StatusPage>,
     /// Failed attempts of notifications still being retried, cluster-wide.
     pub attempts: crate::state::attempts::Attempts,
 }

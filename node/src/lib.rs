@@ -22,6 +22,7 @@ pub mod links;
 pub mod live;
 pub mod metrics;
 pub mod node;
+pub mod pages;
 pub mod probe;
 pub mod state;
 pub mod store;

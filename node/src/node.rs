@@ -302,6 +302,8 @@ impl Node {
         let notifiers = crate::state::Table::load(store.clone(), config.name.clone())?;
         crate::alert::notifiers::seed(&notifiers, &config.notifiers).map_err(StartError::Spawn)?;
         let tokens = crate::state::Table::load(store.clone(), config.name.clone())?;
+        let status_pages = crate::state::Table::load(store.clone(), config.name.clone())?;
+        crate::pages::seed(&status_pages, &config.status_pages).map_err(StartError::Spawn)?;
         if seeded > 0 {
             tracing::info!(monitors = seeded, "added the config file's monitors");
         }
@@ -353,6 +355,7 @@ impl Node {
             monitors,
             notifiers,
             tokens,
+            status_pages,
             attempts: Default::default(),
         });
         let root_name = Some(ctx.actor_name("root"));

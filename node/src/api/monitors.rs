@@ -24,7 +24,7 @@ pub const MAX_RESULTS_LIMIT: usize = 10_000;
 
 type ApiResult = Result<Response, ApiError>;
 
-fn view<'a>(ownership: &'a Ownership, e: &'a LiveEntry) -> MonitorView<'a> {
+pub(super) fn view<'a>(ownership: &'a Ownership, e: &'a LiveEntry) -> MonitorView<'a> {
     MonitorView::new(e, ownership.owner(&e.monitor.id), || {
         crate::live::ZoneSight::of(ownership)
     })

@@ -10,7 +10,10 @@ use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
-use super::{alerts, error, events, history, input, monitors, overview, session, tokens, views};
+use super::{
+    alerts, badge, error, events, history, input, monitors, overview, session, status_pages,
+    tokens, views,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +49,13 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
         tokens::create,
         tokens::list,
         tokens::delete,
+        status_pages::create,
+        status_pages::list,
+        status_pages::get,
+        status_pages::patch,
+        status_pages::delete,
+        status_pages::show,
+        badge::badge,
         session::get,
         session::login,
         session::logout,
@@ -79,6 +89,17 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
         tokens::TokenInput,
         tokens::TokenView,
         tokens::CreatedToken,
+        crate::domain::status_page::StatusPageInput,
+        status_pages::StatusPageView,
+        status_pages::PageData,
+        crate::domain::page_model::Overall,
+        crate::domain::page_model::GroupView,
+        crate::domain::page_model::MonitorRow,
+        crate::domain::page_model::DayBar,
+        crate::domain::page_model::IncidentRow,
+        ringwatch_proto::Announcement,
+        ringwatch_proto::PageGroup,
+        ringwatch_proto::Severity,
         session::LoginInput,
         session::SessionView,
         ringwatch_proto::Scope,
@@ -95,6 +116,7 @@ use super::{alerts, error, events, history, input, monitors, overview, session, 
         (name = "monitors", description = "Monitor definitions, their checks and results"),
         (name = "notifiers", description = "Alert channels and incidents"),
         (name = "tokens", description = "API tokens (admin scope when auth is on)"),
+        (name = "status pages", description = "Status pages, their HTML and JSON, and badges"),
         (name = "session", description = "The dashboard's login: a session cookie for a token"),
         (name = "node", description = "Health, counts, cluster view and metrics"),
         (name = "events", description = "Server-sent events"),

@@ -185,8 +185,12 @@ fn on_definitions(ctx: &Ctx, body: PeerMsg) {
         Ok(merged) => return refused("notifier", merged.refused),
         Err(body) => body,
     };
-    match ctx.tokens.receive(body, &ctx.hlc) {
-        Ok(merged) => refused("token", merged.refused),
+    let body = match ctx.tokens.receive(body, &ctx.hlc) {
+        Ok(merged) => return refused("token", merged.refused),
+        Err(body) => body,
+    };
+    match ctx.status_pages.receive(body, &ctx.hlc) {
+        Ok(merged) => refused("status_page", merged.refused),
         Err(body) => {
             if let PeerMsg::Records { kind, .. } = &body {
                 tracing::debug!(

@@ -278,7 +278,13 @@ impl PeerSync {
         let monitors = self.ctx.monitors.sync_messages(FULL_SYNC_FRAME_BYTES);
         let notifiers = self.ctx.notifiers.sync_messages(FULL_SYNC_FRAME_BYTES);
         let tokens = self.ctx.tokens.sync_messages(FULL_SYNC_FRAME_BYTES);
-        for msg in monitors.into_iter().chain(notifiers).chain(tokens) {
+        let pages = self.ctx.status_pages.sync_messages(FULL_SYNC_FRAME_BYTES);
+        for msg in monitors
+            .into_iter()
+            .chain(notifiers)
+            .chain(tokens)
+            .chain(pages)
+        {
             transport.send(Some(node_id), msg);
         }
     }

@@ -146,6 +146,10 @@ pub struct Config {
     /// of `POST /api/monitors`). Added when the node does not know the id yet; later changes
     /// and deletes through the API win over the file.
     pub monitors: Vec<crate::domain::spec::MonitorSeed>,
+    /// Status pages the cluster should have (each needs a fixed `id`; the other keys are
+    /// those of `POST /api/status-pages`), added like `monitors`: when the node does not know
+    /// the id yet; later changes and deletes through the API win over the file.
+    pub status_pages: Vec<crate::domain::status_page::StatusPageSeed>,
     /// `"on"`: the API asks for tokens (see `admin_token`); `"off"`: it does not, which a
     /// node only accepts on a loopback HTTP address unless `allow_auth_off` is set.
     pub auth: AuthMode,
@@ -194,6 +198,7 @@ impl Default for Config {
             block_private_targets: false,
             notifiers: Vec::new(),
             monitors: Vec::new(),
+            status_pages: Vec::new(),
             auth: AuthMode::Off,
             allow_auth_off: false,
             admin_token: None,
@@ -450,6 +455,17 @@ impl Config {
         for (i, m) in self.monitors.iter().enumerate() {
             m.to_monitor()
                 .map_err(|e| ConfigError::Invalid(format!("monitors[{i}] ({}): {e}", m.id)))?;
+        }
+        let mut slugs = std::collections::HashSet::new();
+        for (i, p) in self.status_pages.iter().enumerate() {
+            p.to_page()
+                .map_err(|e| ConfigError::Invalid(format!("status_pages[{i}] ({}): {e}", p.id)))?;
+            if !slugs.insert(p.spec.slug.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "status_pages[{i}] ({}): another page has the slug {:?}",
+                    p.id, p.spec.slug
+                )));
+            }
         }
         for (i, u) in self.public_urls.iter().enumerate() {
             crate::domain::web::parse_public_url(u)

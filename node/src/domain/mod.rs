@@ -12,6 +12,8 @@
 //! - [`outbox`]: notifications not yet delivered, their order, retries and backoff.
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
+//! - [`page_model`]: what a status page shows: overall state, daily bars, incidents.
+//! - [`status_page`]: the status page spec (API, config file) and its validation.
 //! - [`uptime`]: availability over a window from the status timeline.
 //! - [`zones`]: monitors probed from several zones: verdicts, quorum, which side decides.
 //! - [`address`]: addresses probes may not reach (private ranges, the node's own
@@ -27,11 +29,13 @@ pub mod names;
 pub mod notifier;
 pub mod outbox;
 pub mod ownership;
+pub mod page_model;
 pub mod rollup;
 pub mod schedule;
 pub mod secret;
 pub mod spec;
 pub mod status;
+pub mod status_page;
 pub mod token;
 pub mod uptime;
 pub mod web;
