@@ -14,6 +14,7 @@ import { advancedFields, createBody, readMonitor, syncKind } from './fields.js';
 import { dropHistoryCells, historyCells, reloadStrip, renderHistoryCells, stripResult } from './heartbeat.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';
 import { startSession } from './session.js';
+import { startStatusPages } from './statuspages.js';
 
 const PAGE_SIZE = 50;
 const POLL_MS = 2000; // page + summary refresh period
@@ -701,6 +702,7 @@ async function start() {
   $('rows').addEventListener('click', onRowsClick);
   setupAddForm();
   startNotifiers();
+  startStatusPages();
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) refreshSoon();
   });
