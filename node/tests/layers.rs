@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("wiring", &["context"]),
     (
         "definitions, history and access",
-        &["catalog", "history", "access"],
+        &["catalog", "history", "access", "pages"],
     ),
     ("alerting", &["alert"]),
     ("cluster", &["cluster"]),

@@ -43,7 +43,8 @@ section.group h2{font-size:1.1em;margin:10px 0;overflow-wrap:anywhere}\
 .legend{display:flex;justify-content:space-between;font-size:.8em;color:#57606a}\
 .detail{font-size:.85em;color:#57606a;overflow-wrap:anywhere}\
 table{width:100%;border-collapse:collapse;font-size:.9em}\
-td,th{text-align:left;padding:6px 4px;border-top:1px solid #eaeef2;vertical-align:top;overflow-wrap:anywhere}\
+td,th{text-align:left;padding:6px 4px;border-top:1px solid #eaeef2;vertical-align:top;overflow-wrap:break-word}\
+td:first-child{overflow-wrap:anywhere}\
 footer{color:#57606a;font-size:.8em;margin-top:24px}\
 @media (max-width:480px){main{padding:16px 10px 32px}.bars{gap:0;height:24px}h1{font-size:1.35em}}\
 ";

@@ -594,6 +594,28 @@ mod tests {
         assert_eq!(c.monitors.len(), 1);
         let shop = c.monitors[0].to_monitor().unwrap();
         assert_eq!((shop.id.as_str(), shop.tls_min_days), ("shop", Some(14)));
+        let page = c.status_pages[0].to_page().unwrap();
+        assert_eq!((page.slug.as_str(), page.public), ("shop", true));
+        assert_eq!(page.groups[0].monitors, ["shop"]);
+    }
+
+    #[test]
+    fn refuses_bad_and_duplicate_status_pages() {
+        let page = |id: &str, slug: &str| {
+            format!("[[status_pages]]\nid = \"{id}\"\nslug = \"{slug}\"\ntitle = \"T\"\n")
+        };
+        let bad = page("a", "Not A Slug");
+        let err = Config::from_toml(&bad, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("status_pages[0] (a)"), "{err}");
+        let twice = format!("{}{}", page("a", "same"), page("b", "same"));
+        let err = Config::from_toml(&twice, "f")
+            .unwrap()
+            .finish()
+            .unwrap_err();
+        assert!(err.to_string().contains("slug \"same\""), "{err}");
+        let unknown = format!("{}colour = \"red\"\n", page("a", "ok"));
+        let err = Config::from_toml(&unknown, "f").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
     }
 
     #[test]
