@@ -11,6 +11,7 @@ use ringwatch_proto::{Announcement, PageGroup, Rev, StatusPage};
 use serde::Deserialize;
 
 use super::names::{PLAIN_NAME_RULE, is_plain_name};
+use super::spec::MAX_DEFINITION_BYTES;
 
 /// Longest slug, in characters.
 pub const MAX_SLUG_CHARS: usize = 64;
@@ -231,6 +232,14 @@ pub fn validate(p: &StatusPage) -> Result<(), PageError> {
             ));
         }
     }
+    // Each field within its limit may still add up to more than a peer accepts.
+    let size = ringwatch_proto::encoded_len(p);
+    if size > MAX_DEFINITION_BYTES {
+        return Err(PageError(format!(
+            "the page takes {size} bytes encoded; at most {MAX_DEFINITION_BYTES} are allowed \
+             (shorter names, or fewer groups)"
+        )));
+    }
     Ok(())
 }
 
@@ -290,6 +299,21 @@ mod tests {
             let err = input(json.clone()).unwrap_err();
             assert!(err.0.contains(why), "{json}: {err}");
         }
+    }
+
+    #[test]
+    fn a_page_too_large_for_a_peer_is_refused() {
+        // 100 groups of 200 four-byte characters and 10 ids of 64: each within its limit.
+        let name = "\u{1F600}".repeat(MAX_TITLE_CHARS);
+        let ids = vec![format!("m-{}", "a".repeat(62)); 10];
+        let groups: Vec<_> = (0..MAX_GROUPS)
+            .map(|_| serde_json::json!({"name": name, "monitors": ids}))
+            .collect();
+        let err =
+            input(serde_json::json!({"slug": "a", "title": "t", "groups": groups})).unwrap_err();
+        assert!(err.0.contains("bytes encoded"), "{err}");
+        let fewer = &groups[..MAX_GROUPS / 4];
+        input(serde_json::json!({"slug": "a", "title": "t", "groups": fewer})).unwrap();
     }
 
     #[test]
