@@ -57,7 +57,7 @@ impl ZoneSight {
     pub fn statuses(&self, e: &LiveEntry) -> Option<BTreeMap<String, &'static str>> {
         let z = e.monitor.zones.as_ref()?;
         let names = zones::of_monitor(z, &self.known);
-        Some(zones::statuses(&names, &e.zones, &self.alive))
+        Some(zones::statuses(&e.monitor, &names, &e.zones, &self.alive))
     }
 }
 

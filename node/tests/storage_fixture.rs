@@ -25,7 +25,7 @@ use ringwatch::domain::secret;
 use ringwatch::store::{Store, Tree};
 use ringwatch_proto::{
     ApiToken, Delivery, Monitor, MonitorState, NotifierKind, ProbeResult, RECORD_VERSION,
-    StatusRange,
+    StatusRange, Zones,
 };
 use serde_json::Value;
 
@@ -36,6 +36,8 @@ const BLOCKS_FIXTURE_DIR: &str =
 const BLOCKS_MANIFEST: &str = include_str!("fixtures/v2-blocks-data.json");
 const V3_FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v3-data");
 const V3_MANIFEST: &str = include_str!("fixtures/v3-data.json");
+const V4_FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v4-data");
+const V4_MANIFEST: &str = include_str!("fixtures/v4-data.json");
 /// sled's page cache for the test store.
 const CACHE_BYTES: u64 = 16 << 20;
 /// sled releases its file lock from a background thread after a drop; a reopen waits this long.
@@ -156,7 +158,17 @@ fn check_monitor(m: &Monitor, want: &Value) {
         .unwrap_or_default();
     assert_eq!(m.secret_headers, marked, "{id}");
     assert_eq!(m.secret_body, want["secret_body"] == true, "{id}");
-    assert_eq!((m.zones.as_ref(), m.quorum), (None, None), "{id}");
+    // Builds since zoned monitors show `zones` and `quorum`; older ones neither.
+    let zones = match &want["zones"] {
+        Value::Null => None,
+        Value::String(all) if all == "all" => Some(Zones::All),
+        v => Some(Zones::Only(serde_json::from_value(v.clone()).unwrap())),
+    };
+    assert_eq!(m.zones, zones, "{id}");
+    assert_eq!(m.quorum.map(u64::from), want["quorum"].as_u64(), "{id}");
+    // No build before record version 5 had public badges or reminders.
+    assert!(!m.public_badges, "{id}");
+    assert_eq!(m.repeat_every_secs, None, "{id}");
     assert_eq!(
         m.tls_min_days.map(u64::from),
         want["tls_min_days"].as_u64(),
@@ -284,6 +296,14 @@ fn check_transition(store: &Store, event: &Value, channel: &str) {
     let last: ProbeResult = serde_json::from_value(event["last_result"].clone()).unwrap();
     assert_eq!(t.last_result, Some(last));
     assert_eq!(t.channels, [channel]);
+    // Builds since zoned monitors name the zones down (null for a monitor without zones).
+    if let Some(down) = event["zones_down"].as_array() {
+        let down: Vec<&str> = down.iter().map(|z| z.as_str().unwrap()).collect();
+        assert_eq!(t.zones_down, down);
+        assert_eq!(t.zones_reachable, event["zones_reachable"]);
+    } else {
+        assert!(t.zones_down.is_empty() && t.zones_reachable == 0);
+    }
     assert!(
         store.delivered(id, seq, channel).unwrap(),
         "{id}/{seq} delivered"
@@ -522,6 +542,70 @@ fn the_last_version_3_fixture_opens_with_every_record() {
     for t in store.all_transitions().unwrap() {
         assert!(t.zones_down.is_empty() && t.zones_reachable == 0);
     }
+    drop(store);
+
+    let store = reopen(tmp.path());
+    assert_eq!(store.open_report().found_format, Some(RECORD_VERSION));
+    assert!(
+        !store.open_report().walked,
+        "the second open trusts the marker"
+    );
+    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+}
+
+#[test]
+fn the_last_version_4_fixture_opens_with_every_record() {
+    let manifest: Value = serde_json::from_str(V4_MANIFEST).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(V4_FIXTURE_DIR), tmp.path());
+    const SECRETIVE: &str = "m-37ab8ba382c9e04a";
+    const ZONED: &str = "m-4f8b2553ea363433";
+    const HEADERS: &[(&str, &str)] = &[
+        ("Authorization", "Bearer fixture-secret-1"),
+        ("X-Fixture", "yes"),
+        ("X-Custom-Auth", "fixture-secret-4"),
+        ("X-Tenant", "fixture-secret-6"),
+    ];
+
+    let store = Store::open(tmp.path(), CACHE_BYTES).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(
+        report.found_format,
+        Some(4),
+        "the marker of version 4 builds"
+    );
+    assert_eq!(
+        report.walked_trees,
+        [Tree::Monitors],
+        "only monitors changed layout"
+    );
+    assert_eq!(report.migrated_records(), manifest["counts"]["monitors"]);
+    check_blocks_fixture(&store, &manifest, SECRETIVE, HEADERS);
+    let zoned = store.get_monitor(ZONED).unwrap().unwrap();
+    assert_eq!(
+        (zoned.zones, zoned.quorum),
+        (Some(Zones::Only(vec!["eu".into(), "us".into()])), Some(1))
+    );
+    // Every result carries its prober's zone, as the manifest names the nodes' zones.
+    let nodes = manifest["nodes"].as_object().unwrap();
+    let mut zones = BTreeSet::new();
+    for m in manifest["monitors"].as_array().unwrap() {
+        for r in store
+            .results(m["id"].as_str().unwrap(), 0, usize::MAX)
+            .unwrap()
+        {
+            assert_eq!(nodes[&r.node], r.zone.as_str(), "{}", r.node);
+            zones.insert(r.zone);
+        }
+    }
+    assert_eq!(zones.len(), 2, "results of both zones");
+    let zoned_downs = store
+        .all_transitions()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.monitor_id == ZONED && !t.zones_down.is_empty())
+        .count();
+    assert_eq!(zoned_downs, 1, "the zoned monitor's down names its zones");
     drop(store);
 
     let store = reopen(tmp.path());

@@ -22,16 +22,18 @@ use serde::{Serialize, de::DeserializeOwned};
 
 /// The version byte written in front of every peer message this build sends. Version 3:
 /// monitors carry `secret_headers` and `secret_body`, members their `zone`; version 4:
-/// monitors carry `zones` and `quorum`, results their `zone`, transitions the zones down.
-pub const WIRE_VERSION: u8 = 4;
+/// monitors carry `zones` and `quorum`, results their `zone`, transitions the zones down;
+/// version 5: monitors carry `public_badges` and `repeat_every_secs`.
+pub const WIRE_VERSION: u8 = 5;
 
 /// The version byte written in front of every record this build stores. Version 1 was
 /// written by builds before the alerting work (no request options, no TLS days, no
 /// transition numbers); version 2 by builds before user-marked secrets (a monitor without
 /// `secret_headers` and `secret_body`); version 3 by builds before zoned monitors (a monitor
 /// without `zones` and `quorum`, a result without `zone`, a transition without the zones
-/// down); see `docs/storage-formats.md`.
-pub const RECORD_VERSION: u8 = 4;
+/// down); version 4 by builds before status pages and repeat alerts (a monitor without
+/// `public_badges` and `repeat_every_secs`); see `docs/storage-formats.md`.
+pub const RECORD_VERSION: u8 = 5;
 
 /// The oldest record version any stored type still has the layout of.
 pub const OLDEST_CURRENT_LAYOUT: u8 = 2;

@@ -123,6 +123,12 @@ pub struct Monitor {
     /// How many of its zones must see a zoned monitor down for it to be down; `None` means a
     /// majority of its reachable zones. Since record version 4.
     pub quorum: Option<u32>,
+    /// Its badges (`/badge/{id}/...`) are public even when no public status page shows it.
+    /// Since record version 5.
+    pub public_badges: bool,
+    /// While it stays down, a reminder goes out at this period (seconds), cluster-wide once
+    /// per period; `None` for none. Since record version 5.
+    pub repeat_every_secs: Option<u64>,
     pub created_ms: u64,
     pub rev: Rev,
     pub deleted: bool,
@@ -154,6 +160,8 @@ impl Monitor {
             notifiers: None,
             zones: None,
             quorum: None,
+            public_badges: false,
+            repeat_every_secs: None,
             created_ms: 0,
             rev: Rev::default(),
             deleted: false,
@@ -198,8 +206,8 @@ impl Monitor {
 }
 
 impl crate::codec::Record for Monitor {
-    /// Since version 4: `zones` and `quorum`.
-    const LAYOUT_SINCE: u8 = 4;
+    /// Since version 5: `public_badges` and `repeat_every_secs`.
+    const LAYOUT_SINCE: u8 = 5;
 }
 
 #[cfg(test)]

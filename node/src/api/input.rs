@@ -208,6 +208,12 @@ break"}}"#
             r#"{"url":"TCP://db.local:5432"}"#.into(),
             r#"{"url":"tcp://db.local:5432","expect_body_contains":"x"}"#.into(),
             r#"{"url":"tcp://db.local:5432","method":"POST"}"#.into(),
+            r#"{"url":"http://a/","repeat_every":"often"}"#.into(),
+            r#"{"url":"http://a/","repeat_every":"0s"}"#.into(),
+            r#"{"url":"http://a/","repeat_every":"1500ms"}"#.into(),
+            r#"{"url":"http://a/","repeat_every":"31d"}"#.into(),
+            r#"{"url":"http://a/","repeat_every":3600}"#.into(),
+            r#"{"url":"http://a/","public_badges":"yes"}"#.into(),
         ] {
             let e = create(&body).expect_err(&body);
             assert_eq!(e.status, 400, "{body}");
@@ -233,6 +239,12 @@ break"}}"#
         assert!(m2.headers.is_empty());
         assert_eq!(m2.tls_min_days, None);
         assert_eq!(m2.notifiers, Some(vec![]));
+        let p = parse_patch(br#"{"repeat_every":"1h 30m","public_badges":true}"#).unwrap();
+        let m3 = p.apply(m2.clone()).unwrap();
+        assert_eq!((m3.repeat_every_secs, m3.public_badges), (Some(5400), true));
+        assert_eq!(crate::domain::spec::repeat_every_text(5400), "1h 30m");
+        let cleared = parse_patch(br#"{"repeat_every":null}"#).unwrap();
+        assert_eq!(cleared.apply(m3).unwrap().repeat_every_secs, None);
         let to_tcp = parse_patch(br#"{"url":"tcp://a:22"}"#).unwrap();
         assert!(
             to_tcp.apply(m).is_err(),

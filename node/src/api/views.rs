@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::input::StatusSpec;
 use crate::domain::secret;
-use crate::domain::spec::ZonesSpec;
+use crate::domain::spec::{ZonesSpec, repeat_every_text};
 use crate::live::{LiveEntry, ZoneSight};
 
 /// A monitor with its current status, as every monitor endpoint answers it.
@@ -60,6 +60,10 @@ pub struct MonitorView<'a> {
     pub zone_status: Option<BTreeMap<String, &'static str>>,
     /// Some zone sees it down but not enough for the quorum.
     pub degraded: bool,
+    /// Its badges are public even when no public status page shows it.
+    pub public_badges: bool,
+    /// The reminder period while it stays down (`1h`, `30m`...); `null`: no reminders.
+    pub repeat_every: Option<String>,
     pub status: Status,
     /// Unix ms of the last status change; `null` before the first.
     pub status_since_ms: Option<u64>,
@@ -168,6 +172,8 @@ impl<'a> MonitorView<'a> {
             quorum: m.quorum,
             zone_status,
             degraded,
+            public_badges: m.public_badges,
+            repeat_every: m.repeat_every_secs.map(repeat_every_text),
             status: e.status(),
             status_since_ms: (e.state.since_ms > 0).then_some(e.state.since_ms),
             owner: owner.filter(|_| m.is_probed()),

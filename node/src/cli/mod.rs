@@ -160,6 +160,12 @@ pub struct AddArgs {
     /// With --zones: how many zones must see it down [default: a majority of its zones].
     #[arg(long, value_name = "N", requires = "zones")]
     pub quorum: Option<u32>,
+    /// While it stays down, send a reminder at this period (`30m`, `1h`) [default: none].
+    #[arg(long, value_name = "DURATION")]
+    pub repeat_every: Option<String>,
+    /// Its badges are public even when no public status page shows it.
+    #[arg(long)]
+    pub public_badges: bool,
     #[command(flatten)]
     pub node: NodeUrl,
 }
@@ -212,6 +218,8 @@ impl AddArgs {
             notifiers: some_list(&self.notifiers),
             zones: self.zones.as_deref().map(zones_spec),
             quorum: self.quorum,
+            repeat_every: self.repeat_every.clone(),
+            public_badges: self.public_badges.then_some(true),
             ..MonitorInput::default()
         }
     }

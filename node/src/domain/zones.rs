@@ -6,6 +6,11 @@
 //!   own thresholds: `failure_threshold` consecutive failures in a zone make that zone's
 //!   verdict down, `recovery_threshold` consecutive successes make it up again (a zone's
 //!   first success makes a pending zone up).
+//! - A zone's counts are current only while its results keep coming: a zone whose newest
+//!   result is more than [`stale_after_ms`] older than the monitor's newest result from any
+//!   zone is `pending` again (it makes no call), and a result after such a gap starts the
+//!   zone's counts afresh. So a node that has just rejoined, or that has not yet caught up
+//!   with a zone's results, never decides on what a zone saw before the gap.
 //! - A zone with no live node is `unreachable`: it is left out of the count and of the
 //!   denominator ([`judge`]). The quorum is the monitor's `quorum` (at most the reachable
 //!   zones) or, by default, a majority of the reachable zones; at least 1.
@@ -41,12 +46,27 @@ pub struct ZoneCount {
     pub last_ms: u64,
 }
 
+/// How much older than the monitor's newest result a zone's newest result may be and still
+/// count: three intervals plus the probe timeout plus 5 s, room for a slow probe and for a
+/// zone's prober moving to another node.
+pub fn stale_after_ms(m: &Monitor) -> u64 {
+    m.interval_secs
+        .saturating_mul(3_000)
+        .saturating_add(m.timeout_ms)
+        .saturating_add(5_000)
+}
+
 impl ZoneCount {
-    /// Counts one result of this zone. Returns whether the verdict changed.
+    /// Counts one result of this zone. Returns whether the verdict changed. A result that
+    /// comes more than [`stale_after_ms`] after the zone's previous one starts the counts
+    /// afresh: what the zone saw in between is not known here (yet).
     pub fn observe(&mut self, m: &Monitor, ok: bool, at_ms: u64) -> bool {
+        let before = self.verdict;
+        if self.last_ms != 0 && at_ms > self.last_ms.saturating_add(stale_after_ms(m)) {
+            *self = ZoneCount::default();
+        }
         self.last_ms = self.last_ms.max(at_ms);
         super::status::count(&mut self.failures, &mut self.successes, m, ok);
-        let before = self.verdict;
         if self.failures >= m.failure_threshold.max(1) {
             self.verdict = Verdict::Down;
         } else if self.successes > 0
@@ -99,7 +119,8 @@ pub fn judge(
     alive_zones: &BTreeSet<String>,
 ) -> Judgement {
     let reachable: Vec<&String> = zones.iter().filter(|z| alive_zones.contains(*z)).collect();
-    let verdict = |z: &String| counts.get(z).map(|c| c.verdict).unwrap_or_default();
+    let current = Current::of(m, zones, counts);
+    let verdict = |z: &String| current.verdict(z);
     let down: Vec<String> = reachable
         .iter()
         .filter(|z| verdict(z) == Verdict::Down)
@@ -124,19 +145,51 @@ pub fn judge(
     }
 }
 
-/// Each zone's state as the monitor view shows it: `up`, `down`, `pending` or `unreachable`.
+/// The zones' verdicts that count: a zone whose newest result is stale next to the monitor's
+/// newest result from any of its zones is pending.
+struct Current<'a> {
+    counts: &'a BTreeMap<String, ZoneCount>,
+    since_ms: u64,
+}
+
+impl<'a> Current<'a> {
+    fn of(m: &Monitor, zones: &[String], counts: &'a BTreeMap<String, ZoneCount>) -> Self {
+        let newest = zones
+            .iter()
+            .filter_map(|z| counts.get(z))
+            .map(|c| c.last_ms)
+            .max()
+            .unwrap_or(0);
+        Current {
+            counts,
+            since_ms: newest.saturating_sub(stale_after_ms(m)),
+        }
+    }
+
+    fn verdict(&self, zone: &str) -> Verdict {
+        match self.counts.get(zone) {
+            Some(c) if c.last_ms >= self.since_ms => c.verdict,
+            _ => Verdict::Pending,
+        }
+    }
+}
+
+/// Each zone's state as the monitor view shows it: `up`, `down`, `pending` (also a zone whose
+/// results stopped coming) or `unreachable`.
 pub fn statuses(
+    m: &Monitor,
     zones: &[String],
     counts: &BTreeMap<String, ZoneCount>,
     alive_zones: &BTreeSet<String>,
 ) -> BTreeMap<String, &'static str> {
+    let current = Current::of(m, zones, counts);
     zones
         .iter()
         .map(|z| {
             let shown = if !alive_zones.contains(z) {
                 "unreachable"
             } else {
-                match counts.get(z).map(|c| c.verdict).unwrap_or_default() {
+                match current.verdict(z) {
                     Verdict::Pending => "pending",
                     Verdict::Up => "up",
                     Verdict::Down => "down",
@@ -215,7 +268,7 @@ mod tests {
         let j = judge(&m, &zones, &counts, &alive);
         assert_eq!(j.status, Some(Status::Down));
         assert_eq!(j.down, ["a", "b"]);
-        let shown = statuses(&zones, &counts, &alive);
+        let shown = statuses(&m, &zones, &counts, &alive);
         assert_eq!(
             shown.into_iter().collect::<Vec<_>>(),
             [
@@ -238,7 +291,7 @@ mod tests {
         let j = judge(&m, &zones, &counts, &set(&["a", "b"]));
         assert_eq!((j.status, j.quorum, j.reachable), (Some(Status::Up), 2, 2));
         assert_eq!(
-            statuses(&zones, &counts, &set(&["a", "b"]))["c"],
+            statuses(&m, &zones, &counts, &set(&["a", "b"]))["c"],
             "unreachable"
         );
         // No reachable zone: no call either way.
@@ -270,6 +323,56 @@ mod tests {
         feed(&m, &mut counts, "a", &[false]);
         let j = judge(&m, &zones, &counts, &set(&["a", "b"]));
         assert_eq!(j.status, None);
+    }
+
+    #[test]
+    fn a_zone_heard_of_before_a_gap_makes_no_call() {
+        // A node rejoins after a cut: zone a was last heard up 30 s ago, its own zone c has
+        // been failing since. It must not call the monitor up on zone a's old verdict, nor
+        // count zone a's first new failure on top of the counts from before the gap.
+        let m = zoned(2, 1); // interval 60 s by default: make it 1 s
+        let m = Monitor {
+            interval_secs: 1,
+            timeout_ms: 2_000,
+            ..m
+        };
+        assert_eq!(stale_after_ms(&m), 10_000);
+        let zones = vec!["a".to_owned(), "c".to_owned()];
+        let alive = set(&["a", "c"]);
+        let mut counts: BTreeMap<String, ZoneCount> = BTreeMap::new();
+        let mut at = |zone: &str, ms: u64, ok: bool| {
+            counts
+                .entry(zone.to_owned())
+                .or_default()
+                .observe(&m, ok, ms);
+        };
+        at("a", 1_000, true);
+        at("c", 1_000, true);
+        at("c", 31_000, false);
+        at("c", 32_000, false);
+        let j = judge(&m, &zones, &counts, &alive);
+        assert_eq!(
+            j.status, None,
+            "zone a's verdict from before the gap counts: {j:?}"
+        );
+        assert_eq!(
+            statuses(&m, &zones, &counts, &alive)["a"],
+            "pending",
+            "a zone whose results stopped coming is pending"
+        );
+        // Zone a's first result after the gap starts its counts afresh: one failure of two.
+        counts.get_mut("a").unwrap().observe(&m, false, 33_000);
+        assert_eq!(counts["a"].verdict, Verdict::Pending);
+        assert_eq!(counts["a"].failures, 1);
+        assert_eq!(judge(&m, &zones, &counts, &alive).status, None);
+        counts.get_mut("a").unwrap().observe(&m, false, 34_000);
+        let j = judge(&m, &zones, &counts, &alive);
+        assert_eq!(j.status, Some(Status::Down));
+        assert_eq!(j.down, ["a", "c"]);
+        // Within the window nothing is stale: a slow zone still counts.
+        counts.get_mut("c").unwrap().observe(&m, true, 43_000);
+        assert_eq!(counts["c"].verdict, Verdict::Up);
+        assert_eq!(statuses(&m, &zones, &counts, &alive)["a"], "down");
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub const MANAGED_HEADERS: [&str; 7] = [
 pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 /// Largest `tls_min_days`: ten years.
 pub const MAX_TLS_MIN_DAYS: u64 = 3650;
+/// Longest `repeat_every`: 30 days.
+pub const MAX_REPEAT_EVERY_SECS: u64 = 30 * 24 * 3600;
 /// Largest definition, in bytes as stored and replicated (postcard), not counting its id and
 /// revision: what keeps every definition, and so every frame of them, far below the peer
 /// transport's frame limit, whatever the API was sent. Each field's own limit (a 64 KiB
@@ -174,6 +176,11 @@ pub struct MonitorInput {
     /// With `zones`: how many zones must see it down for it to be down, 1-32; default a
     /// majority of its reachable zones.
     pub quorum: Option<u32>,
+    /// Its badges are public even when no public status page shows it; default `false`.
+    pub public_badges: Option<bool>,
+    /// While it stays down, a reminder is sent at this period (`30m`, `1h`, `1d`: whole
+    /// seconds from 1 s to 30 days); missing or `null`: no reminders.
+    pub repeat_every: Option<String>,
 }
 
 /// `zones` as users write it: `"all"` or a list of zone names.
@@ -249,6 +256,9 @@ pub struct MonitorPatch {
     pub zones: Option<Option<ZonesSpec>>,
     #[serde(default, deserialize_with = "present")]
     pub quorum: Option<Option<u32>>,
+    pub public_badges: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub repeat_every: Option<Option<String>>,
 }
 
 /// Tells a field given as `null` (Some(None)) from a missing one (None).
@@ -293,6 +303,8 @@ impl From<MonitorInput> for MonitorPatch {
             notifiers: i.notifiers.map(Some),
             zones: i.zones.map(Some),
             quorum: i.quorum.map(Some),
+            public_badges: i.public_badges,
+            repeat_every: i.repeat_every.map(Some),
         }
     }
 }
@@ -340,6 +352,10 @@ impl MonitorPatch {
             m.zones = z.map(ZonesSpec::into_zones).transpose()?;
         }
         set(&mut m.quorum, p.quorum);
+        set(&mut m.public_badges, p.public_badges);
+        if let Some(v) = p.repeat_every {
+            m.repeat_every_secs = v.as_deref().map(repeat_every).transpose()?;
+        }
         validate(&m)?;
         Ok(m)
     }
@@ -350,6 +366,31 @@ fn set<T>(field: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *field = v;
     }
+}
+
+/// Seconds of a `repeat_every` like `30m` or `1h` (humantime): whole seconds, from 1 s to
+/// [`MAX_REPEAT_EVERY_SECS`].
+fn repeat_every(text: &str) -> Result<u64, SpecError> {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
+        SpecError::new(format!(
+            "repeat_every must be a duration like \"30m\" or \"1h\": {e}"
+        ))
+    })?;
+    if d.subsec_nanos() != 0 {
+        return Err(SpecError::new("repeat_every must be whole seconds"));
+    }
+    range(
+        "repeat_every (seconds)",
+        d.as_secs(),
+        1,
+        MAX_REPEAT_EVERY_SECS,
+    )?;
+    Ok(d.as_secs())
+}
+
+/// How a stored `repeat_every_secs` is shown: `1h`, `30m`, `1h 30m`.
+pub fn repeat_every_text(secs: u64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }
 
 fn tls_min_days(days: u64) -> Result<u32, SpecError> {

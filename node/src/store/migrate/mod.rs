@@ -7,7 +7,7 @@
 //! by an older build, a migration cut short, or a newer build's store) the record trees are
 //! walked in batches of [`MIGRATION_BATCH_RECORDS`]:
 //! - a record older than its tree's current layout ([`layout_since`]) is decoded with that
-//!   version's frozen type ([`v1`], [`v2`], [`v3`]) and rewritten in the current one, one atomic
+//!   version's frozen type ([`v1`], [`v2`], [`v3`], [`v4`]) and rewritten in the current one, one atomic
 //!   batch per page; a record of an older version whose layout is still the current one
 //!   stays as it is (reads accept it: [`ringwatch_proto::Record`]);
 //! - a record of a newer version is counted and left exactly as it is;
@@ -27,6 +27,7 @@
 pub mod v1;
 pub mod v2;
 pub mod v3;
+pub mod v4;
 
 use ringwatch_proto::{
     DecodeError, Monitor, OLDEST_CURRENT_LAYOUT, RECORD_VERSION, Record, Transition, version_of,
@@ -83,6 +84,7 @@ fn step(tree: Tree, from: u8) -> Option<Step> {
         (v1::VERSION, Tree::States) => Some(v1::state),
         (v2::VERSION, Tree::Monitors) => Some(v2::monitor),
         (v3::VERSION, Tree::Monitors) => Some(v3::monitor),
+        (v4::VERSION, Tree::Monitors) => Some(v4::monitor),
         // One transition layout from version 2 to 3: one step reads both.
         (v2::VERSION | v3::VERSION, Tree::Transitions) => Some(v3::transition),
         _ => None,

@@ -629,3 +629,76 @@ fn a_version_3_store_rewrites_monitors_and_transitions_and_reads_results_without
         assert!(!Store::with_engine(kv).unwrap().open_report().walked);
     }
 }
+
+#[test]
+fn a_version_4_store_rewrites_only_its_monitors_keeping_their_zones() {
+    use super::v4::MonitorV4;
+    for (kv, _dir) in engines() {
+        // A store as the last version 4 build left it: marker 4, a zoned monitor, a
+        // transition; all version 4.
+        put(kv.as_ref(), Tree::Meta, MARKER_KEY, vec![4]);
+        let v2 = v2_monitor("web");
+        let old = MonitorV4 {
+            id: v2.id,
+            url: v2.url,
+            name: v2.name,
+            interval_secs: v2.interval_secs,
+            timeout_ms: v2.timeout_ms,
+            active: v2.active,
+            failure_threshold: v2.failure_threshold,
+            recovery_threshold: v2.recovery_threshold,
+            expect_status: v2.expect_status,
+            expect_body_contains: v2.expect_body_contains,
+            expect_body_not_contains: v2.expect_body_not_contains,
+            max_response_ms: v2.max_response_ms,
+            method: v2.method,
+            headers: v2.headers,
+            secret_headers: vec!["X-Tenant".into()],
+            body: v2.body,
+            secret_body: true,
+            tls_min_days: v2.tls_min_days,
+            tls_skip_verify: v2.tls_skip_verify,
+            notifiers: v2.notifiers,
+            zones: Some(ringwatch_proto::Zones::Only(vec!["eu".into(), "us".into()])),
+            quorum: Some(1),
+            created_ms: v2.created_ms,
+            rev: v2.rev,
+            deleted: false,
+        };
+        put(kv.as_ref(), Tree::Monitors, b"web", encode_as(4, &old));
+        let t = Transition {
+            monitor_id: "web".into(),
+            name: "web".into(),
+            url: "http://web/".into(),
+            seq: 1,
+            from: Status::Up,
+            to: Status::Down,
+            at_ms: 5_000,
+            reason: "down in zones eu".into(),
+            node: "n1".into(),
+            confirmed_by: None,
+            last_result: Some(current_result(5_000)),
+            channels: vec!["hook".into()],
+            zones_down: vec!["eu".into()],
+            zones_reachable: 2,
+        };
+        let key = transition_key("web", 1);
+        put(kv.as_ref(), Tree::Transitions, &key, encode_as(4, &t));
+
+        let store = Store::with_engine(kv.clone()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.found_format, Some(4));
+        assert_eq!(report.walked_trees, [Tree::Monitors]);
+        assert_eq!(report.migrated_records(), 1);
+        let m = &store.monitors().unwrap()[0];
+        assert_eq!((&m.zones, m.quorum), (&old.zones, Some(1)));
+        assert_eq!((m.public_badges, m.repeat_every_secs), (false, None));
+        assert_eq!(m.secret_headers, ["X-Tenant"]);
+        assert_eq!(kv.get(Tree::Monitors, b"web").unwrap().unwrap()[0], 5);
+        // The transition's layout did not change: read as it is, not rewritten.
+        assert_eq!(kv.get(Tree::Transitions, &key).unwrap().unwrap()[0], 4);
+        assert_eq!(store.transitions("web").unwrap(), [t]);
+        assert_eq!(store.corrupt_records(), 0);
+        assert!(!Store::with_engine(kv).unwrap().open_report().walked);
+    }
+}

@@ -11,9 +11,11 @@
 //! optional part of the block layout, absent in older blocks).
 
 use ringwatch_proto::{
-    DecodeError, ErrorKind, Monitor, ProbeResult, Rev, Status, StatusRange, Transition, decode_as,
+    DecodeError, ErrorKind, ProbeResult, Rev, Status, StatusRange, Transition, decode_as,
     encode_as, version_of,
 };
+
+use super::v4::MonitorV4;
 use serde::{Deserialize, Serialize};
 
 /// The version these types are laid out in.
@@ -81,7 +83,7 @@ pub struct TransitionV3 {
 /// Rewrites a version-3 monitor as version 4: probed once in the cluster, as before.
 pub fn monitor(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let m: MonitorV3 = decode_as(VERSION, bytes)?;
-    let current = Monitor {
+    let current = MonitorV4 {
         id: m.id,
         url: m.url,
         name: m.name,
