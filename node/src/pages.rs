@@ -52,12 +52,15 @@ pub fn by_slug(ctx: &Ctx, slug: &str) -> Option<Arc<StatusPage>> {
         .min_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)))
 }
 
-/// Whether a monitor's badges load without a token: it is on a public page, or says so.
+/// Whether a monitor's badges load without a token: it says so (`public_badges`), or it is on
+/// a public page.
 pub fn badges_public(ctx: &Ctx, monitor: &Monitor) -> bool {
-    ctx.status_pages
-        .live()
-        .iter()
-        .any(|p| p.public && p.shows(&monitor.id))
+    monitor.public_badges
+        || ctx
+            .status_pages
+            .live()
+            .iter()
+            .any(|p| p.public && p.shows(&monitor.id))
 }
 
 /// Checks what needs the cluster's state (module doc); `id` is the page being changed.

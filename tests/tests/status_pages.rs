@@ -2,8 +2,8 @@
 //! cluster with auth on, where a page made on n1 is served by n3 within 1 s with the right
 //! states (one monitor up, one failing and down); a public page and its badges load without
 //! a token, a non-public page and the badges of a monitor on no public page answer 401
-//! without one; no URL or header value of a monitor shows in a page's HTML or JSON; and the
-//! API's refusals of bad pages.
+//! without one (until the monitor says `public_badges`); no URL or header value of a monitor
+//! shows in a page's HTML or JSON; and the API's refusals of bad pages.
 
 use ringwatch_tests::{Behavior, Cluster, Resp, Target, secs, wait_for};
 use serde_json::{Value, json};
@@ -263,6 +263,24 @@ async fn a_page_made_on_n1_is_served_by_n3_within_1s_public_without_a_token_and_
     html.expect_status(200);
     assert_shows_nothing_private(&html, &target);
     anonymous.get(&hidden_badge).await.expect_status(401);
+    // A monitor may make its own badges public.
+    let path = format!("/api/monitors/{}", hidden.id);
+    n1.patch_json(&path, &json!({"public_badges": true}))
+        .await
+        .expect_status(200);
+    wait_for(
+        "n3 to serve the badge made public",
+        REPLICATION,
+        async || {
+            let resp = anonymous.get(&hidden_badge).await;
+            if resp.status == 200 {
+                Ok(())
+            } else {
+                Err(resp.describe())
+            }
+        },
+    )
+    .await;
     anonymous
         .get("/status/nothing-here")
         .await

@@ -1,11 +1,12 @@
 //! Badges: `/badge/{id}/status.svg`, `/badge/{id}/uptime.svg?window=30d` and
 //! `/badge/{id}/latency.svg?window=24h`, small SVG images in the flat look of shields.io.
 //!
-//! A badge loads without a token when its monitor is on a public status page
-//! ([`crate::pages::badges_public`]); otherwise it needs read scope, as the monitor itself
-//! does. An unknown monitor answers 404 only to a caller who may read monitors (else 401:
-//! a badge does not tell strangers which ids exist). Badges may be embedded by other sites
-//! (`Cross-Origin-Resource-Policy: cross-origin`) and cached for [`MAX_AGE_SECS`].
+//! A badge loads without a token when its monitor has `public_badges: true` or is on a public
+//! status page ([`crate::pages::badges_public`]); otherwise it needs read scope, as the
+//! monitor itself does. An unknown monitor answers 404 only to a caller who may read
+//! monitors (else 401: a badge does not tell strangers which ids exist). Badges may be
+//! embedded by other sites (`Cross-Origin-Resource-Policy: cross-origin`) and cached for
+//! [`MAX_AGE_SECS`].
 
 use std::collections::HashMap;
 
@@ -123,7 +124,7 @@ pub fn status_badge(status: Status) -> (&'static str, String, &'static str) {
     responses(
         (status = 200, description = "The badge", body = String, content_type = "image/svg+xml"),
         (status = 400, description = "A bad window", body = ErrorBody),
-        (status = 401, description = "The monitor is on no public page and no token was presented", body = ErrorBody),
+        (status = 401, description = "The monitor is on no public page, has no public_badges, and no token was presented", body = ErrorBody),
         (status = 404, description = "No monitor with this id, or no such badge", body = ErrorBody),
     ),
 )]
