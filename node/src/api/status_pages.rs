@@ -210,44 +210,52 @@ fn page_for(ctx: &Ctx, slug: &str, caller: &Caller) -> Result<Arc<StatusPage>, A
     Ok(page)
 }
 
-/// What the node knows of every monitor of the page. Blocking (store reads).
+/// What the node knows of one monitor, if it still exists: its state as the API's monitor
+/// view gives it, its status timeline and its incidents. Blocking (a store read).
+fn facts(
+    ctx: &Ctx,
+    ownership: &crate::domain::ownership::Ownership,
+    id: &str,
+    now: u64,
+) -> Result<Option<MonitorFacts>, ApiError> {
+    use crate::domain::secret;
+    let Some(e) = ctx.live.get(id) else {
+        return Ok(None); // deleted since the page named it
+    };
+    let status = super::monitors::view(ownership, &e).status;
+    let transitions = ctx.store.transitions(id)?;
+    let m = &e.monitor;
+    let url = secret::redact_url(&m.url).into_owned();
+    let name = secret::monitor_name(m, &secret::monitor_secrets(m));
+    let outages = crate::alert::incidents::incidents(&transitions, &[], |_| None, now)
+        .into_iter()
+        .map(|i| Outage {
+            start_ms: i.start_ms,
+            end_ms: i.end_ms,
+            duration_ms: i.duration_ms,
+            cause: i.cause,
+        })
+        .collect();
+    let failed = e.last.as_ref().filter(|r| !r.ok);
+    Ok(Some(MonitorFacts {
+        id: id.to_owned(),
+        name: (*name != url && *name != m.url).then(|| name.into_owned()),
+        url,
+        status,
+        last_error: failed.and_then(|r| r.error.clone()),
+        changes: crate::history::query::timeline(m, &transitions),
+        outages,
+    }))
+}
+
+/// What the node knows of every monitor of the page, shaped for it. Blocking (store reads).
 pub fn gather(ctx: &Ctx, page: &StatusPage, now: u64) -> Result<PageData, ApiError> {
     let ownership = ctx.ownership();
     let mut groups = Vec::with_capacity(page.groups.len());
     for g in &page.groups {
         let mut monitors = Vec::with_capacity(g.monitors.len());
         for id in &g.monitors {
-            let Some(e) = ctx.live.get(id) else {
-                continue; // deleted since the page named it
-            };
-            let status = super::monitors::view(&ownership, &e).status;
-            let transitions = ctx.store.transitions(id)?;
-            let m = &e.monitor;
-            let secrets = crate::domain::secret::monitor_secrets(m);
-            let url = crate::domain::secret::redact_url(&m.url).into_owned();
-            let name = crate::domain::secret::monitor_name(m, &secrets);
-            let outages = crate::alert::incidents::incidents(&transitions, &[], |_| None, now)
-                .into_iter()
-                .map(|i| Outage {
-                    start_ms: i.start_ms,
-                    end_ms: i.end_ms,
-                    duration_ms: i.duration_ms,
-                    cause: i.cause,
-                })
-                .collect();
-            monitors.push(MonitorFacts {
-                id: id.clone(),
-                name: (*name != url && *name != m.url).then(|| name.into_owned()),
-                url,
-                status,
-                last_error: e
-                    .last
-                    .as_ref()
-                    .filter(|r| !r.ok)
-                    .and_then(|r| r.error.clone()),
-                changes: crate::history::query::timeline(m, &transitions),
-                outages,
-            });
+            monitors.extend(facts(ctx, &ownership, id, now)?);
         }
         groups.push(GroupFacts {
             name: g.name.clone(),

@@ -185,65 +185,65 @@ pub struct Model {
 
 /// Builds the model of a page (module doc).
 pub fn build(groups: &[GroupFacts], show_details: bool, now_ms: u64) -> Model {
-    let today = now_ms - now_ms % DAY_MS;
-    let first_day = today.saturating_sub(u64::from(DAYS - 1) * DAY_MS);
     let since = now_ms.saturating_sub(INCIDENT_DAYS * DAY_MS);
-    let window_start = now_ms.saturating_sub(u64::from(DAYS) * DAY_MS);
     let mut incidents = Vec::new();
     let mut states = Vec::new();
     // A monitor in two groups shows twice but counts, and lists its incidents, once.
     let mut seen = std::collections::HashSet::new();
-    let views = groups
-        .iter()
-        .map(|g| GroupView {
+    let mut views = Vec::with_capacity(groups.len());
+    for g in groups {
+        let mut rows = Vec::with_capacity(g.monitors.len());
+        for m in &g.monitors {
+            let row = row(m, show_details, now_ms);
+            if seen.insert(m.id.as_str()) {
+                states.push(m.status);
+                let recent = m
+                    .outages
+                    .iter()
+                    .filter(|o| o.end_ms.is_none_or(|e| e > since));
+                incidents.extend(recent.map(|o| IncidentRow {
+                    monitor_id: m.id.clone(),
+                    monitor: row.name.clone(),
+                    start_ms: o.start_ms,
+                    end_ms: o.end_ms,
+                    duration_ms: o.duration_ms,
+                    cause: show_details.then(|| o.cause.clone()),
+                }));
+            }
+            rows.push(row);
+        }
+        views.push(GroupView {
             name: g.name.clone(),
-            monitors: g
-                .monitors
-                .iter()
-                .map(|m| {
-                    let name = shown_name(m, show_details);
-                    let first = seen.insert(m.id.as_str());
-                    if first {
-                        states.push(m.status);
-                    }
-                    incidents.extend(
-                        m.outages
-                            .iter()
-                            .filter(|_| first)
-                            .filter(|o| o.end_ms.is_none_or(|e| e > since))
-                            .map(|o| IncidentRow {
-                                monitor_id: m.id.clone(),
-                                monitor: name.clone(),
-                                start_ms: o.start_ms,
-                                end_ms: o.end_ms,
-                                duration_ms: o.duration_ms,
-                                cause: show_details.then(|| o.cause.clone()),
-                            }),
-                    );
-                    let days = uptime::daily(&m.changes, first_day, DAYS, now_ms);
-                    MonitorRow {
-                        id: m.id.clone(),
-                        name,
-                        status: m.status.as_str().to_owned(),
-                        uptime_90d: uptime::availability(&m.changes, window_start, now_ms, now_ms)
-                            .uptime
-                            .map(round4),
-                        days: (0..)
-                            .zip(&days)
-                            .map(|(i, a)| DayBar::of(first_day + i * DAY_MS, a))
-                            .collect(),
-                        url: show_details.then(|| m.url.clone()),
-                        last_error: m.last_error.clone().filter(|_| show_details),
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+            monitors: rows,
+        });
+    }
     incidents.sort_by(|a, b| (b.start_ms, &b.monitor_id).cmp(&(a.start_ms, &a.monitor_id)));
     Model {
         overall: overall(states),
         groups: views,
         incidents,
+    }
+}
+
+/// One monitor's row: its state, the daily bars of the last [`DAYS`] and the uptime over them.
+fn row(m: &MonitorFacts, show_details: bool, now_ms: u64) -> MonitorRow {
+    let today = now_ms - now_ms % DAY_MS;
+    let first_day = today.saturating_sub(u64::from(DAYS - 1) * DAY_MS);
+    let window_start = now_ms.saturating_sub(u64::from(DAYS) * DAY_MS);
+    let days = uptime::daily(&m.changes, first_day, DAYS, now_ms);
+    MonitorRow {
+        id: m.id.clone(),
+        name: shown_name(m, show_details),
+        status: m.status.as_str().to_owned(),
+        uptime_90d: uptime::availability(&m.changes, window_start, now_ms, now_ms)
+            .uptime
+            .map(round4),
+        days: (0..)
+            .zip(&days)
+            .map(|(i, a)| DayBar::of(first_day + i * DAY_MS, a))
+            .collect(),
+        url: show_details.then(|| m.url.clone()),
+        last_error: m.last_error.clone().filter(|_| show_details),
     }
 }
 

@@ -111,15 +111,7 @@ impl<'de> Deserialize<'de> for StatusPageSeed {
     /// `id` plus the input's fields in one table (no `flatten`: it cannot refuse unknown
     /// fields, and a misspelt key must not be ignored).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        let id = match fields.remove("id") {
-            Some(serde_json::Value::String(id)) => id,
-            Some(other) => return Err(D::Error::custom(format!("id must be text, got {other}"))),
-            None => return Err(D::Error::missing_field("id")),
-        };
-        let spec = StatusPageInput::deserialize(serde_json::Value::Object(fields))
-            .map_err(|e| D::Error::custom(format!("status page {id:?}: {e}")))?;
+        let (id, spec) = super::spec::id_and_rest(d, "status page")?;
         Ok(StatusPageSeed { id, spec })
     }
 }
