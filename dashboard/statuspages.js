@@ -36,13 +36,13 @@ function renderList() {
     del.addEventListener('click', () => deletePage(p, del));
     return el(
       'li',
-      { class: 'notifier status-page', 'data-slug': str(p.slug) },
+      { class: 'page-item', 'data-slug': str(p.slug) },
       el(
         'div',
-        { class: 'notifier-main' },
-        el('span', { class: 'notifier-name', text: title }),
+        { class: 'page-main' },
+        el('span', { class: 'page-name', text: title }),
         el('span', { class: 'kind', text: p.public ? 'public' : 'private' }),
-        el('div', { class: 'notifier-target' }, link),
+        el('div', { class: 'page-target' }, link),
       ),
       el('div', { class: 'page-actions' }, edit, del),
     );

@@ -93,6 +93,8 @@ describe('dashboard login', () => {
     }
     assert.equal(await page.locator('#add-form').isVisible(), false, 'no add form');
     assert.equal(await page.locator('.notifier-add').isVisible(), false, 'no notifier form');
+    assert.equal(await page.locator('#page-editor').isVisible(), false, 'no status page form');
+    assert.equal(await page.locator('#status-pages').isVisible(), true, 'the status pages are listed');
     await r.locator('button[data-action=toggle]').click();
     await until(() => page.locator('.detail-body').first().isVisible(), 'the detail panel');
     assert.equal(await page.getByText('Edit monitor').isVisible(), false, 'no edit form');
