@@ -15,6 +15,7 @@ import { dropHistoryCells, historyCells, reloadStrip, renderHistoryCells, stripR
 import { startMaintenance } from './maintenance.js';
 import { loadNotifiers, NOTIFIERS_POLL_MS, startNotifiers } from './notifiers.js';
 import { startSession } from './session.js';
+import { startStatusPages } from './statuspages.js';
 
 const PAGE_SIZE = 50;
 const POLL_MS = 2000; // page + summary refresh period
@@ -703,6 +704,7 @@ async function start() {
   setupAddForm();
   startNotifiers();
   startMaintenance(refreshSoon);
+  startStatusPages();
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) refreshSoon();
   });

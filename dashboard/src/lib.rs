@@ -18,12 +18,13 @@ pub const STYLE_CSS: &str = include_str!("../style.css");
 /// The modules `app.js` imports, directly or through one another, by file name (each served at
 /// `/<name>`). The history views (heartbeat strips, response-time chart, daily availability)
 /// are drawn as SVG by `charts.js`: no chart library, nothing fetched from elsewhere.
-pub const MODULES: [(&str, &str); 9] = [
+pub const MODULES: [(&str, &str); 10] = [
     ("util.js", include_str!("../util.js")),
     ("session.js", include_str!("../session.js")),
     ("fields.js", include_str!("../fields.js")),
     ("notifiers.js", include_str!("../notifiers.js")),
     ("maintenance.js", include_str!("../maintenance.js")),
+    ("statuspages.js", include_str!("../statuspages.js")),
     ("detail.js", include_str!("../detail.js")),
     ("heartbeat.js", include_str!("../heartbeat.js")),
     ("history.js", include_str!("../history.js")),

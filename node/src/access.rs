@@ -57,6 +57,21 @@ pub fn authorize(
     let Some(needed) = token::required_scope(method, path) else {
         return Ok(());
     };
+    require(ctx, needed, &format!("{method} {path}"), presented)
+}
+
+/// Checks that `presented` has at least scope `needed` for `what` (a request, for the
+/// error), whatever the path: for routes outside `/api` that need a token only sometimes
+/// (a status page that is not public, a badge of a private monitor). With auth off, it has.
+pub fn require(
+    ctx: &Ctx,
+    needed: Scope,
+    what: &str,
+    presented: Presented<'_>,
+) -> Result<(), Denied> {
+    if ctx.config.auth == AuthMode::Off {
+        return Ok(());
+    }
     let secret = match presented {
         Presented::Nothing => {
             return Err(Denied::Unauthenticated(
@@ -74,7 +89,7 @@ pub fn authorize(
         .ok_or_else(|| Denied::Unauthenticated("unknown or revoked token".into()))?;
     if scope < needed {
         return Err(Denied::Forbidden(format!(
-            "this token's scope is {}; {method} {path} needs {}",
+            "this token's scope is {}; {what} needs {}",
             scope.as_str(),
             needed.as_str()
         )));

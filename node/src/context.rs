@@ -100,6 +100,8 @@ pub struct NodeContext {
     pub tokens: crate::state::Table<ringwatch_proto::ApiToken>,
     /// Every maintenance window (tombstones too), by id.
     pub maintenance: crate::state::Table<ringwatch_proto::Maintenance>,
+    /// Every status page definition (tombstones too), by id.
+    pub status_pages: crate::state::Table<ringwatch_proto::StatusPage>,
     /// Failed attempts of notifications still being retried, cluster-wide.
     pub attempts: crate::state::attempts::Attempts,
 }

@@ -28,7 +28,8 @@ use proptest::test_runner::{Config, TestRunner};
 use ringwatch_proto::{
     ApiToken, Delivery, DeliveryAttempt, EmailChannel, Envelope, ErrorKind, MemberInfo, Monitor,
     MonitorState, Notifier, NotifierKind, PeerMsg, ProbeResult, Rev, RollupFrame, Scope,
-    SmtpSecurity, Status, StatusRange, Transition, decode, decode_record, encode, encode_record,
+    SmtpSecurity, Status, StatusPage, StatusRange, Transition, decode, decode_record, encode,
+    encode_record,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -192,6 +193,7 @@ struct Tables {
     monitors: Table<Monitor>,
     notifiers: Table<Notifier>,
     tokens: Table<ApiToken>,
+    pages: Table<StatusPage>,
 }
 
 impl Tables {
@@ -201,7 +203,8 @@ impl Tables {
             hlc: Hlc::default(),
             monitors: Table::load(store.clone(), "n1").unwrap(),
             notifiers: Table::load(store.clone(), "n1").unwrap(),
-            tokens: Table::load(store, "n1").unwrap(),
+            tokens: Table::load(store.clone(), "n1").unwrap(),
+            pages: Table::load(store, "n1").unwrap(),
         }
     }
 
@@ -250,7 +253,11 @@ impl Tables {
                     Ok(merged) => return assert_taken(&merged.changed),
                     Err(rest) => rest,
                 };
-                if let Ok(merged) = self.tokens.receive(rest, &self.hlc) {
+                let rest = match self.tokens.receive(rest, &self.hlc) {
+                    Ok(merged) => return assert_taken(&merged.changed),
+                    Err(rest) => rest,
+                };
+                if let Ok(merged) = self.pages.receive(rest, &self.hlc) {
                     assert_taken(&merged.changed);
                 }
             }
@@ -324,6 +331,7 @@ fn stored_records() {
                 record_round_trips(decode_record::<Monitor>(&bytes)).is_some(),
                 record_round_trips(decode_record::<Notifier>(&bytes)).is_some(),
                 record_round_trips(decode_record::<ApiToken>(&bytes)).is_some(),
+                record_round_trips(decode_record::<StatusPage>(&bytes)).is_some(),
                 record_round_trips(decode_record::<MonitorState>(&bytes)).is_some(),
                 record_round_trips(decode_record::<Transition>(&bytes)).is_some(),
                 record_round_trips(decode_record::<Delivery>(&bytes)).is_some(),

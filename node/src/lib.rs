@@ -23,6 +23,7 @@ pub mod live;
 pub mod maintenance;
 pub mod metrics;
 pub mod node;
+pub mod pages;
 pub mod probe;
 pub mod state;
 pub mod store;

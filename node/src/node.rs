@@ -308,6 +308,8 @@ impl Node {
         if windows > 0 {
             tracing::info!(windows, "added the config file's maintenance windows");
         }
+        let status_pages = crate::state::Table::load(store.clone(), config.name.clone())?;
+        crate::pages::seed(&status_pages, &config.status_pages).map_err(StartError::Spawn)?;
         if seeded > 0 {
             tracing::info!(monitors = seeded, "added the config file's monitors");
         }
@@ -360,6 +362,7 @@ impl Node {
             notifiers,
             tokens,
             maintenance,
+            status_pages,
             attempts: Default::default(),
         });
         let root_name = Some(ctx.actor_name("root"));

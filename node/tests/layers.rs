@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("wiring", &["context"]),
     (
         "definitions, history and access",
-        &["catalog", "history", "access", "maintenance"],
+        &["catalog", "history", "access", "maintenance", "pages"],
     ),
     ("alerting", &["alert"]),
     ("cluster", &["cluster"]),

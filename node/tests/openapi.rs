@@ -616,6 +616,68 @@ async fn refusals(c: &mut Contract, auth_base: String) {
     );
 }
 
+/// Status pages and badges: the definitions (made, listed, read, changed, refused, deleted),
+/// the page as HTML and JSON, and the badges, on the node with auth off.
+async fn status_pages(c: &mut Contract, up: &str, down: &str) {
+    let body = json!({"slug": "contract", "title": "Contract", "description": "d",
+        "groups": [{"name": "g", "monitors": [up, down]}],
+        "announcement": {"title": "a", "text": "t", "severity": "info", "start_ms": 1}});
+    let made = c.json(Method::POST, "/api/status-pages", body, 201).await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let bad = json!({"slug": "Not A Slug", "title": "x"});
+    c.json(Method::POST, "/api/status-pages", bad, 400).await;
+    c.expect(Method::POST, "/api/status-pages", Send::TooLarge, 413)
+        .await;
+    let list = c.get("/api/status-pages", 200).await.body;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let path = format!("/api/status-pages/{id}");
+    c.get(&path, 200).await;
+    c.get("/api/status-pages/p-unknown", 404).await;
+    let changed = c
+        .json(
+            Method::PATCH,
+            &path,
+            json!({"announcement": null, "show_details": true}),
+            200,
+        )
+        .await;
+    assert!(changed["announcement"].is_null());
+    c.json(Method::PATCH, &path, json!({"slug": "BAD"}), 400)
+        .await;
+    c.json(Method::PATCH, "/api/status-pages/p-unknown", json!({}), 404)
+        .await;
+    c.expect(Method::PATCH, &path, Send::TooLarge, 413).await;
+    let html = c.get("/status/contract", 200).await;
+    assert!(html.body.as_str().unwrap().starts_with("<!doctype html>"));
+    let data = c.get("/status/contract.json", 200).await.body;
+    assert_eq!(data["groups"][0]["monitors"].as_array().unwrap().len(), 2);
+    c.get("/status/unknown", 404).await;
+    for badge in [
+        "status.svg",
+        "uptime.svg?window=30d",
+        "latency.svg?window=24h",
+    ] {
+        let answer = c.get(&format!("/badge/{up}/{badge}"), 200).await;
+        assert!(answer.body.as_str().unwrap().starts_with("<svg"));
+    }
+    c.get(&format!("/badge/{up}/uptime.svg?window=soon"), 400)
+        .await;
+    c.get(&format!("/badge/{up}/other.svg"), 404).await;
+    c.expect(Method::DELETE, &path, Send::Nothing, 204).await;
+    c.expect(Method::DELETE, &path, Send::Nothing, 404).await;
+}
+
+/// The 401 of a page that is not public and of a badge of a monitor on no public page, on the
+/// node with auth on.
+async fn private_pages(c: &mut Contract) {
+    c.token = Some(ADMIN.to_owned());
+    let body = json!({"slug": "private", "title": "Private", "public": false});
+    c.json(Method::POST, "/api/status-pages", body, 201).await;
+    c.token = None;
+    c.get("/status/private", 401).await;
+    c.get("/badge/m-unknown/status.svg", 401).await;
+}
+
 /// The session routes on a node with auth off: nobody needs to log in.
 async fn session_without_auth(c: &mut Contract) {
     let view = c.get("/api/session", 200).await.body;
@@ -776,6 +838,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     results_and_incidents(&mut c, &id, &down_id).await;
     history(&mut c, &id).await;
     maintenance(&mut c, &id).await;
+    status_pages(&mut c, &id, &down_id).await;
     let summary = c.get("/api/summary", 200).await;
     assert_eq!(summary.body["total"], 3);
     let cluster = c.get("/api/cluster", 200).await;
@@ -793,6 +856,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     session_without_auth(&mut c).await;
     let guarded = start_node(AuthMode::On).await;
     refusals(&mut c, format!("http://{}", guarded.http_addr)).await;
+    private_pages(&mut c).await;
     let unmet = c.unmet();
     assert!(
         unmet.is_empty(),

@@ -11,6 +11,7 @@ mod maintenance;
 mod monitor;
 mod peer;
 mod result;
+mod status_page;
 mod token;
 
 pub use alert::{
@@ -28,4 +29,5 @@ pub use monitor::{
 };
 pub use peer::{Envelope, MemberInfo, PeerMsg, RollupFrame};
 pub use result::{ErrorKind, MonitorState, ProbeResult, Status};
+pub use status_page::{Announcement, PageGroup, Severity, StatusPage};
 pub use token::{ApiToken, Scope};

@@ -46,4 +46,7 @@ pub struct Maintenance {
     pub deleted: bool,
 }
 
-impl crate::codec::Record for Maintenance {}
+impl crate::codec::Record for Maintenance {
+    /// New in version 5: no older layout exists.
+    const LAYOUT_SINCE: u8 = 5;
+}

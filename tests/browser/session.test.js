@@ -102,6 +102,8 @@ describe('dashboard login', () => {
       assert.equal(await windowItem.getByRole('button', { name }).isVisible(), false, `maintenance ${name} is hidden`);
     }
     assert.equal(await page.locator('#maintenance-add').isVisible(), false, 'no maintenance form');
+    assert.equal(await page.locator('#page-editor').isVisible(), false, 'no status page form');
+    assert.equal(await page.locator('#status-pages').isVisible(), true, 'the status pages are listed');
     await r.locator('button[data-action=toggle]').click();
     await until(() => page.locator('.detail-body').first().isVisible(), 'the detail panel');
     assert.equal(await page.getByText('Edit monitor').isVisible(), false, 'no edit form');

@@ -143,8 +143,9 @@ pub const CSP_DASHBOARD: &str = "default-src 'self'; script-src 'self'; style-sr
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the headers every answer carries (a handler's own CSP wins): no MIME sniffing, no
-/// framing, no referrer to other sites, not readable by other origins' pages, never cached.
+/// Adds the headers every answer carries: no MIME sniffing, no framing, no referrer to other
+/// sites; unless the handler set its own (badges, status pages): a CSP that loads nothing,
+/// not readable by other origins' pages, never cached.
 pub fn secure_headers(reply: impl Reply) -> Response {
     let mut response = reply.into_response();
     let h = response.headers_mut();
@@ -152,18 +153,20 @@ pub fn secure_headers(reply: impl Reply) -> Response {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "same-origin"),
-        ("cross-origin-resource-policy", "same-origin"),
         ("cross-origin-opener-policy", "same-origin"),
-        ("cache-control", "no-store"),
     ];
     for (name, value) in fixed {
         h.insert(name, HeaderValue::from_static(value));
     }
-    if !h.contains_key("content-security-policy") {
-        h.insert(
-            "content-security-policy",
-            HeaderValue::from_static(CSP_DEFAULT),
-        );
+    let defaults = [
+        ("content-security-policy", CSP_DEFAULT),
+        ("cross-origin-resource-policy", "same-origin"),
+        ("cache-control", "no-store"),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
     }
     response
 }

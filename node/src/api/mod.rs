@@ -3,6 +3,7 @@
 //! document of every route ([`openapi`]) is generated from the handlers and their types.
 
 mod alerts;
+mod badge;
 mod error;
 mod events;
 mod guard;
@@ -12,8 +13,10 @@ mod maintenance;
 mod monitors;
 pub mod openapi;
 mod overview;
+mod page_html;
 pub mod server;
 mod session;
+mod status_pages;
 pub(crate) mod tokens;
 mod views;
 
@@ -232,6 +235,70 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .or(window_delete)
         .map(Reply::into_response)
         .boxed();
+    let pages = warp::path!("api" / "status-pages");
+    let page_create = pages
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|c, b| async {
+            status_pages::create(c, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let page_list = pages
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|c| async { status_pages::list(c).await.map_err(warp::reject::custom) });
+    let page = warp::path!("api" / "status-pages" / String);
+    let page_get = page
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async { status_pages::get(id, c).await.map_err(warp::reject::custom) });
+    let page_patch = page
+        .and(warp::patch())
+        .and(with_ctx(ctx.clone()))
+        .and(body())
+        .and_then(|id, c, b| async {
+            status_pages::patch(id, c, b)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let page_delete = page
+        .and(warp::delete())
+        .and(with_ctx(ctx.clone()))
+        .and_then(|id, c| async {
+            status_pages::delete(id, c)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let page_show = warp::path!("status" / String)
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(guard::caller())
+        .and_then(|slug, c, who| async {
+            status_pages::show(slug, c, who)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let badge = warp::path!("badge" / String / String)
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .and(guard::caller())
+        .and(query())
+        .and_then(|id, file, c, who, q| async {
+            badge::badge(id, file, c, who, q)
+                .await
+                .map_err(warp::reject::custom)
+        });
+    let page_routes = page_create
+        .or(page_list)
+        .or(page_get)
+        .or(page_patch)
+        .or(page_delete)
+        .or(page_show)
+        .or(badge)
+        .map(Reply::into_response)
+        .boxed();
 
     let summary = warp::path!("api" / "summary")
         .and(warp::get())
@@ -319,6 +386,7 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
             monitor_routes
                 .or(session_routes)
                 .or(window_routes)
+                .or(page_routes)
                 .or(other_routes),
         )
         .recover(error::recover)

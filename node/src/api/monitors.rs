@@ -26,14 +26,18 @@ pub const MAX_RESULTS_LIMIT: usize = 10_000;
 type ApiResult = Result<Response, ApiError>;
 
 /// The view of `e`, given who owns what and which monitors are in maintenance now.
-fn view<'a>(ownership: &'a Ownership, covered: &Covered, e: &'a LiveEntry) -> MonitorView<'a> {
+pub(super) fn view<'a>(
+    ownership: &'a Ownership,
+    covered: &Covered,
+    e: &'a LiveEntry,
+) -> MonitorView<'a> {
     MonitorView::new(e, ownership.owner(&e.monitor.id), e.shown(covered), || {
         crate::live::ZoneSight::of(ownership)
     })
 }
 
 /// The monitors in maintenance now.
-fn covered(ctx: &Ctx) -> Covered {
+pub(super) fn covered(ctx: &Ctx) -> Covered {
     ctx.maintenance_windows().at(crate::clock::now_ms())
 }
 

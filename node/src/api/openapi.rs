@@ -11,7 +11,8 @@ use utoipa::openapi::extensions::Extensions;
 use warp::reply::{Reply, with_header};
 
 use super::{
-    alerts, error, events, history, input, maintenance, monitors, overview, session, tokens, views,
+    alerts, badge, error, events, history, input, maintenance, monitors, overview, session,
+    status_pages, tokens, views,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +54,13 @@ use super::{
         maintenance::get,
         maintenance::patch,
         maintenance::delete,
+        status_pages::create,
+        status_pages::list,
+        status_pages::get,
+        status_pages::patch,
+        status_pages::delete,
+        status_pages::show,
+        badge::badge,
         session::get,
         session::login,
         session::logout,
@@ -90,6 +98,17 @@ use super::{
         tokens::TokenInput,
         tokens::TokenView,
         tokens::CreatedToken,
+        crate::domain::status_page::StatusPageInput,
+        status_pages::StatusPageView,
+        status_pages::PageData,
+        crate::domain::page_model::Overall,
+        crate::domain::page_model::GroupView,
+        crate::domain::page_model::MonitorRow,
+        crate::domain::page_model::DayBar,
+        crate::domain::page_model::IncidentRow,
+        ringwatch_proto::Announcement,
+        ringwatch_proto::PageGroup,
+        ringwatch_proto::Severity,
         session::LoginInput,
         session::SessionView,
         ringwatch_proto::Scope,
@@ -107,6 +126,7 @@ use super::{
         (name = "notifiers", description = "Alert channels and incidents"),
         (name = "maintenance", description = "Maintenance windows: monitors shown as `maintenance`, never notified, left out of uptime"),
         (name = "tokens", description = "API tokens (admin scope when auth is on)"),
+        (name = "status pages", description = "Status pages, their HTML and JSON, and badges"),
         (name = "session", description = "The dashboard's login: a session cookie for a token"),
         (name = "node", description = "Health, counts, cluster view and metrics"),
         (name = "events", description = "Server-sent events"),

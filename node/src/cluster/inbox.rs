@@ -189,8 +189,13 @@ fn on_definitions(ctx: &Ctx, body: PeerMsg) {
         Ok(merged) => return refused("token", merged.refused),
         Err(body) => body,
     };
-    match ctx.maintenance.receive(body, &ctx.hlc) {
-        Ok(merged) => refused("maintenance", merged.refused),
+    let body = match ctx.maintenance.receive(body, &ctx.hlc) {
+        Ok(merged) => return refused("maintenance", merged.refused),
+        Err(body) => body,
+    };
+
+    match ctx.status_pages.receive(body, &ctx.hlc) {
+        Ok(merged) => refused("status_page", merged.refused),
         Err(body) => {
             if let PeerMsg::Records { kind, .. } = &body {
                 tracing::debug!(

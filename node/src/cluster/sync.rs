@@ -279,11 +279,13 @@ impl PeerSync {
         let notifiers = self.ctx.notifiers.sync_messages(FULL_SYNC_FRAME_BYTES);
         let tokens = self.ctx.tokens.sync_messages(FULL_SYNC_FRAME_BYTES);
         let maintenance = self.ctx.maintenance.sync_messages(FULL_SYNC_FRAME_BYTES);
+        let pages = self.ctx.status_pages.sync_messages(FULL_SYNC_FRAME_BYTES);
         for msg in monitors
             .into_iter()
             .chain(notifiers)
             .chain(tokens)
             .chain(maintenance)
+            .chain(pages)
         {
             transport.send(Some(node_id), msg);
         }

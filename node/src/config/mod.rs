@@ -150,6 +150,10 @@ pub struct Config {
     /// are those of `POST /api/maintenance`). Added when the node does not know the id yet;
     /// later changes and deletes through the API win over the file.
     pub maintenance: Vec<crate::domain::maintenance::MaintenanceSeed>,
+    /// Status pages the cluster should have (each needs a fixed `id`; the other keys are
+    /// those of `POST /api/status-pages`), added like `monitors`: when the node does not know
+    /// the id yet; later changes and deletes through the API win over the file.
+    pub status_pages: Vec<crate::domain::status_page::StatusPageSeed>,
     /// `"on"`: the API asks for tokens (see `admin_token`); `"off"`: it does not, which a
     /// node only accepts on a loopback HTTP address unless `allow_auth_off` is set.
     pub auth: AuthMode,
@@ -199,6 +203,7 @@ impl Default for Config {
             notifiers: Vec::new(),
             monitors: Vec::new(),
             maintenance: Vec::new(),
+            status_pages: Vec::new(),
             auth: AuthMode::Off,
             allow_auth_off: false,
             admin_token: None,
@@ -460,6 +465,17 @@ impl Config {
             w.to_maintenance()
                 .map_err(|e| ConfigError::Invalid(format!("maintenance[{i}] ({}): {e}", w.id)))?;
         }
+        let mut slugs = std::collections::HashSet::new();
+        for (i, p) in self.status_pages.iter().enumerate() {
+            p.to_page()
+                .map_err(|e| ConfigError::Invalid(format!("status_pages[{i}] ({}): {e}", p.id)))?;
+            if !slugs.insert(p.spec.slug.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "status_pages[{i}] ({}): another page has the slug {:?}",
+                    p.id, p.spec.slug
+                )));
+            }
+        }
         for (i, u) in self.public_urls.iter().enumerate() {
             crate::domain::web::parse_public_url(u)
                 .map_err(|e| ConfigError::Invalid(format!("public_urls[{i}]: {e}")))?;
@@ -594,6 +610,9 @@ mod tests {
             .collect();
         assert_eq!(windows.len(), 2);
         assert_eq!(windows[0].id, "sunday-backup");
+        let page = c.status_pages[0].to_page().unwrap();
+        assert_eq!((page.slug.as_str(), page.public), ("shop", true));
+        assert_eq!(page.groups[0].monitors, ["shop"]);
     }
 
     #[test]
@@ -610,6 +629,25 @@ mod tests {
             "[[maintenance]]\nid = \"w\"\ntitle = \"x\"\nmonitors = \"all\"\nstart = 1\n";
         let err = Config::from_toml(misspelt, "f").unwrap_err().to_string();
         assert!(err.contains("\"w\"") && err.contains("start"), "{err}");
+    }
+
+    #[test]
+    fn refuses_bad_and_duplicate_status_pages() {
+        let page = |id: &str, slug: &str| {
+            format!("[[status_pages]]\nid = \"{id}\"\nslug = \"{slug}\"\ntitle = \"T\"\n")
+        };
+        let bad = page("a", "Not A Slug");
+        let err = Config::from_toml(&bad, "f").unwrap().finish().unwrap_err();
+        assert!(err.to_string().contains("status_pages[0] (a)"), "{err}");
+        let twice = format!("{}{}", page("a", "same"), page("b", "same"));
+        let err = Config::from_toml(&twice, "f")
+            .unwrap()
+            .finish()
+            .unwrap_err();
+        assert!(err.to_string().contains("slug \"same\""), "{err}");
+        let unknown = format!("{}colour = \"red\"\n", page("a", "ok"));
+        let err = Config::from_toml(&unknown, "f").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
     }
 
     #[test]

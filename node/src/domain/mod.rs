@@ -13,6 +13,8 @@
 //! - [`reminders`]: repeat alerts while a monitor stays down, once per period.
 //! - [`rollup`]: history buckets (counts, failures, a latency sketch) per minute, hour and
 //!   day, their merge rule and the window queries over them.
+//! - [`page_model`]: what a status page shows: overall state, daily bars, incidents.
+//! - [`status_page`]: the status page spec (API, config file) and its validation.
 //! - [`uptime`]: availability over a window from the status timeline.
 //! - [`maintenance`]: maintenance windows (one-off or cron in a time zone), their validation,
 //!   and which monitors are in maintenance at an instant.
@@ -31,12 +33,14 @@ pub mod names;
 pub mod notifier;
 pub mod outbox;
 pub mod ownership;
+pub mod page_model;
 pub mod reminders;
 pub mod rollup;
 pub mod schedule;
 pub mod secret;
 pub mod spec;
 pub mod status;
+pub mod status_page;
 pub mod token;
 pub mod uptime;
 pub mod web;

@@ -71,6 +71,59 @@ pub fn notifies(from: Status, to: Status) -> bool {
     to == Status::Down || (from == Status::Down && to == Status::Up)
 }
 
+/// A monitor's status as the API shows it: the decided [`Status`], plus `maintenance`, which
+/// is derived from the maintenance windows at the time of asking and never decided or stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = MonitorStatus)]
+pub enum ShownStatus {
+    Pending,
+    Up,
+    Down,
+    Paused,
+    /// A maintenance window covers it: probed and recorded, never notified.
+    Maintenance,
+}
+
+impl ShownStatus {
+    /// The status named `text`, as the list's filter takes it.
+    pub fn parse(text: &str) -> Option<ShownStatus> {
+        Some(match text {
+            "pending" => ShownStatus::Pending,
+            "up" => ShownStatus::Up,
+            "down" => ShownStatus::Down,
+            "paused" => ShownStatus::Paused,
+            "maintenance" => ShownStatus::Maintenance,
+            _ => return None,
+        })
+    }
+
+    /// The status shown for a decided one (`paused` for an inactive monitor), in maintenance
+    /// or not: a paused monitor stays `paused`.
+    pub fn of(status: Status, in_maintenance: bool) -> ShownStatus {
+        match status {
+            Status::Paused => ShownStatus::Paused,
+            _ if in_maintenance => ShownStatus::Maintenance,
+            Status::Pending => ShownStatus::Pending,
+            Status::Up => ShownStatus::Up,
+            Status::Down => ShownStatus::Down,
+        }
+    }
+}
+
+impl ShownStatus {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShownStatus::Pending => "pending",
+            ShownStatus::Up => "up",
+            ShownStatus::Down => "down",
+            ShownStatus::Paused => "paused",
+            ShownStatus::Maintenance => "maintenance",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

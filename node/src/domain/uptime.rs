@@ -92,16 +92,20 @@ fn covered_ms(spans: &[Span], from: u64, to: u64) -> u64 {
 
 /// Availability of each of `days` consecutive days from `from_day_ms` (pass a UTC midnight
 /// for calendar days). Days after `now_ms` have nothing observed; today counts until now.
+/// Maintenance time (`excluded`) counts neither as up nor as down, as in
+/// [`availability_outside`].
 pub fn daily(
     changes: &[(u64, Status)],
     from_day_ms: u64,
     days: u32,
     now_ms: u64,
+    excluded: &[Span],
 ) -> Vec<Availability> {
     (0..u64::from(days))
         .map(|d| {
             let start = from_day_ms.saturating_add(d * DAY_MS);
-            availability(changes, start, start.saturating_add(DAY_MS), now_ms)
+            let end = start.saturating_add(DAY_MS);
+            availability_outside(changes, start, end, now_ms, excluded)
         })
         .collect()
 }
@@ -281,7 +285,7 @@ mod tests {
             (T0 + DAY_MS + HOUR, Up),
         ];
         let now = T0 + 2 * DAY_MS + 12 * HOUR;
-        let days = daily(&changes, T0, 4, now);
+        let days = daily(&changes, T0, 4, now, &[]);
         assert_eq!(days.len(), 4);
         assert_eq!((days[0].down_ms, days[0].incidents), (HOUR, 1));
         assert_eq!((days[1].down_ms, days[1].incidents), (HOUR, 1));
@@ -423,7 +427,7 @@ mod tests {
             now in 0u64..6 * DAY_MS,
         ) {
             changes.sort_by_key(|&(at, _)| at);
-            let bars = daily(&changes, 0, days, now);
+            let bars = daily(&changes, 0, days, now, &[]);
             let whole = availability(&changes, 0, u64::from(days) * DAY_MS, now);
             prop_assert_eq!(bars.iter().map(|d| d.observed_ms).sum::<u64>(), whole.observed_ms);
             prop_assert_eq!(bars.iter().map(|d| d.down_ms).sum::<u64>(), whole.down_ms);

@@ -15,7 +15,7 @@ use ringwatch_proto::{Monitor, StatusRange, Zones};
 
 use super::secret;
 
-pub use seed::MonitorSeed;
+pub use seed::{MonitorSeed, id_and_rest};
 use validate::range;
 pub use validate::{definition_bytes, validate};
 

@@ -18,17 +18,28 @@ impl<'de> Deserialize<'de> for MonitorSeed {
     /// `id` plus the spec's fields in one table. Not `#[serde(flatten)]`: serde cannot refuse
     /// unknown fields through a flatten, and a misspelt key must not be ignored.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        let id = match fields.remove("id") {
-            Some(serde_json::Value::String(id)) => id,
-            Some(other) => return Err(D::Error::custom(format!("id must be text, got {other}"))),
-            None => return Err(D::Error::missing_field("id")),
-        };
-        let spec = MonitorInput::deserialize(serde_json::Value::Object(fields))
-            .map_err(|e| D::Error::custom(format!("monitor {id:?}: {e}")))?;
+        let (id, spec) = id_and_rest(d, "monitor")?;
         Ok(MonitorSeed { id, spec })
     }
+}
+
+/// A config-file table of `kind` split into its `id` (text, required) and the rest as `T`,
+/// whose own deserializer refuses unknown keys; errors name the kind and the id.
+pub fn id_and_rest<'de, D, T>(d: D, kind: &str) -> Result<(String, T), D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    let id = match fields.remove("id") {
+        Some(serde_json::Value::String(id)) => id,
+        Some(other) => return Err(D::Error::custom(format!("id must be text, got {other}"))),
+        None => return Err(D::Error::missing_field("id")),
+    };
+    let rest = T::deserialize(serde_json::Value::Object(fields))
+        .map_err(|e| D::Error::custom(format!("{kind} {id:?}: {e}")))?;
+    Ok((id, rest))
 }
 
 impl MonitorSeed {
