@@ -271,6 +271,12 @@ async fn bad_windows_are_refused_on_any_node() {
         (once["cron"].clone(), once["next_start_ms"].clone()),
         (Value::Null, json!(now + 60_000))
     );
+    // The delete on n1 comes after the patch it has seen: two edits of one window on two
+    // nodes within the same millisecond are concurrent, and the later revision wins either way.
+    wait_until("the patch reached n1", secs(3), async || {
+        n1.get(&path).await.json::<Value>()["start_ms"] == json!(now + 60_000)
+    })
+    .await;
     assert_eq!(n1.delete(&path).await.status, 204);
     wait_until("the delete reached n2", secs(3), async || {
         n2.get(&path).await.status == 404

@@ -104,8 +104,14 @@ async fn a_page_made_on_n1_is_served_by_n3_within_1s_public_without_a_token_and_
     let hidden = n1
         .create_monitor(&monitor(target.url(UP_PATH), "Internal"))
         .await;
-    wait_state(&n3, &up.id, "up").await;
-    wait_state(&n3, &down.id, "down").await;
+    // Every node counts the results it holds: each must show both states before the page
+    // is compared with them on every node (a node a result has not reached yet still shows
+    // the monitor pending).
+    for node in ["n1", "n2", "n3"] {
+        let api = cluster.api(node);
+        wait_state(&api, &up.id, "up").await;
+        wait_state(&api, &down.id, "down").await;
+    }
 
     let page = json!({
         "slug": "acme",
