@@ -15,14 +15,17 @@ let monitors = [];
 /** The id of the page the form edits; null when it makes a new one. */
 let editing = null;
 
+/** Reloads and redraws the list; answers whether that worked (a failure is shown). */
 export async function loadStatusPages() {
   try {
     const { data } = await api('GET', 'api/status-pages');
     pages = Array.isArray(data) ? data.filter((p) => p && typeof p.id === 'string') : [];
     renderList();
     setMsg($('page-list-msg'), '', true);
+    return true;
   } catch (e) {
     setMsg($('page-list-msg'), `Cannot load status pages: ${failureText(e)}`, false);
+    return false;
   }
 }
 
@@ -57,9 +60,9 @@ async function deletePage(p, button) {
   button.disabled = true;
   try {
     await api('DELETE', `api/status-pages/${enc(p.id)}`);
-    setMsg($('page-list-msg'), `Deleted ${title}`, true);
     if (editing === p.id) resetForm();
-    await loadStatusPages();
+    // Said after the reload, which clears the list's message.
+    if (await loadStatusPages()) setMsg($('page-list-msg'), `Deleted ${title}`, true);
   } catch (e) {
     button.disabled = false;
     setMsg($('page-list-msg'), `Delete failed: ${failureText(e)}`, false);

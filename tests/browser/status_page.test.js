@@ -2,7 +2,8 @@
 // (title, slug, a group with two monitors, an announcement), follow its link, and check the
 // server-rendered page: overall state, each monitor's state, 90 day bars with hover details,
 // no URL of a monitor, no JavaScript needed, and no sideways scrolling on a 390 px wide
-// screen. Also a badge of a monitor on the page.
+// screen. Also a badge of a monitor on the page. Then the panel's other controls: edit a page
+// (title, a group added, a group removed, made private) and delete it after the confirmation.
 //
 // With RINGWATCH_SCREENSHOTS set to a directory, the test saves screenshots there: the page
 // on a desktop and on a 390 px screen, and a badge.
@@ -103,5 +104,48 @@ describe('status pages', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  dashboardTest('edit a page, add and remove a group, make it private, delete it', env, async (page) => {
+    const { node, target } = env();
+    const [a, b] = await createMonitors(node, [
+      { url: `${target.url}/ok`, name: 'Alpha', interval_secs: 1, timeout_ms: 2000 },
+      { url: `${target.url}/ok`, name: 'Beta', interval_secs: 1, timeout_ms: 2000 },
+    ]);
+    const made = (await node.api('POST', 'api/status-pages', { slug: 'edit-me', title: 'Before', groups: [{ name: 'G1', monitors: [a.id] }] })).data;
+    await page.goto(node.url);
+    const panel = page.locator('#status-pages');
+    const item = panel.locator('li', { hasText: 'Before' });
+    await item.getByRole('button', { name: 'Edit' }).click();
+    const form = page.locator('#page-form');
+    await until(async () => (await form.getByLabel('Title', { exact: true }).first().inputValue()) === 'Before', 'the form to show the page');
+    await form.getByLabel('Title', { exact: true }).first().fill('After');
+    await form.getByRole('button', { name: 'Add group' }).click();
+    const second = form.locator('.page-group').nth(1);
+    await second.getByLabel('Name').fill('G2');
+    await second.getByLabel('Beta').check();
+    await form.getByLabel('Public (no token needed)').uncheck();
+    await form.getByRole('button', { name: 'Save page' }).click();
+    await expectText(page.locator('#page-msg'), 'Saved /status/edit-me');
+    let stored = (await node.api('GET', `api/status-pages/${made.id}`)).data;
+    assert.equal(stored.title, 'After');
+    assert.equal(stored.public, false);
+    assert.deepEqual(stored.groups.map((g) => [g.name, g.monitors]), [['G1', [a.id]], ['G2', [b.id]]]);
+    // Remove the first group.
+    await panel.locator('li', { hasText: 'After' }).getByRole('button', { name: 'Edit' }).click();
+    await until(async () => (await form.locator('.page-group').count()) === 2, 'two groups in the form');
+    await form.locator('.page-group').first().getByRole('button', { name: 'Remove group' }).click();
+    await form.getByRole('button', { name: 'Save page' }).click();
+    await expectText(page.locator('#page-msg'), 'Saved /status/edit-me');
+    stored = (await node.api('GET', `api/status-pages/${made.id}`)).data;
+    assert.deepEqual(stored.groups.map((g) => g.name), ['G2']);
+    await expectText(panel.locator('li', { hasText: 'After' }).locator('.kind'), 'private');
+    // Delete after the confirmation.
+    page.once('dialog', (d) => d.accept());
+    await panel.locator('li', { hasText: 'After' }).getByRole('button', { name: 'Delete' }).click();
+    await expectText(page.locator('#page-list-msg'), 'Deleted After');
+    assert.equal((await node.api('GET', `api/status-pages/${made.id}`)).status, 404);
+    const gone = await page.request.get(new URL('status/edit-me', node.url).href);
+    assert.equal(gone.status(), 404);
   });
 });
