@@ -51,7 +51,7 @@ pub fn authorize(
     path: &str,
     presented: Presented<'_>,
 ) -> Result<(), Denied> {
-    if ctx.config.auth == AuthMode::Off {
+    if ctx.config.auth == AuthMode::Off || (ctx.config.metrics_public && path == "/metrics") {
         return Ok(());
     }
     let Some(needed) = token::required_scope(method, path) else {

@@ -366,6 +366,14 @@ impl LiveView {
         (page, total)
     }
 
+    /// Calls `f` with every monitor, under the read lock: `f` must be quick and must not
+    /// call back into the view.
+    pub fn each(&self, mut f: impl FnMut(&LiveEntry)) {
+        for e in self.read().values() {
+            f(e);
+        }
+    }
+
     /// Counts by the status shown (`covered`: the monitors in maintenance now).
     pub fn summary(&self, covered: &Covered) -> Summary {
         let mut s = Summary::default();

@@ -169,6 +169,9 @@ impl RecorderState {
             ctx.metrics.results_dropped.inc_by(batch.len() as u64);
             tracing::error!(error = %e, results = batch.len(), "could not store results");
         }
+        if ctx.config.metrics_per_monitor {
+            ctx.metrics.tally.record(&batch);
+        }
         self.advance_watermarks(&batch);
         ctx.learn_zones(batch.iter().map(|r| (r.node.as_str(), r.zone.as_str())));
         if let Err(e) = ctx.store.put_states(&states) {

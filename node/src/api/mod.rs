@@ -313,8 +313,9 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(with_ctx(ctx.clone()))
         .map(events::events);
     let metrics = warp::path!("metrics")
-        .and(warp::get())
+        .and(warp::get().or(warp::head()).unify())
         .and(with_ctx(ctx.clone()))
+        .and(warp::header::optional::<String>("accept"))
         .map(overview::metrics);
     let openapi = warp::path!("api" / "openapi.json")
         .and(warp::get())

@@ -9,6 +9,8 @@ use warp::reply::{Json, Reply, json, with_header};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, MemberView};
+use crate::metrics::Scrape;
+use crate::metrics::exposition::Format;
 
 /// The answer of `GET /healthz`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,23 +131,39 @@ pub fn cluster(c: Ctx) -> Json {
     json(&cluster_view(&c))
 }
 
-/// Prometheus metrics of this node.
+/// Prometheus metrics: this node's own series, and those of the monitors it owns (each
+/// monitor is told by one node of the cluster). OpenMetrics when the `Accept` header asks for
+/// it, else the classic text format 0.0.4.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "node",
     responses(
-        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 200, description = "The exposition: OpenMetrics 1.0 when asked for, else the Prometheus text format 0.0.4", content(
+            (String = "text/plain"),
+            (String = "application/openmetrics-text"),
+        )),
     ),
 )]
-pub fn metrics(c: Ctx) -> impl Reply {
-    let text = c.metrics.render(
-        c.live
-            .summary(&c.maintenance_windows().at(crate::clock::now_ms())),
-        c.store.corrupt_records(),
-        c.store.disk_bytes(),
-    );
-    with_header(text, "content-type", "text/plain; version=0.0.4")
+pub fn metrics(c: Ctx, accept: Option<String>) -> impl Reply {
+    let now = crate::clock::now_ms();
+    let format = Format::negotiate(accept.as_deref());
+    let (members_alive, members_dead) = {
+        let members = c.members.read().unwrap_or_else(|p| p.into_inner());
+        let alive = members.iter().filter(|m| m.alive).count();
+        (alive.max(1), members.len().saturating_sub(alive))
+    };
+    let scrape = Scrape {
+        summary: c.live.summary(&c.maintenance_windows().at(now)),
+        corrupt_records: c.store.corrupt_records(),
+        disk_bytes: c.store.disk_bytes(),
+        members_alive,
+        members_dead,
+        node: c.name.clone(),
+        zone: c.config.zone.clone(),
+        rows: crate::metrics::monitors::rows(&c, now),
+    };
+    with_header(c.metrics.render(scrape, format), "content-type", format.content_type())
 }
 
 fn cluster_view(c: &Ctx) -> ClusterView {

@@ -139,6 +139,13 @@ pub struct Config {
     /// with `refused`. Off by default (a monitor of `http://127.0.0.1` is a normal thing).
     /// Probes never reach this node's own HTTP or cluster address, whatever this says.
     pub block_private_targets: bool,
+    /// Per-monitor series on `GET /metrics` (status, latency, HTTP code, TLS days, checks by
+    /// outcome, uptime): about 11 series per monitor, each exposed by the monitor's owner
+    /// only. Off leaves the node-level series.
+    pub metrics_per_monitor: bool,
+    /// Serve `GET /metrics` without a token even when auth is on (it needs scope `read`
+    /// otherwise). Monitor names and ids show in it; URLs, headers and errors never do.
+    pub metrics_public: bool,
     /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
     /// more can be added through `POST /api/notifiers`.
     pub notifiers: Vec<crate::domain::notifier::NotifierInput>,
@@ -200,6 +207,8 @@ impl Default for Config {
             max_monitors: DEFAULT_MAX_MONITORS,
             second_opinion: true,
             block_private_targets: false,
+            metrics_per_monitor: true,
+            metrics_public: false,
             notifiers: Vec::new(),
             monitors: Vec::new(),
             maintenance: Vec::new(),
@@ -274,6 +283,12 @@ pub struct Overrides {
     /// Enable the fault-injection endpoint (tests only).
     #[arg(long, env = "RINGWATCH_ALLOW_FAULT_INJECTION", hide = true)]
     pub allow_fault_injection: bool,
+    /// Per-monitor series on /metrics [default: true].
+    #[arg(long, env = "RINGWATCH_METRICS_PER_MONITOR")]
+    pub metrics_per_monitor: Option<bool>,
+    /// Serve /metrics without a token when auth is on.
+    #[arg(long, env = "RINGWATCH_METRICS_PUBLIC")]
+    pub metrics_public: bool,
     /// Ask API clients for tokens [default: off; a non-loopback --http needs on].
     #[arg(long, env = "RINGWATCH_AUTH", value_enum)]
     pub auth: Option<AuthMode>,
@@ -376,6 +391,12 @@ impl Config {
         }
         if o.allow_fault_injection {
             c.allow_fault_injection = true;
+        }
+        if let Some(v) = o.metrics_per_monitor {
+            c.metrics_per_monitor = v;
+        }
+        if o.metrics_public {
+            c.metrics_public = true;
         }
         if let Some(v) = o.auth {
             c.auth = v;

@@ -1,4 +1,9 @@
-//! Prometheus metrics of a node, served as text on `GET /metrics`.
+//! Prometheus metrics of a node, served as text on `GET /metrics`: the node's own series
+//! (every node tells its own) and the per-monitor ones ([`monitors`]: each monitor's owner
+//! tells them), in either text format ([`exposition`]).
+
+pub mod exposition;
+pub mod monitors;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -8,6 +13,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::live::Summary;
+use exposition::Format;
+use monitors::{MonitorFamilies, Row, Tally};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabel {
@@ -46,6 +53,34 @@ pub struct StatusLabel {
     pub status: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InfoLabel {
+    node: String,
+    zone: String,
+    version: &'static str,
+}
+
+/// What a scrape reads from the node besides the counters: set as gauges, then encoded.
+#[derive(Debug, Default)]
+pub struct Scrape {
+    /// The cluster's monitors by shown status, as this node sees them.
+    pub summary: Summary,
+    pub corrupt_records: u64,
+    pub disk_bytes: u64,
+    /// Members this node sees alive and dead (itself included).
+    pub members_alive: usize,
+    pub members_dead: usize,
+    pub node: String,
+    pub zone: String,
+    /// The monitors this node tells ([`monitors::rows`]).
+    pub rows: Vec<Row>,
+}
+
 /// Every metric of a node. Cheap to share: each handle is an `Arc` inside.
 pub struct Metrics {
     registry: Registry,
@@ -67,7 +102,12 @@ pub struct Metrics {
     pub peer_results_sent: Counter,
     pub second_opinions: Family<VerdictLabel, Counter>,
     pub notifications: Family<OutcomeLabel, Counter>,
+    /// Per monitor and zone, from every result recorded (for the per-monitor series).
+    pub tally: Tally,
     monitors: Family<StatusLabel, Gauge>,
+    monitors_exposed: Gauge,
+    members: Family<StateLabel, Gauge>,
+    info: Family<InfoLabel, Gauge>,
     corrupt_records: Gauge,
     disk_bytes: Gauge,
 }
@@ -106,7 +146,11 @@ impl Metrics {
             peer_results_sent: Counter::default(),
             second_opinions: Family::default(),
             notifications: Family::default(),
+            tally: Tally::default(),
             monitors: Family::default(),
+            monitors_exposed: Gauge::default(),
+            members: Family::default(),
+            info: Family::default(),
             corrupt_records: Gauge::default(),
             disk_bytes: Gauge::default(),
             registry: Registry::default(),
@@ -142,7 +186,27 @@ impl Metrics {
             "Failed store writes",
             m.store_errors.clone(),
         );
-        registry.register("monitors", "Monitors by status", m.monitors.clone());
+        registry.register(
+            "monitors",
+            "Monitors of the cluster by status, as this node sees them",
+            m.monitors.clone(),
+        );
+        registry.register(
+            "monitors_exposed",
+            "Monitors whose per-monitor series this node exposes (the ones it owns)",
+            m.monitors_exposed.clone(),
+        );
+        registry.register(
+            "cluster_members",
+            "Members of the cluster as this node sees them, itself included, by state: alive \
+             or dead",
+            m.members.clone(),
+        );
+        registry.register(
+            "node_info",
+            "This node's name, zone and version; always 1",
+            m.info.clone(),
+        );
         registry.register(
             "second_opinions",
             "Second-opinion checks answered by a peer, by verdict",
@@ -217,8 +281,9 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// Renders the text exposition format, after setting the gauges read at scrape time.
-    pub fn render(&self, summary: Summary, corrupt: u64, disk_bytes: u64) -> String {
+    /// Renders the exposition in `format`, after setting the gauges read at scrape time.
+    pub fn render(&self, scrape: Scrape, format: Format) -> String {
+        let summary = scrape.summary;
         for (status, n) in [
             ("up", summary.up),
             ("down", summary.down),
@@ -230,11 +295,32 @@ impl Metrics {
                 .get_or_create(&StatusLabel { status })
                 .set(n as i64);
         }
-        self.corrupt_records.set(corrupt as i64);
-        self.disk_bytes.set(disk_bytes as i64);
+        for (state, n) in [
+            ("alive", scrape.members_alive),
+            ("dead", scrape.members_dead),
+        ] {
+            self.members.get_or_create(&StateLabel { state }).set(n as i64);
+        }
+        let info = InfoLabel {
+            node: scrape.node,
+            zone: scrape.zone,
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        self.info.get_or_create(&info).set(1);
+        self.monitors_exposed.set(scrape.rows.len() as i64);
+        self.corrupt_records.set(scrape.corrupt_records as i64);
+        self.disk_bytes.set(scrape.disk_bytes as i64);
+
+        let mut per_monitor = Registry::with_prefix("ringwatch");
+        per_monitor.register_collector(Box::new(MonitorFamilies(scrape.rows)));
+        // Writing into a String cannot fail. Each encoding ends with `# EOF`: the first goes.
         let mut out = String::new();
-        // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        out.truncate(out.trim_end_matches("# EOF\n").len());
+        let _ = prometheus_client::encoding::text::encode(&mut out, &per_monitor);
+        match format {
+            Format::OpenMetrics => out,
+            Format::Classic => exposition::to_classic(&out),
+        }
     }
 }
