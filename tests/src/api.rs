@@ -3,7 +3,7 @@
 
 use crate::wait_for;
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -208,13 +208,32 @@ impl Api {
         path: &str,
         body: Option<(Vec<u8>, &str)>,
     ) -> Result<Resp, reqwest::Error> {
+        let headers: &[(&str, &str)] = match &body {
+            Some((_, content_type)) => &[("content-type", content_type)],
+            None => &[],
+        };
+        self.try_send_with(method, path, headers, body.map(|(bytes, _)| bytes))
+            .await
+    }
+
+    /// [`Api::try_send`] with more request `headers` (`Accept`...).
+    pub async fn try_send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Resp, reqwest::Error> {
         let request = format!("{method} {path}");
         let mut builder = self.http.request(method, self.url(path));
         if let Some(token) = &self.token {
             builder = builder.bearer_auth(token);
         }
-        if let Some((bytes, content_type)) = body {
-            builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        if let Some(bytes) = body {
+            builder = builder.body(bytes);
         }
         let response = builder.send().await?;
         let status = response.status().as_u16();
@@ -232,6 +251,14 @@ impl Api {
     pub async fn send(&self, method: Method, path: &str, body: Option<(Vec<u8>, &str)>) -> Resp {
         let what = format!("{method} {}", self.url(path));
         self.try_send(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {}", error_chain(&e)))
+    }
+
+    /// `method path` with more request `headers`; panics on transport failure.
+    pub async fn send_with(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let what = format!("{method} {}", self.url(path));
+        self.try_send_with(method, path, headers, None)
             .await
             .unwrap_or_else(|e| panic!("{what}: {}", error_chain(&e)))
     }

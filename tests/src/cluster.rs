@@ -127,6 +127,22 @@ impl Cluster {
         cluster
     }
 
+    /// `n` nodes with auth on, each given `admin` in a file as a cluster is bootstrapped (and
+    /// `args`); [`Cluster::api`] sends it. The file's directory lives as long as the cluster.
+    pub async fn start_with_admin(
+        n: usize,
+        args: &[&str],
+        admin: &str,
+    ) -> (Cluster, tempfile::TempDir) {
+        let files = tempfile::tempdir().expect("a directory for the admin token");
+        let path = files.path().join("admin-token");
+        std::fs::write(&path, format!("{admin}\n")).expect("write the admin token");
+        let path = path.display().to_string();
+        let mut all = vec!["--auth", "on", "--admin-token-file", path.as_str()];
+        all.extend_from_slice(args);
+        (Cluster::start_authenticated(n, &all, admin).await, files)
+    }
+
     async fn launch_as(n: usize, args: &[&str], token: Option<&str>) -> Cluster {
         assert!(n >= 1, "a cluster has at least one node");
         let mut cluster = Cluster {

@@ -21,11 +21,14 @@
 mod api;
 pub mod attack;
 pub mod cluster;
+pub mod exposition;
 mod mail;
 mod node;
+pub mod prometheus;
 mod server;
 mod smtp;
 mod target;
+mod tls_target;
 mod webhook;
 
 pub use api::{Api, Definition, Monitor, ProbeResult, Resp, monitor_body, monitor_path};
@@ -36,6 +39,7 @@ pub use node::{
 };
 pub use smtp::SmtpSink;
 pub use target::{Behavior, SeenRequest, Target};
+pub use tls_target::TlsTarget;
 pub use webhook::{MAX_WEBHOOK_BODY_BYTES, Received, WebhookSink};
 
 use std::sync::{Mutex, MutexGuard};

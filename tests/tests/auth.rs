@@ -63,15 +63,8 @@ async fn wait_answer(api: &Api, secret: &str, status: u16, since: Instant) -> Du
     .await
 }
 
-/// `n` nodes with auth on, each given [`ADMIN`] in a file, as a cluster is bootstrapped; the
-/// directory of the file lives as long as the cluster.
 async fn cluster_with_auth(n: usize) -> (Cluster, tempfile::TempDir) {
-    let files = tempfile::tempdir().unwrap();
-    let path = files.path().join("admin-token");
-    std::fs::write(&path, format!("{ADMIN}\n")).unwrap();
-    let path = path.display().to_string();
-    let args = ["--auth", "on", "--admin-token-file", path.as_str()];
-    (Cluster::start_authenticated(n, &args, ADMIN).await, files)
+    Cluster::start_with_admin(n, &[], ADMIN).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

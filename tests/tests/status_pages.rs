@@ -19,12 +19,7 @@ const UP_PATH: &str = "/private-path-up";
 const DOWN_PATH: &str = "/private-path-down";
 
 async fn cluster_with_auth(n: usize) -> (Cluster, tempfile::TempDir) {
-    let files = tempfile::tempdir().unwrap();
-    let path = files.path().join("admin-token");
-    std::fs::write(&path, format!("{ADMIN}\n")).unwrap();
-    let path = path.display().to_string();
-    let args = ["--auth", "on", "--admin-token-file", path.as_str()];
-    (Cluster::start_authenticated(n, &args, ADMIN).await, files)
+    Cluster::start_with_admin(n, &[], ADMIN).await
 }
 
 fn monitor(url: String, name: &str) -> Value {

@@ -278,6 +278,14 @@ impl Metrics {
             "Bytes the store uses on disk",
             m.disk_bytes.clone(),
         );
+        // Counters with a fixed set of labels start at 0, so `increase()` sees the first
+        // event and the rules about them have a series to read from the start.
+        for outcome in ["delivered", "retry", "given_up"] {
+            m.notifications.get_or_create(&OutcomeLabel { outcome });
+        }
+        for verdict in ["up", "down"] {
+            m.second_opinions.get_or_create(&VerdictLabel { verdict });
+        }
         Metrics { registry, ..m }
     }
 

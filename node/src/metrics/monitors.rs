@@ -233,10 +233,10 @@ impl Collector for MonitorFamilies {
         )?;
         gauges(
             &mut enc,
-            "monitor_tls_cert_days_left",
-            "Whole days until the certificate seen by the last https check from the zone \
-             expires (negative once expired)",
-            per_zone(|f| f.tls_days_left.map(|d| d as f64)),
+            "monitor_tls_cert_remaining_seconds",
+            "Time until the certificate seen by the last https check from the zone expires, \
+             in whole days (days times 86400; negative once expired)",
+            per_zone(|f| f.tls_days_left.map(|d| d as f64 * 86_400.0)),
         )?;
         gauges(
             &mut enc,
