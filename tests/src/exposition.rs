@@ -86,7 +86,9 @@ pub fn parse(text: &str, format: Format) -> Result<Exposition, String> {
             continue;
         }
         if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, help) = rest.split_once(' ').ok_or_else(|| at("HELP without text".into()))?;
+            let (name, help) = rest
+                .split_once(' ')
+                .ok_or_else(|| at("HELP without text".into()))?;
             check_name(name).map_err(at)?;
             if pending_help.is_some() {
                 return Err(at("two HELP lines in a row".into()));
@@ -95,7 +97,9 @@ pub fn parse(text: &str, format: Format) -> Result<Exposition, String> {
             continue;
         }
         if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').ok_or_else(|| at("TYPE without a type".into()))?;
+            let (name, kind) = rest
+                .split_once(' ')
+                .ok_or_else(|| at("TYPE without a type".into()))?;
             let Some((help_name, help)) = pending_help.take() else {
                 return Err(at("TYPE without HELP before it".into()));
             };
@@ -106,10 +110,14 @@ pub fn parse(text: &str, format: Format) -> Result<Exposition, String> {
                 return Err(at(format!("unexpected type {kind}")));
             }
             if format == Format::Classic && kind == "counter" && !name.ends_with("_total") {
-                return Err(at("a classic counter's TYPE must name its samples (_total)".into()));
+                return Err(at(
+                    "a classic counter's TYPE must name its samples (_total)".into(),
+                ));
             }
             if format == Format::OpenMetrics && kind == "counter" && name.ends_with("_total") {
-                return Err(at("an OpenMetrics counter family is named without _total".into()));
+                return Err(at(
+                    "an OpenMetrics counter family is named without _total".into()
+                ));
             }
             if out.families.contains_key(name) {
                 return Err(at(format!("family {name} twice")));
@@ -151,7 +159,9 @@ pub fn parse(text: &str, format: Format) -> Result<Exposition, String> {
             )));
         }
         if sample.name.ends_with("_bucket") != sample.labels.contains_key("le") {
-            return Err(at("le on a sample that is not a bucket, or a bucket without".into()));
+            return Err(at(
+                "le on a sample that is not a bucket, or a bucket without".into(),
+            ));
         }
         let key = format!("{}{:?}", sample.name, sample.labels);
         if !seen_series.insert(key) {
@@ -197,7 +207,10 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
             }
             let eq = rest.find('=').ok_or("a label without =")?;
             let label = &rest[..eq];
-            let ok = label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let ok = label
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !ok {
                 return Err(format!("bad label name {label:?}"));
@@ -231,9 +244,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
             }
         }
     }
-    let value = rest
-        .strip_prefix(' ')
-        .ok_or("no space before the value")?;
+    let value = rest.strip_prefix(' ').ok_or("no space before the value")?;
     if value.contains(' ') {
         return Err("a timestamp or exemplar (the node writes neither)".into());
     }
@@ -272,10 +283,19 @@ mod tests {
             ("# HELP a x\n# TYPE a gauge\na 1\na 2\n", Format::Classic),
             ("# HELP a x\n# TYPE a gauge\nb 1\n", Format::Classic),
             ("# HELP a x\n# TYPE a gauge\na{l=\"x} 1\n", Format::Classic),
-            ("# HELP a x\n# TYPE a gauge\na{l=\"\\t\"} 1\n", Format::Classic),
+            (
+                "# HELP a x\n# TYPE a gauge\na{l=\"\\t\"} 1\n",
+                Format::Classic,
+            ),
             ("# HELP a x\n# TYPE a gauge\na one\n", Format::Classic),
-            ("# HELP a x\n# TYPE a gauge\na 1 1700000000\n", Format::Classic),
-            ("# HELP a_total x\n# TYPE a_total counter\na_total 1", Format::Classic),
+            (
+                "# HELP a x\n# TYPE a gauge\na 1 1700000000\n",
+                Format::Classic,
+            ),
+            (
+                "# HELP a_total x\n# TYPE a_total counter\na_total 1",
+                Format::Classic,
+            ),
         ] {
             assert!(parse(bad, format).is_err(), "{bad:?} read as {format:?}");
         }

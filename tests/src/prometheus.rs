@@ -116,7 +116,10 @@ impl Prometheus {
             let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
             let mut child = tokio::process::Command::new(bin)
                 .arg(format!("--config.file={}", config_path.display()))
-                .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("data").display()
+                ))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .arg("--log.level=warn")
                 .stdout(Stdio::null())
@@ -125,15 +128,19 @@ impl Prometheus {
                 .spawn()
                 .expect("start prometheus");
             let base = format!("http://127.0.0.1:{port}");
-            let ready = wait_for("Prometheus to be ready", Duration::from_secs(60), async || {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Ok(Err(format!("exited: {status}")));
-                }
-                match http.get(format!("{base}/-/ready")).send().await {
-                    Ok(r) if r.status().is_success() => Ok(Ok(())),
-                    other => Err(format!("{other:?}")),
-                }
-            })
+            let ready = wait_for(
+                "Prometheus to be ready",
+                Duration::from_secs(60),
+                async || {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return Ok(Err(format!("exited: {status}")));
+                    }
+                    match http.get(format!("{base}/-/ready")).send().await {
+                        Ok(r) if r.status().is_success() => Ok(Ok(())),
+                        other => Err(format!("{other:?}")),
+                    }
+                },
+            )
             .await;
             match ready {
                 Ok(()) => {
@@ -147,7 +154,9 @@ impl Prometheus {
                 Err(why) => {
                     let log = std::fs::read_to_string(dir.path().join("prometheus.log"))
                         .unwrap_or_default();
-                    eprintln!("Prometheus on port {port} did not start ({why}); trying again:\n{log}");
+                    eprintln!(
+                        "Prometheus on port {port} did not start ({why}); trying again:\n{log}"
+                    );
                 }
             }
         }
@@ -162,7 +171,11 @@ impl Prometheus {
         }
         let resp = self
             .http
-            .get(format!("{}/api/v1/query?query={}", self.base, encode(query)))
+            .get(format!(
+                "{}/api/v1/query?query={}",
+                self.base,
+                encode(query)
+            ))
             .send()
             .await
             .expect("query Prometheus");
@@ -173,13 +186,21 @@ impl Prometheus {
             let v = p[1].as_str().expect("a value").parse().expect("a number");
             (ts, v)
         };
-        let result = body["data"]["result"].as_array().cloned().unwrap_or_default();
+        let result = body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         result
             .iter()
             .map(|s| Series {
                 labels: serde_json::from_value(s["metric"].clone()).expect("labels"),
                 samples: match s.get("values") {
-                    Some(values) => values.as_array().expect("values").iter().map(point).collect(),
+                    Some(values) => values
+                        .as_array()
+                        .expect("values")
+                        .iter()
+                        .map(point)
+                        .collect(),
                     None => vec![point(&s["value"])],
                 },
             })

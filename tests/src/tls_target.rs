@@ -28,8 +28,8 @@ impl Drop for TlsTarget {
 impl TlsTarget {
     /// A target whose certificate (for `127.0.0.1`) expires `days` days from now.
     pub async fn expiring_in_days(days: i64) -> TlsTarget {
-        let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .expect("certificate names");
+        let mut params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("certificate names");
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(days) + time::Duration::minutes(30);

@@ -24,7 +24,9 @@ const HOSTILE_NAME: &str = "shop \"eu\" \\ caf\u{e9}";
 const SETTLE: Duration = Duration::from_secs(30);
 
 fn repo_file(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
 }
 
 fn one(exp: &Exposition, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -116,22 +118,44 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
     let (cluster, _files) = Cluster::start_with_admin(1, &["--zone", "eu"], ADMIN).await;
     let admin = cluster.api("n1");
     let create = async |body: Value| admin.create_monitor(&body).await.id;
-    let ok = create(json!({"name": HOSTILE_NAME, "url": target.url("/ok"), "interval_secs": 1})).await;
-    let fail = create(json!({"name": "failing", "url": target.url("/fail"), "interval_secs": 1})).await;
-    let https = create(json!({"name": "tls", "url": tls.url("/"), "interval_secs": 1,
-        "tls_skip_verify": true}))
+    let ok =
+        create(json!({"name": HOSTILE_NAME, "url": target.url("/ok"), "interval_secs": 1})).await;
+    let fail =
+        create(json!({"name": "failing", "url": target.url("/fail"), "interval_secs": 1})).await;
+    let https = create(
+        json!({"name": "tls", "url": tls.url("/"), "interval_secs": 1,
+        "tls_skip_verify": true}),
+    )
     .await;
     let paused = create(json!({"name": "paused", "url": target.url("/ok"), "active": false})).await;
-    let zoned = create(json!({"name": "zoned", "url": target.url("/ok"), "interval_secs": 1,
-        "zones": ["eu"]}))
+    let zoned = create(
+        json!({"name": "zoned", "url": target.url("/ok"), "interval_secs": 1,
+        "zones": ["eu"]}),
+    )
     .await;
-    for (id, status) in [(&ok, "up"), (&fail, "down"), (&https, "up"), (&zoned, "up")] {
+    // Named by its URL, with a password and a secret header: neither may show.
+    let unnamed_url = target
+        .url("/ok")
+        .replacen("http://", "http://watcher:pw-in-url-4242@", 1);
+    let unnamed = create(json!({"url": unnamed_url, "interval_secs": 1,
+        "headers": {"X-Tenant": "tenant-secret-7777"}, "secret_headers": ["X-Tenant"]}))
+    .await;
+    for (id, status) in [
+        (&ok, "up"),
+        (&fail, "down"),
+        (&https, "up"),
+        (&zoned, "up"),
+        (&unnamed, "up"),
+    ] {
         admin.wait_status(id, status, SETTLE).await;
     }
 
     // Read scope, and nothing less.
     let made = admin
-        .post_json("/api/tokens", &json!({"name": "prometheus", "scope": "read"}))
+        .post_json(
+            "/api/tokens",
+            &json!({"name": "prometheus", "scope": "read"}),
+        )
         .await;
     made.expect_status(201);
     let secret = made.json::<Value>()["token_secret"]
@@ -191,11 +215,10 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
             .filter(|s| s.label("id") == Some(id.as_str()))
             .map(|s| (s.label("state").unwrap(), s.value))
             .collect();
-        let mut expected: BTreeMap<&str, f64> =
-            ["up", "down", "pending", "paused", "maintenance"]
-                .into_iter()
-                .map(|s| (s, 0.0))
-                .collect();
+        let mut expected: BTreeMap<&str, f64> = ["up", "down", "pending", "paused", "maintenance"]
+            .into_iter()
+            .map(|s| (s, 0.0))
+            .collect();
         expected.insert(state, 1.0);
         assert_eq!(states, expected, "{id}");
     }
@@ -210,16 +233,34 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
         one(&classic, "ringwatch_monitor_http_status_code", &at(&fail)),
         Some(500.0)
     );
-    let left = one(&classic, "ringwatch_monitor_tls_cert_remaining_seconds", &at(&https));
-    assert!(left.is_some_and(|s| (29.0..=30.0).contains(&(s / 86_400.0))), "{left:?}");
+    let left = one(
+        &classic,
+        "ringwatch_monitor_tls_cert_remaining_seconds",
+        &at(&https),
+    );
+    assert!(
+        left.is_some_and(|s| (29.0..=30.0).contains(&(s / 86_400.0))),
+        "{left:?}"
+    );
     assert_eq!(
-        one(&classic, "ringwatch_monitor_tls_cert_remaining_seconds", &at(&ok)),
+        one(
+            &classic,
+            "ringwatch_monitor_tls_cert_remaining_seconds",
+            &at(&ok)
+        ),
         None
     );
     for id in [&ok, &fail, &https] {
         let latency = one(&classic, "ringwatch_monitor_latency_seconds", &at(id));
-        assert!(latency.is_some_and(|l| (0.0..5.0).contains(&l)), "{latency:?}");
-        let last = one(&classic, "ringwatch_monitor_last_check_timestamp_seconds", &at(id));
+        assert!(
+            latency.is_some_and(|l| (0.0..5.0).contains(&l)),
+            "{latency:?}"
+        );
+        let last = one(
+            &classic,
+            "ringwatch_monitor_last_check_timestamp_seconds",
+            &at(id),
+        );
         let age = now_ms() as f64 / 1000.0 - last.unwrap_or(0.0);
         assert!((0.0..30.0).contains(&age), "last check {age} s ago");
     }
@@ -238,10 +279,17 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
         "ringwatch_monitor_uptime_ratio",
         &[("id", &ok), ("window", "24h")],
     );
-    assert!(uptime.is_some_and(|u| (0.0..=1.0).contains(&u)), "{uptime:?}");
-    assert_eq!(one(&classic, "ringwatch_monitors_exposed", &[]), Some(5.0));
+    assert!(
+        uptime.is_some_and(|u| (0.0..=1.0).contains(&u)),
+        "{uptime:?}"
+    );
+    assert_eq!(one(&classic, "ringwatch_monitors_exposed", &[]), Some(6.0));
     assert_eq!(
-        one(&classic, "ringwatch_node_info", &[("node", "n1"), ("zone", "eu")]),
+        one(
+            &classic,
+            "ringwatch_node_info",
+            &[("node", "n1"), ("zone", "eu")]
+        ),
         Some(1.0)
     );
     assert_eq!(
@@ -250,11 +298,29 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
     );
     assert_eq!(
         one(&classic, "ringwatch_monitors", &[("status", "up")]),
-        Some(3.0)
+        Some(4.0)
     );
-    // No URL, header or error text of a monitor is a label.
+    // No URL (but as the name of a monitor without one), secret or error text shows.
     let text = reader.get("/metrics").await.text();
-    assert!(!text.contains(&target.addr().to_string()) && !text.contains("127.0.0.1"));
+    for secret in [
+        "pw-in-url-4242",
+        "tenant-secret-7777",
+        "/fail",
+        "Internal Server Error",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the scrape:\n{text}");
+    }
+    let unnamed_label = classic
+        .samples("ringwatch_monitor_up")
+        .into_iter()
+        .find(|s| s.label("id") == Some(unnamed.as_str()))
+        .and_then(|s| s.label("name").map(str::to_owned));
+    assert!(
+        unnamed_label
+            .as_ref()
+            .is_some_and(|n| n.contains("watcher:***@")),
+        "{unnamed_label:?}"
+    );
 
     // The shipped rules and dashboard name only series a node exposes.
     let known = queryable(&classic);
@@ -266,11 +332,17 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
             .into_iter()
             .filter(|n| !known.contains(n))
             .collect();
-        assert!(unknown.is_empty(), "the {file} name series no node exposes: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "the {file} name series no node exposes: {unknown:?}"
+        );
     }
     let dashboard: Value = serde_json::from_str(&dashboard_text).expect("the dashboard is JSON");
     let mut queries = Vec::new();
-    panel_queries(dashboard["panels"].as_array().expect("panels"), &mut queries);
+    panel_queries(
+        dashboard["panels"].as_array().expect("panels"),
+        &mut queries,
+    );
     assert!(queries.len() >= 6, "{queries:?}");
     for (title, exprs) in &queries {
         if exprs.is_empty() {
@@ -297,7 +369,11 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
     };
     let text = reader.get("/metrics").await.text();
     let lint = promtool(&promtool_bin, &["check", "metrics"], &text).await;
-    assert!(lint.success && lint.output.is_empty(), "promtool check metrics:\n{}", lint.output);
+    assert!(
+        lint.success && lint.output.is_empty(),
+        "promtool check metrics:\n{}",
+        lint.output
+    );
     let rules_path = repo_file("docs/prometheus/ringwatch-rules.yml");
     let check = promtool(
         &promtool_bin,
@@ -305,7 +381,11 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
         "",
     )
     .await;
-    assert!(check.success && check.output.contains("SUCCESS"), "{}", check.output);
+    assert!(
+        check.success && check.output.contains("SUCCESS"),
+        "{}",
+        check.output
+    );
     let tests_path = repo_file("docs/prometheus/ringwatch-rules.test.yml");
     let test = promtool(
         &promtool_bin,
@@ -318,7 +398,7 @@ async fn a_scrape_reads_strictly_in_both_formats_promtool_finds_nothing_and_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_public_serves_metrics_without_a_token_and_per_monitor_off_leaves_the_node_series()
- {
+{
     let args = ["--metrics-public", "--metrics-per-monitor", "false"];
     let (cluster, _files) = Cluster::start_with_admin(1, &args, ADMIN).await;
     let target = Target::start().await;
@@ -384,7 +464,12 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
     let mut cluster = Cluster::start_with(2, &["--heartbeat-timeout", "3s"]).await;
     let n1 = cluster.api("n1");
     let mut expected: BTreeMap<String, f64> = BTreeMap::new();
-    for (path, up) in [("/ok1", 1.0), ("/ok2", 1.0), ("/fail1", 0.0), ("/fail2", 0.0)] {
+    for (path, up) in [
+        ("/ok1", 1.0),
+        ("/ok2", 1.0),
+        ("/fail1", 0.0),
+        ("/fail2", 0.0),
+    ] {
         let id = n1
             .create_monitor(&json!({"url": target.url(path), "interval_secs": 1}))
             .await
@@ -411,7 +496,11 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
     let mut prometheus = Prometheus::start(&prometheus_bin, &addrs, SCRAPE).await;
     wait_for("5 monitor series in Prometheus", secs(30), async || {
         let n = prometheus.query("ringwatch_monitor_up").await.len();
-        if n == 5 { Ok(()) } else { Err(format!("{n} series")) }
+        if n == 5 {
+            Ok(())
+        } else {
+            Err(format!("{n} series"))
+        }
     })
     .await;
     let latency = prometheus.query("ringwatch_monitor_latency_seconds").await;
@@ -462,7 +551,9 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
         }
     })
     .await;
-    println!("{moved} monitors moved from {victim}; the survivor told all 5 {took:.1} s after the kill");
+    println!(
+        "{moved} monitors moved from {victim}; the survivor told all 5 {took:.1} s after the kill"
+    );
     // Five more scrapes after the failover.
     wait_for("5 scrapes after the failover", secs(30), async || {
         let q = format!(
@@ -526,4 +617,92 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
         .query(&format!("up{{instance=\"{victim_instance}\"}}"))
         .await;
     assert_eq!(up.first().map(|s| s.samples[0].1), Some(0.0), "{up:?}");
+}
+
+/// Scrapes of one node holding `RINGWATCH_BENCH_MONITORS` (default 10,000) monitors, each up
+/// and checked every 30 s against a local target: time per scrape in both formats, bytes,
+/// series and bytes per monitor, and the node's memory. Prints a markdown table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-metrics"]
+async fn bench_scrapes_of_10000_monitors() {
+    const SCRAPES: usize = 20;
+    let n: usize = std::env::var("RINGWATCH_BENCH_MONITORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let target = Target::start().await;
+    let node = ringwatch_tests::NodeProc::start("bench").await;
+    let api = node.api();
+    let created = Instant::now();
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let (api, url) = (api.clone(), target.url("/ok"));
+            tokio::spawn(async move {
+                for i in (w..n).step_by(8) {
+                    let body = json!({"name": format!("site {i}"), "url": format!("{url}?{i}"),
+                        "interval_secs": 30});
+                    api.create_monitor(&body).await;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.expect("a creating task");
+    }
+    println!(
+        "created {n} monitors in {:.1} s",
+        created.elapsed().as_secs_f64()
+    );
+    wait_for("every monitor up", Duration::from_secs(180), async || {
+        let exp = scrape(&api, Format::Classic).await;
+        let up = one(&exp, "ringwatch_monitors", &[("status", "up")]).unwrap_or(0.0);
+        let checked = exp.samples("ringwatch_monitor_latency_seconds").len();
+        if up as usize == n && checked == n {
+            Ok(())
+        } else {
+            Err(format!("{up} up, {checked} checked"))
+        }
+    })
+    .await;
+    println!(
+        "| format | monitors | scrapes | p50 ms | p95 ms | max ms | bytes | series per monitor | bytes per monitor |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for format in [Format::Classic, Format::OpenMetrics] {
+        let accept = match format {
+            Format::Classic => "*/*",
+            Format::OpenMetrics => PROMETHEUS_ACCEPT,
+        };
+        let mut took = Vec::with_capacity(SCRAPES);
+        let mut text = String::new();
+        for _ in 0..SCRAPES {
+            let start = Instant::now();
+            let resp = api
+                .send_with(Method::GET, "/metrics", &[("accept", accept)])
+                .await;
+            took.push(start.elapsed());
+            resp.expect_status(200);
+            text = resp.text();
+        }
+        let exp = exposition::parse(&text, format).expect("a clean scrape");
+        let per_monitor: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("ringwatch_monitor_"))
+            .collect();
+        let bytes: usize = per_monitor.iter().map(|l| l.len() + 1).sum();
+        assert_eq!(exp.samples("ringwatch_monitor_up").len(), n);
+        took.sort();
+        let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
+        let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+        println!(
+            "| {format:?} | {n} | {SCRAPES} | {} | {} | {} | {} | {:.1} | {} |",
+            ms(at(0.5)),
+            ms(at(0.95)),
+            ms(at(1.0)),
+            text.len(),
+            per_monitor.len() as f64 / n as f64,
+            bytes / n
+        );
+    }
+    println!("node RSS: {} MiB", node.rss_kib() / 1024);
 }

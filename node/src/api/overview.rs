@@ -9,8 +9,10 @@ use warp::reply::{Json, Reply, json, with_header};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, MemberView};
+use crate::domain::secret;
 use crate::metrics::Scrape;
 use crate::metrics::exposition::Format;
+use crate::metrics::monitors::Row;
 
 /// The answer of `GET /healthz`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -161,9 +163,62 @@ pub fn metrics(c: Ctx, accept: Option<String>) -> impl Reply {
         members_dead,
         node: c.name.clone(),
         zone: c.config.zone.clone(),
-        rows: crate::metrics::monitors::rows(&c, now),
+        rows: monitor_rows(&c, now),
     };
-    with_header(c.metrics.render(scrape, format), "content-type", format.content_type())
+    with_header(
+        c.metrics.render(scrape, format),
+        "content-type",
+        format.content_type(),
+    )
+}
+
+/// The per-monitor rows of `/metrics`: the monitors this node tells now: those it owns, once it has heard the
+/// cluster; none when `metrics_per_monitor` is off. Sorted by id.
+fn monitor_rows(ctx: &Ctx, now_ms: u64) -> Vec<Row> {
+    if !ctx.config.metrics_per_monitor {
+        return Vec::new();
+    }
+    let ownership = ctx.ownership();
+    if !ownership.settled() {
+        return Vec::new();
+    }
+    let covered = ctx.maintenance_windows().at(now_ms);
+    let sight = crate::live::ZoneSight::of(&ownership);
+    let mut rows = Vec::new();
+    ctx.live.each(|e| {
+        if ownership.owner(&e.monitor.id) != Some(ctx.name.as_str()) {
+            return;
+        }
+        let status = e.status();
+        let zone_up = sight
+            .statuses(e)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(z, s)| match s {
+                "up" => Some((z, true)),
+                "down" => Some((z, false)),
+                _ => None,
+            })
+            .collect();
+        rows.push(Row {
+            id: e.monitor.id.clone(),
+            // As shown everywhere: a name defaulted from the URL without its password, and
+            // no secret header value or body in it.
+            name: secret::monitor_name(&e.monitor, &secret::monitor_secrets(&e.monitor))
+                .into_owned(),
+            shown: e.shown(&covered),
+            zone_up,
+            uptime_24h: e.figures.uptime_24h(status, now_ms),
+            uptime_30d: e.figures.uptime_30d(status, now_ms),
+            zones: Vec::new(),
+        });
+    });
+    ctx.metrics.tally.retain(|id| ctx.live.contains(id));
+    for row in &mut rows {
+        row.zones = ctx.metrics.tally.of(&row.id);
+    }
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    rows
 }
 
 fn cluster_view(c: &Ctx) -> ClusterView {

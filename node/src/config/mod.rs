@@ -144,7 +144,8 @@ pub struct Config {
     /// only. Off leaves the node-level series.
     pub metrics_per_monitor: bool,
     /// Serve `GET /metrics` without a token even when auth is on (it needs scope `read`
-    /// otherwise). Monitor names and ids show in it; URLs, headers and errors never do.
+    /// otherwise). Monitor ids and names show in it (a monitor without a name is named by its
+    /// URL, password hidden); secrets, headers and errors never do.
     pub metrics_public: bool,
     /// Alert channels every node of the cluster knows at start (each needs a fixed `id`);
     /// more can be added through `POST /api/notifiers`.

@@ -61,7 +61,9 @@ pub fn to_classic(open: &str) -> String {
                 .is_some_and(|next| *next == format!("# TYPE {name} counter"));
             if counter {
                 let help = &rest[name.len()..];
-                out.push_str(&format!("# HELP {name}_total{help}\n# TYPE {name}_total counter\n"));
+                out.push_str(&format!(
+                    "# HELP {name}_total{help}\n# TYPE {name}_total counter\n"
+                ));
                 lines.next();
                 continue;
             }

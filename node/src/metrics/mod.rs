@@ -281,10 +281,10 @@ impl Metrics {
         // Counters with a fixed set of labels start at 0, so `increase()` sees the first
         // event and the rules about them have a series to read from the start.
         for outcome in ["delivered", "retry", "given_up"] {
-            m.notifications.get_or_create(&OutcomeLabel { outcome });
+            let _ = m.notifications.get_or_create(&OutcomeLabel { outcome });
         }
         for verdict in ["up", "down"] {
-            m.second_opinions.get_or_create(&VerdictLabel { verdict });
+            let _ = m.second_opinions.get_or_create(&VerdictLabel { verdict });
         }
         Metrics { registry, ..m }
     }
@@ -307,7 +307,9 @@ impl Metrics {
             ("alive", scrape.members_alive),
             ("dead", scrape.members_dead),
         ] {
-            self.members.get_or_create(&StateLabel { state }).set(n as i64);
+            self.members
+                .get_or_create(&StateLabel { state })
+                .set(n as i64);
         }
         let info = InfoLabel {
             node: scrape.node,

@@ -4,7 +4,8 @@
 //! **One node tells each monitor.** Every node holds every monitor's results, so every node
 //! could expose every monitor; a Prometheus scraping all of them would then hold one series
 //! per monitor *and node*. Instead a monitor's series come from its owner only (the node that
-//! decides its status, [`Ownership::owner`]), and only once that node has heard the cluster.
+//! decides its status, `Ownership::owner`), and only once that node has heard the cluster
+//! (`api::overview` picks the rows).
 //! When the owner dies the monitor moves to a survivor within the heartbeat timeout and the
 //! series continue there (with that node's `instance` label). During a partition each side's
 //! owner tells it, so queries aggregate by `id` (`max by (id, name) (...)`).
@@ -25,7 +26,6 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use ringwatch_proto::{MonitorId, ProbeResult};
 
-use crate::context::NodeContext;
 use crate::domain::status::ShownStatus;
 use crate::domain::zones::DEFAULT_ZONE;
 
@@ -112,52 +112,6 @@ pub struct Row {
     pub zones: Vec<(String, ZoneFacts)>,
 }
 
-/// The rows of the monitors this node tells now: those it owns, once it has heard the
-/// cluster; none when `metrics_per_monitor` is off. Sorted by id.
-pub fn rows(ctx: &NodeContext, now_ms: u64) -> Vec<Row> {
-    if !ctx.config.metrics_per_monitor {
-        return Vec::new();
-    }
-    let ownership = ctx.ownership();
-    if !ownership.settled() {
-        return Vec::new();
-    }
-    let covered = ctx.maintenance_windows().at(now_ms);
-    let sight = crate::live::ZoneSight::of(&ownership);
-    let mut rows = Vec::new();
-    ctx.live.each(|e| {
-        if ownership.owner(&e.monitor.id) != Some(ctx.name.as_str()) {
-            return;
-        }
-        let status = e.status();
-        let zone_up = sight
-            .statuses(e)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(z, s)| match s {
-                "up" => Some((z, true)),
-                "down" => Some((z, false)),
-                _ => None,
-            })
-            .collect();
-        rows.push(Row {
-            id: e.monitor.id.clone(),
-            name: e.monitor.name.clone(),
-            shown: e.shown(&covered),
-            zone_up,
-            uptime_24h: e.figures.uptime_24h(status, now_ms),
-            uptime_30d: e.figures.uptime_30d(status, now_ms),
-            zones: Vec::new(),
-        });
-    });
-    ctx.metrics.tally.retain(|id| ctx.live.contains(id));
-    for row in &mut rows {
-        row.zones = ctx.metrics.tally.of(&row.id);
-    }
-    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    rows
-}
-
 const STATES: [ShownStatus; 5] = [
     ShownStatus::Up,
     ShownStatus::Down,
@@ -195,7 +149,11 @@ impl Collector for MonitorFamilies {
             "The monitor's status as a state set: 1 for the current state, 0 for the others",
             rows.iter().flat_map(|r| {
                 STATES.iter().map(move |s| {
-                    let labels = [("id", r.id.as_str()), ("name", r.name.as_str()), ("state", s.as_str())];
+                    let labels = [
+                        ("id", r.id.as_str()),
+                        ("name", r.name.as_str()),
+                        ("state", s.as_str()),
+                    ];
                     (labels, if *s == r.shown { 1.0 } else { 0.0 })
                 })
             }),
@@ -206,7 +164,11 @@ impl Collector for MonitorFamilies {
             "For a monitor probed from several zones: 1 when the zone says up, 0 when down",
             rows.iter().flat_map(|r| {
                 r.zone_up.iter().map(|(z, up)| {
-                    let labels = [("id", r.id.as_str()), ("name", r.name.as_str()), ("zone", z)];
+                    let labels = [
+                        ("id", r.id.as_str()),
+                        ("name", r.name.as_str()),
+                        ("zone", z),
+                    ];
                     (labels, if *up { 1.0 } else { 0.0 })
                 })
             }),
@@ -214,7 +176,11 @@ impl Collector for MonitorFamilies {
         let per_zone = |f: fn(&ZoneFacts) -> Option<f64>| {
             rows.iter().flat_map(move |r| {
                 r.zones.iter().filter_map(move |(z, facts)| {
-                    let labels = [("id", r.id.as_str()), ("name", r.name.as_str()), ("zone", z)];
+                    let labels = [
+                        ("id", r.id.as_str()),
+                        ("name", r.name.as_str()),
+                        ("zone", z),
+                    ];
                     f(facts).map(|v| (labels, v))
                 })
             })
@@ -273,7 +239,11 @@ impl Collector for MonitorFamilies {
                 [("24h", r.uptime_24h), ("30d", r.uptime_30d)]
                     .into_iter()
                     .filter_map(move |(window, v)| {
-                        let labels = [("id", r.id.as_str()), ("name", r.name.as_str()), ("window", window)];
+                        let labels = [
+                            ("id", r.id.as_str()),
+                            ("name", r.name.as_str()),
+                            ("window", window),
+                        ];
                         v.map(|v| (labels, v))
                     })
             }),
