@@ -316,6 +316,7 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(warp::get().or(warp::head()).unify())
         .and(with_ctx(ctx.clone()))
         .and(warp::header::optional::<String>("accept"))
+        .and(warp::header::optional::<String>("accept-encoding"))
         .map(overview::metrics);
     let openapi = warp::path!("api" / "openapi.json")
         .and(warp::get())

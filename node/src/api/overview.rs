@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::reply::{Json, Reply, json, with_header};
+use warp::http::HeaderValue;
+use warp::reply::{Json, Reply, Response, json};
 
 use crate::clock::now_ms;
 use crate::context::{Ctx, MemberView};
 use crate::domain::secret;
 use crate::metrics::Scrape;
-use crate::metrics::exposition::Format;
+use crate::metrics::exposition::{self, Format};
 use crate::metrics::monitors::Row;
 
 /// The answer of `GET /healthz`.
@@ -147,7 +148,7 @@ pub fn cluster(c: Ctx) -> Json {
         )),
     ),
 )]
-pub fn metrics(c: Ctx, accept: Option<String>) -> impl Reply {
+pub fn metrics(c: Ctx, accept: Option<String>, accept_encoding: Option<String>) -> Response {
     let now = crate::clock::now_ms();
     let format = Format::negotiate(accept.as_deref());
     let (members_alive, members_dead) = {
@@ -165,14 +166,26 @@ pub fn metrics(c: Ctx, accept: Option<String>) -> impl Reply {
         zone: c.config.zone.clone(),
         rows: monitor_rows(&c, now),
     };
-    with_header(
-        c.metrics.render(scrape, format),
+    let text = c.metrics.render(scrape, format);
+    let mut response = if exposition::accepts_gzip(accept_encoding.as_deref()) {
+        let mut response = exposition::gzip(&text).into_response();
+        response
+            .headers_mut()
+            .insert("content-encoding", HeaderValue::from_static("gzip"));
+        response
+    } else {
+        text.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
         "content-type",
-        format.content_type(),
-    )
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert("vary", HeaderValue::from_static("accept, accept-encoding"));
+    response
 }
 
-/// The per-monitor rows of `/metrics`: the monitors this node tells now: those it owns, once it has heard the
+/// The per-monitor rows of `/metrics`: the monitors this node owns, once it has heard the
 /// cluster; none when `metrics_per_monitor` is off. Sorted by id.
 fn monitor_rows(ctx: &Ctx, now_ms: u64) -> Vec<Row> {
     if !ctx.config.metrics_per_monitor {

@@ -44,6 +44,34 @@ impl Format {
     }
 }
 
+/// Whether an `Accept-Encoding` header takes gzip (named, or `*`, with a quality above 0).
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding
+        .unwrap_or_default()
+        .split(',')
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && q > 0.0
+        })
+}
+
+/// `text` gzipped at the fast level: a scrape shrinks about tenfold for a few milliseconds.
+pub fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(text.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(text.as_bytes());
+    encoder.finish().unwrap_or_default()
+}
+
 /// The classic text format of an OpenMetrics exposition as `prometheus_client` writes it
 /// (counters, gauges and histograms, no exemplars, no `_created`): a counter's HELP and TYPE
 /// name its samples (`x_total`, not `x`); `# UNIT` and `# EOF` go.
@@ -93,6 +121,23 @@ mod tests {
         ] {
             assert_eq!(Format::negotiate(accept), Format::Classic, "{accept:?}");
         }
+    }
+
+    #[test]
+    fn gzip_when_asked_and_it_reads_back() {
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("deflate, gzip;q=0.5")));
+        assert!(accepts_gzip(Some("*")));
+        for no in [None, Some("identity"), Some("gzip;q=0"), Some("br")] {
+            assert!(!accepts_gzip(no), "{no:?}");
+        }
+        let text = "rw_up 1\n".repeat(1000);
+        let packed = gzip(&text);
+        assert!(packed.len() < text.len() / 10, "{}", packed.len());
+        let mut back = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut back)
+            .unwrap();
+        assert_eq!(back, text);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub struct Scrape {
     pub members_dead: usize,
     pub node: String,
     pub zone: String,
-    /// The monitors this node tells ([`monitors::rows`]).
+    /// The monitors this node tells (`api::overview` picks them).
     pub rows: Vec<Row>,
 }
 
