@@ -568,6 +568,13 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
         }
     })
     .await;
+    let alive = prometheus
+        .query("ringwatch_cluster_members{state=\"alive\"}")
+        .await;
+    assert!(
+        alive.len() == 2 && alive.iter().all(|s| s.samples[0].1 == 2.0),
+        "{alive:?}"
+    );
     cluster.kill(victim).await;
     let killed_at = now_ms() as f64 / 1000.0;
     let query = format!("count(ringwatch_monitor_up{{instance=\"{survivor_instance}\"}})");
@@ -582,6 +589,20 @@ async fn prometheus_scraping_two_nodes_sees_one_up_series_per_monitor_through_a_
     println!(
         "{moved} monitors moved from {victim}; the survivor told all 5 {took:.1} s after the kill"
     );
+    // The survivor counts itself alive and the victim dead.
+    for (state, n) in [("alive", 1.0), ("dead", 1.0)] {
+        let q = format!(
+            "ringwatch_cluster_members{{instance=\"{survivor_instance}\", state=\"{state}\"}}"
+        );
+        wait_for(&q, secs(10), async || {
+            let got = prometheus.query(&q).await;
+            match got.first().map(|s| s.samples[0].1) {
+                Some(v) if v == n => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+    }
     // Five more scrapes after the failover.
     wait_for("5 scrapes after the failover", secs(30), async || {
         let q = format!(
