@@ -40,6 +40,11 @@ async fn serves_the_page_and_everything_it_loads() {
     let page = api.get("/").await;
     page.expect_status(200);
     let html = page.text();
+    // HEAD (uptime checks of the dashboard itself, link checkers): GET's headers, no body.
+    let head = api.send_with(reqwest::Method::HEAD, "/", &[]).await;
+    head.expect_status(200);
+    assert_eq!(head.header("content-type"), page.header("content-type"));
+    assert!(head.body.is_empty());
     let styles = attr_values(&html, "<link rel=\"stylesheet\"", "href");
     assert_eq!(styles, ["style.css"], "{}", page.describe());
     let css = api.get("/style.css").await;

@@ -326,7 +326,11 @@ pub fn routes(ctx: Ctx) -> impl Filter<Extract = (impl Reply,), Error = Infallib
         .and(with_ctx(ctx.clone()))
         .and(body())
         .and_then(|c, b| async { partition(c, b).await.map_err(warp::reject::custom) });
-    let dashboard = warp::get().and(warp::path::tail()).and_then(dashboard);
+    let dashboard = warp::get()
+        .or(warp::head())
+        .unify()
+        .and(warp::path::tail())
+        .and_then(dashboard);
 
     // Two boxed groups: one chain of every route is deeper than rustc's trait solver goes.
     let monitor_routes = healthz
