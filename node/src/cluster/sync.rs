@@ -38,6 +38,8 @@ pub struct PeerSync {
     catch_ups: HashMap<String, Watermarks>,
     /// Catch-up requests that arrived before we registered the sender's session.
     pending_catch_ups: HashMap<String, (Watermarks, Option<Cursor>)>,
+    /// Rollup pulls (since, cursor) that arrived before we registered the sender's session.
+    pending_rollup_pulls: HashMap<String, (u64, Option<String>)>,
     /// Where the rollup pull under way with each peer started.
     rollup_pulls: HashMap<String, u64>,
 }
@@ -51,6 +53,7 @@ impl PeerSync {
             received: HashMap::new(),
             catch_ups: HashMap::new(),
             pending_catch_ups: HashMap::new(),
+            pending_rollup_pulls: HashMap::new(),
             rollup_pulls: HashMap::new(),
         }
     }
@@ -80,6 +83,9 @@ impl PeerSync {
         if let Some((watermarks, cursor)) = self.pending_catch_ups.remove(name) {
             self.serve_catch_up(transport, name, watermarks, cursor);
         }
+        if let Some((since_ms, cursor)) = self.pending_rollup_pulls.remove(name) {
+            self.serve_rollup_pull(transport, name, since_ms, cursor);
+        }
         self.request_catch_up(transport, node_id);
         let since_ms = crate::history::sync::pull_since(&self.ctx);
         transport.send(
@@ -101,7 +107,11 @@ impl PeerSync {
         cursor: Option<String>,
     ) {
         let Some(node_id) = transport.session_of(from) else {
-            return; // it asks again when its session with us is ready
+            // Its session is not registered here yet: answer once it is. The peer asks once,
+            // from its own `session_ready`, which can run before ours.
+            self.pending_rollup_pulls
+                .insert(from.to_owned(), (since_ms, cursor));
+            return;
         };
         let (ctx, peers) = (self.ctx.clone(), self.peers.clone());
         tokio::task::spawn_blocking(move || {
